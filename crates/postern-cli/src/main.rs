@@ -1,0 +1,183 @@
+//! `postern`: the command line of Postern.
+
+mod args;
+mod output;
+mod passphrase;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use postern_core::{CoreError, HasKind, Postern};
+
+use args::{Cli, Command, ContactCommand, IdentityCommand};
+use output::Output;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = Output::new(cli.json);
+    match run(&cli, &out) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out.error(&e);
+            ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(1))
+        }
+    }
+}
+
+/// An error of the CLI: from the core, or from the command line itself.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    Core(CoreError),
+    Usage(String),
+    Io(String),
+}
+
+impl From<CoreError> for CliError {
+    fn from(e: CoreError) -> Self {
+        CliError::Core(e)
+    }
+}
+
+impl CliError {
+    pub(crate) fn kind(&self) -> postern_core::ErrorKind {
+        match self {
+            CliError::Core(e) => e.kind(),
+            CliError::Usage(_) => postern_core::ErrorKind::BadInput,
+            CliError::Io(_) => postern_core::ErrorKind::LocalIo,
+        }
+    }
+
+    fn exit_code(&self) -> i32 {
+        self.kind().exit_code()
+    }
+}
+
+impl std::fmt::Display for CliError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CliError::Core(e) => write!(f, "{e}"),
+            CliError::Usage(m) | CliError::Io(m) => f.write_str(m),
+        }
+    }
+}
+
+fn open(cli: &Cli) -> Result<Postern, CliError> {
+    let dir = cli.data_dir()?;
+    if !Postern::exists(&dir) {
+        return Err(CliError::Core(CoreError::Store(
+            postern_core::StoreError::NotInitialized(dir),
+        )));
+    }
+    let pass = passphrase::existing()?;
+    Ok(Postern::open(&dir, pass.as_bytes())?)
+}
+
+fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
+    match &cli.command {
+        Command::Init => {
+            let dir = cli.data_dir()?;
+            if Postern::exists(&dir) {
+                return Err(CliError::Core(CoreError::Store(
+                    postern_core::StoreError::AlreadyExists(dir),
+                )));
+            }
+            let pass = passphrase::new()?;
+            let p = Postern::init(&dir, pass.as_bytes())?;
+            out.status(&p.status()?, "Created a new Postern store.");
+        }
+        Command::Status => {
+            let p = open(cli)?;
+            out.status(&p.status()?, "");
+        }
+        Command::Identity(cmd) => match cmd {
+            IdentityCommand::New { name, display_name } => {
+                let mut p = open(cli)?;
+                let id = p.create_identity(name, display_name.as_deref().unwrap_or(""))?;
+                out.identity(&id, "Created identity");
+            }
+            IdentityCommand::List => {
+                let p = open(cli)?;
+                out.identities(&p.identities()?);
+            }
+            IdentityCommand::Show { identity } => {
+                let p = open(cli)?;
+                out.identity(&p.identity(identity)?, "");
+            }
+            IdentityCommand::ExportCard {
+                identity,
+                no_key,
+                out: file,
+            } => {
+                let p = open(cli)?;
+                let card = p.export_card(identity, !no_key)?;
+                match file {
+                    Some(path) => {
+                        std::fs::write(path, format!("{card}\n")).map_err(|e| {
+                            CliError::Io(format!("cannot write {}: {e}", path.display()))
+                        })?;
+                        out.card_written(&card, path);
+                    }
+                    None => out.card(&card),
+                }
+            }
+            IdentityCommand::Delete { identity, yes } => {
+                let mut p = open(cli)?;
+                let target = p.identity(identity)?;
+                if !yes
+                    && !passphrase::confirm(&format!(
+                        "Delete {} and all its keys, contacts and mail? This cannot be undone.",
+                        target.address
+                    ))?
+                {
+                    return Err(CliError::Usage(
+                        "not deleted (pass --yes to delete without asking)".into(),
+                    ));
+                }
+                let gone = p.delete_identity(&target.id.to_string())?;
+                out.identity(&gone, "Deleted identity");
+            }
+        },
+        Command::Contact(cmd) => match cmd {
+            ContactCommand::Add {
+                identity,
+                card,
+                file,
+            } => {
+                let text =
+                    match (card, file) {
+                        (Some(c), None) if c == "-" => read_stdin()?,
+                        (Some(c), None) => c.clone(),
+                        (None, Some(path)) => std::fs::read_to_string(path).map_err(|e| {
+                            CliError::Io(format!("cannot read {}: {e}", path.display()))
+                        })?,
+                        _ => return Err(CliError::Usage(
+                            "give the card as an argument, '-' for standard input, or --file FILE"
+                                .into(),
+                        )),
+                    };
+                let mut p = open(cli)?;
+                let c = p.add_contact(identity, &text)?;
+                out.contact(&c, "Added contact");
+            }
+            ContactCommand::List { identity } => {
+                let p = open(cli)?;
+                out.contacts(&p.contacts(identity)?);
+            }
+            ContactCommand::Show { identity, address } => {
+                let p = open(cli)?;
+                out.contact(&p.contact(identity, address)?, "");
+            }
+        },
+    }
+    Ok(())
+}
+
+fn read_stdin() -> Result<String, CliError> {
+    use std::io::Read;
+    let mut s = String::new();
+    std::io::stdin()
+        .take(1 << 20)
+        .read_to_string(&mut s)
+        .map_err(|e| CliError::Io(format!("cannot read standard input: {e}")))?;
+    Ok(s)
+}

@@ -1,0 +1,220 @@
+//! End-to-end through the real `postern` binary.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postern");
+
+fn postern(dir: &Path, pass: Option<&str>, args: &[&str]) -> Output {
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir").arg(dir).args(args).stdin(Stdio::null());
+    c.env_remove("POSTERN_PASSPHRASE")
+        .env_remove("POSTERN_DATA_DIR");
+    if let Some(p) = pass {
+        c.env("POSTERN_PASSPHRASE", p);
+    }
+    c.output().expect("run postern")
+}
+
+fn ok(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "failed: {}\nstdout: {}\nstderr: {}",
+        o.status,
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout.clone()).expect("utf8")
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    serde_json::from_str(&ok(o)).expect("json output")
+}
+
+fn fails_with(o: &Output, code: i32, needle: &str) {
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains(needle), "stderr {err:?} lacks {needle:?}");
+}
+
+#[test]
+fn init_two_identities_exchange_cards() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("correct horse battery staple");
+
+    ok(&postern(&dir, pass, &["init"]));
+    let alice = json(&postern(
+        &dir,
+        pass,
+        &[
+            "--json",
+            "identity",
+            "new",
+            "alice",
+            "--display-name",
+            "Alice",
+        ],
+    ));
+    let bob = json(&postern(&dir, pass, &["--json", "identity", "new", "bob"]));
+    let alice_addr = alice["address"].as_str().expect("address");
+    let bob_addr = bob["address"].as_str().expect("address");
+    assert!(alice_addr.starts_with("alice@") && alice_addr.ends_with(".onion"));
+    assert_eq!(alice_addr.len(), "alice@".len() + 56 + ".onion".len());
+
+    let list = json(&postern(&dir, pass, &["--json", "identity", "list"]));
+    assert_eq!(list.as_array().expect("array").len(), 2);
+
+    // Export Alice's card to a file, add it to Bob's address book.
+    let card_file = tmp.path().join("alice.card");
+    ok(&postern(
+        &dir,
+        pass,
+        &[
+            "identity",
+            "export-card",
+            "alice",
+            "--out",
+            card_file.to_str().expect("path"),
+        ],
+    ));
+    let added = json(&postern(
+        &dir,
+        pass,
+        &[
+            "--json",
+            "contact",
+            "add",
+            "-i",
+            "bob",
+            "--file",
+            card_file.to_str().expect("p"),
+        ],
+    ));
+    assert_eq!(added["address"], alice_addr);
+    assert_eq!(added["display_name"], "Alice");
+    assert_eq!(added["fingerprint"], alice["fingerprint"]);
+    assert_eq!(added["has_key"], true);
+
+    // And Bob's card, passed as an argument, to Alice.
+    let card = json(&postern(
+        &dir,
+        pass,
+        &["--json", "identity", "export-card", bob_addr],
+    ));
+    let card = card["card"].as_str().expect("card");
+    assert!(card.starts_with("POSTERN-CARD:"));
+    ok(&postern(
+        &dir,
+        pass,
+        &["contact", "add", "-i", "alice", card],
+    ));
+
+    let contacts = json(&postern(
+        &dir,
+        pass,
+        &["--json", "contact", "list", "-i", "bob"],
+    ));
+    assert_eq!(contacts.as_array().expect("array").len(), 1);
+    let shown = ok(&postern(
+        &dir,
+        pass,
+        &["contact", "show", "-i", "alice", bob_addr],
+    ));
+    assert!(shown.contains(bob_addr));
+
+    let status = json(&postern(&dir, pass, &["--json", "status"]));
+    assert_eq!(status["identities"], 2);
+    assert_eq!(status["contacts"], 2);
+
+    // Human-readable output names the address.
+    let show = ok(&postern(&dir, pass, &["identity", "show", "alice"]));
+    assert!(show.contains(alice_addr) && show.contains("Alice"));
+}
+
+#[test]
+fn errors_have_codes_and_sentences() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("pw");
+
+    fails_with(&postern(&dir, pass, &["status"]), 4, "postern init");
+    fails_with(&postern(&dir, None, &["init"]), 2, "POSTERN_PASSPHRASE");
+    assert!(
+        !dir.join("postern.db").exists(),
+        "nothing created without a passphrase"
+    );
+    ok(&postern(&dir, pass, &["init"]));
+    fails_with(&postern(&dir, pass, &["init"]), 5, "refusing to overwrite");
+    fails_with(
+        &postern(&dir, Some("wrong"), &["status"]),
+        3,
+        "wrong passphrase",
+    );
+    fails_with(
+        &postern(&dir, pass, &["identity", "new", "Not Valid"]),
+        2,
+        "a-z",
+    );
+    ok(&postern(&dir, pass, &["identity", "new", "carol"]));
+    fails_with(
+        &postern(&dir, pass, &["identity", "show", "dave"]),
+        6,
+        "no identity",
+    );
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &["contact", "add", "-i", "carol", "POSTERN-CARD:ABCDEFGH"],
+        ),
+        2,
+        "contact card",
+    );
+    fails_with(
+        &postern(&dir, pass, &["contact", "add", "-i", "carol", "hello"]),
+        2,
+        "not a Postern contact card",
+    );
+    // Delete needs confirmation; without a terminal the answer is no.
+    fails_with(
+        &postern(&dir, pass, &["identity", "delete", "carol"]),
+        2,
+        "--yes",
+    );
+    ok(&postern(
+        &dir,
+        pass,
+        &["identity", "delete", "carol", "--yes"],
+    ));
+    fails_with(
+        &postern(&dir, pass, &["identity", "show", "carol"]),
+        6,
+        "no identity",
+    );
+
+    // JSON errors carry the kind.
+    let o = postern(&dir, Some("wrong"), &["--json", "status"]);
+    assert_eq!(o.status.code(), Some(3));
+    let v: serde_json::Value = serde_json::from_slice(o.stderr.trim_ascii()).expect("json error");
+    assert_eq!(v["error"]["kind"], "wrong_passphrase");
+}
+
+#[test]
+fn corrupt_store_is_reported_and_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    let garbage = b"definitely not sqlite".repeat(300);
+    std::fs::write(dir.join("postern.db"), &garbage).expect("write");
+    fails_with(&postern(&dir, Some("pw"), &["status"]), 7, "damaged");
+    assert_eq!(
+        std::fs::read(dir.join("postern.db")).expect("read"),
+        garbage
+    );
+}

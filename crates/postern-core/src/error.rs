@@ -1,0 +1,56 @@
+use postern_card::CardError;
+use postern_crypto::CryptoError;
+use postern_store::StoreError;
+use postern_types::{AddressError, ErrorKind, HasKind};
+
+/// Errors of the core API.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CoreError {
+    /// From the store.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// From key handling.
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    /// A contact card was refused.
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// An address or name was invalid.
+    #[error(transparent)]
+    Address(#[from] AddressError),
+    /// No identity matches what was asked for.
+    #[error("no identity matches {0:?} (see `postern identity list`)")]
+    IdentityNotFound(String),
+    /// More than one identity matches.
+    #[error("{0:?} matches more than one identity; use its number or full address")]
+    AmbiguousIdentity(String),
+    /// No such contact.
+    #[error("no contact {0} for this identity")]
+    ContactNotFound(String),
+    /// A card of the identity itself was offered as its own contact.
+    #[error("this is the identity's own card; add it to a different identity")]
+    OwnCard,
+    /// The contact is already in the address book with a different key.
+    #[error("{0} is already a contact with a different key; refusing to replace it")]
+    ConflictingContact(String),
+    /// The passphrase is unacceptable for a new store.
+    #[error("the passphrase must not be empty")]
+    EmptyPassphrase,
+}
+
+impl HasKind for CoreError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            CoreError::Store(e) => e.kind(),
+            CoreError::Crypto(e) => e.kind(),
+            CoreError::Card(e) => e.kind(),
+            CoreError::Address(_) | CoreError::OwnCard | CoreError::EmptyPassphrase => {
+                ErrorKind::BadInput
+            }
+            CoreError::AmbiguousIdentity(_) => ErrorKind::BadInput,
+            CoreError::IdentityNotFound(_) | CoreError::ContactNotFound(_) => ErrorKind::NotFound,
+            CoreError::ConflictingContact(_) => ErrorKind::Untrusted,
+        }
+    }
+}

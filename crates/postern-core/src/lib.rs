@@ -1,0 +1,17 @@
+#![doc = include_str!("../README.md")]
+
+mod clock;
+mod contacts;
+mod error;
+mod identities;
+mod postern;
+mod views;
+
+pub use clock::{Clock, SystemClock};
+pub use error::CoreError;
+pub use postern::{Postern, DEFAULT_KDF};
+pub use views::{ContactView, IdentityView, StatusView};
+
+pub use postern_crypto::KdfParams;
+pub use postern_store::StoreError;
+pub use postern_types::{ErrorKind, HasKind};

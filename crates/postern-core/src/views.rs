@@ -1,0 +1,58 @@
+//! What the API returns: plain data for people (CLI text), scripts (`--json`) and the web UI.
+
+use serde::Serialize;
+
+/// One of the device's identities.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IdentityView {
+    /// Local number (stable for the life of the identity on this device).
+    pub id: i64,
+    /// `local@<onion>.onion`.
+    pub address: String,
+    /// The name shown to contacts.
+    pub display_name: String,
+    /// OpenPGP fingerprint, upper-case hex.
+    pub fingerprint: String,
+    /// Creation time (Unix seconds).
+    pub created_at: i64,
+    /// Number of contacts in this identity's address book.
+    pub contacts: usize,
+}
+
+/// A contact in one identity's address book.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ContactView {
+    /// Local number.
+    pub id: i64,
+    /// The identity whose contact this is.
+    pub identity_id: i64,
+    /// The contact's address.
+    pub address: String,
+    /// The contact's display name.
+    pub display_name: String,
+    /// OpenPGP fingerprint, upper-case hex.
+    pub fingerprint: String,
+    /// Whether we hold the contact's OpenPGP key (otherwise it is fetched on first contact).
+    pub has_key: bool,
+    /// How the contact was verified.
+    pub verification: String,
+    /// When it was added (Unix seconds).
+    pub added_at: i64,
+}
+
+/// A summary of the device.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatusView {
+    /// The data directory.
+    pub data_dir: String,
+    /// The store's schema version.
+    pub schema_version: i64,
+    /// Number of identities.
+    pub identities: usize,
+    /// Number of contacts over all identities.
+    pub contacts: usize,
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02X}")).collect()
+}

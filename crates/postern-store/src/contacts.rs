@@ -1,0 +1,124 @@
+//! Contact rows: each identity's own address book.
+
+use rusqlite::{params, OptionalExtension, Row};
+
+use crate::{Store, StoreError};
+
+/// A contact to add.
+#[derive(Debug)]
+pub struct NewContact<'a> {
+    /// The identity whose address book this is.
+    pub identity_id: i64,
+    /// The contact's address.
+    pub address: &'a str,
+    /// The contact's display name.
+    pub display_name: &'a str,
+    /// OpenPGP fingerprint.
+    pub fingerprint: &'a [u8],
+    /// Binding signature.
+    pub binding_sig: &'a [u8; 64],
+    /// OpenPGP public key, if known.
+    pub public_key: Option<&'a [u8]>,
+    /// How the contact was verified (`card`, `scanned`, …).
+    pub verification: &'a str,
+    /// Time added (Unix seconds).
+    pub added_at: i64,
+}
+
+/// A contact row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactRecord {
+    /// Row id.
+    pub id: i64,
+    /// Owning identity.
+    pub identity_id: i64,
+    /// Address.
+    pub address: String,
+    /// Display name.
+    pub display_name: String,
+    /// OpenPGP fingerprint.
+    pub fingerprint: Vec<u8>,
+    /// Binding signature.
+    pub binding_sig: Vec<u8>,
+    /// OpenPGP public key, if known.
+    pub public_key: Option<Vec<u8>>,
+    /// Verification state.
+    pub verification: String,
+    /// Time added.
+    pub added_at: i64,
+}
+
+const COLUMNS: &str = "id, identity_id, address, display_name, fingerprint, binding_sig, public_key, verification, added_at";
+
+fn record(r: &Row<'_>) -> rusqlite::Result<ContactRecord> {
+    Ok(ContactRecord {
+        id: r.get(0)?,
+        identity_id: r.get(1)?,
+        address: r.get(2)?,
+        display_name: r.get(3)?,
+        fingerprint: r.get(4)?,
+        binding_sig: r.get(5)?,
+        public_key: r.get(6)?,
+        verification: r.get(7)?,
+        added_at: r.get(8)?,
+    })
+}
+
+impl Store {
+    /// Add a contact to an identity's address book.
+    pub fn insert_contact(&mut self, c: &NewContact<'_>) -> Result<ContactRecord, StoreError> {
+        let res = self.conn.execute(
+            "INSERT INTO contacts (identity_id, address, display_name, fingerprint, binding_sig,
+                public_key, verification, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                c.identity_id,
+                c.address,
+                c.display_name,
+                c.fingerprint,
+                &c.binding_sig[..],
+                c.public_key,
+                c.verification,
+                c.added_at
+            ],
+        );
+        match res {
+            Ok(_) => {}
+            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+                // Either the contact exists, or the identity does not.
+                self.identity(c.identity_id)?;
+                return Err(StoreError::Duplicate("contact"));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let id = self.conn.last_insert_rowid();
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"),
+                [id],
+                record,
+            )
+            .map_err(Into::into)
+    }
+
+    /// An identity's contacts, by address.
+    pub fn contacts(&self, identity_id: i64) -> Result<Vec<ContactRecord>, StoreError> {
+        let mut st = self.conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 ORDER BY address"
+        ))?;
+        let rows = st.query_map([identity_id], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// One contact of an identity.
+    pub fn contact(&self, identity_id: i64, address: &str) -> Result<ContactRecord, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 AND address = ?2"),
+                params![identity_id, address],
+                record,
+            )
+            .optional()?
+            .ok_or(StoreError::NotFound("contact"))
+    }
+}

@@ -1,0 +1,38 @@
+//! Append-only, numbered schema migrations.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// Every migration, in order. Index `i` takes the schema from version `i` to `i + 1`.
+/// Never edit or reorder a shipped entry; append a new one.
+pub const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_messages_outbox.sql"),
+];
+
+/// The schema version this build writes.
+pub const LATEST_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Read `PRAGMA user_version`.
+pub(crate) fn version(conn: &Connection) -> Result<i64, rusqlite::Error> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Apply migrations from the current version up to `target`, each in its own transaction
+/// together with its version bump.
+pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> {
+    let mut current = version(conn)?;
+    while current < target {
+        let idx = usize::try_from(current).unwrap_or(usize::MAX);
+        let Some(sql) = MIGRATIONS.get(idx) else {
+            break;
+        };
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", current + 1)?;
+        tx.commit()?;
+        current += 1;
+    }
+    Ok(())
+}

@@ -1,0 +1,224 @@
+//! Creating and opening a store.
+
+use std::path::{Path, PathBuf};
+
+use postern_crypto::{KdfParams, StoreKey};
+use rusqlite::{Connection, OpenFlags, OptionalExtension};
+
+use crate::migrations::{self, LATEST_VERSION};
+use crate::StoreError;
+
+/// Name of the database file inside the data directory.
+pub const DB_FILE_NAME: &str = "postern.db";
+
+const VERIFIER_CONTEXT: &str = "store/verifier";
+const VERIFIER_PLAINTEXT: &[u8] = b"postern store v1";
+
+/// An unlocked store.
+pub struct Store {
+    pub(crate) conn: Connection,
+    pub(crate) key: StoreKey,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        detail: detail.into(),
+    }
+}
+
+/// Classify an SQLite error seen while inspecting an existing file.
+fn inspect_err(path: &Path, e: rusqlite::Error) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::NotADatabase) => corrupt(path, "not a database file"),
+        Some(rusqlite::ErrorCode::DatabaseCorrupt) => corrupt(path, e.to_string()),
+        _ => StoreError::Sqlite(e),
+    }
+}
+
+fn set_connection_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // FULL: a commit is fsync'd, so what we acknowledge survives a power loss.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "secure_delete", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(())
+}
+
+impl Store {
+    /// Create a new store at `path` (the database file). Refuses to touch an existing file.
+    pub fn create(path: &Path, passphrase: &[u8], params: KdfParams) -> Result<Store, StoreError> {
+        Self::create_at_version(path, passphrase, params, LATEST_VERSION)
+    }
+
+    /// Create a store at an older schema version (for migration tests).
+    #[doc(hidden)]
+    pub fn create_at_version(
+        path: &Path,
+        passphrase: &[u8],
+        params: KdfParams,
+        version: i64,
+    ) -> Result<Store, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.to_owned(),
+                source,
+            })?;
+        }
+        let salt = StoreKey::new_salt();
+        let key = StoreKey::derive(passphrase, &salt, params).map_err(StoreError::Secret)?;
+        let mut conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_CREATE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        set_connection_pragmas(&conn)?;
+        migrations::migrate_to(&mut conn, version)?;
+        let verifier = key.seal(VERIFIER_CONTEXT, VERIFIER_PLAINTEXT);
+        let tx = conn.transaction()?;
+        {
+            let mut put = tx.prepare("INSERT INTO store_meta (key, value) VALUES (?1, ?2)")?;
+            put.execute(("kdf_salt", &salt[..]))?;
+            put.execute(("kdf_params", encode_params(params).as_slice()))?;
+            put.execute(("verifier", verifier.as_slice()))?;
+        }
+        tx.commit()?;
+        Ok(Store {
+            conn,
+            key,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Open an existing store. Nothing is written until the file has been checked and the
+    /// passphrase verified.
+    pub fn open(path: &Path, passphrase: &[u8]) -> Result<Store, StoreError> {
+        let (conn, key) = Self::check_and_unlock(path, passphrase)?;
+        Self::finish_open(conn, key, path, LATEST_VERSION)
+    }
+
+    /// Open and migrate only up to `target` (for migration tests).
+    #[doc(hidden)]
+    pub fn open_at_version(
+        path: &Path,
+        passphrase: &[u8],
+        target: i64,
+    ) -> Result<Store, StoreError> {
+        let (conn, key) = Self::check_and_unlock(path, passphrase)?;
+        Self::finish_open(conn, key, path, target)
+    }
+
+    fn check_and_unlock(
+        path: &Path,
+        passphrase: &[u8],
+    ) -> Result<(Connection, StoreKey), StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::NotInitialized(path.to_owned()));
+        }
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|e| inspect_err(path, e))?;
+        let found = migrations::version(&conn).map_err(|e| inspect_err(path, e))?;
+        if found > LATEST_VERSION {
+            return Err(StoreError::TooNew {
+                found,
+                supported: LATEST_VERSION,
+            });
+        }
+        if found < 1 {
+            return Err(corrupt(path, "the file is not a Postern store"));
+        }
+        let check: String = conn
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .map_err(|e| inspect_err(path, e))?;
+        if check != "ok" {
+            return Err(corrupt(path, format!("integrity check: {check}")));
+        }
+        let meta = |k: &str| -> Result<Vec<u8>, StoreError> {
+            conn.query_row("SELECT value FROM store_meta WHERE key = ?1", [k], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(|e| inspect_err(path, e))?
+            .ok_or_else(|| corrupt(path, format!("missing {k}")))
+        };
+        let salt = meta("kdf_salt")?;
+        let params = decode_params(&meta("kdf_params")?)
+            .ok_or_else(|| corrupt(path, "bad kdf parameters"))?;
+        let verifier = meta("verifier")?;
+        let key = StoreKey::derive(passphrase, &salt, params)
+            .map_err(|_| corrupt(path, "bad kdf parameters"))?;
+        match key.open(VERIFIER_CONTEXT, &verifier) {
+            Ok(v) if v.as_slice() == VERIFIER_PLAINTEXT => {}
+            _ => return Err(StoreError::WrongPassphrase),
+        }
+        Ok((conn, key))
+    }
+
+    fn finish_open(
+        mut conn: Connection,
+        key: StoreKey,
+        path: &Path,
+        target: i64,
+    ) -> Result<Store, StoreError> {
+        set_connection_pragmas(&conn)?;
+        migrations::migrate_to(&mut conn, target)?;
+        Ok(Store {
+            conn,
+            key,
+            path: path.to_owned(),
+        })
+    }
+
+    /// Where the database file is.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The schema version of the open database.
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(migrations::version(&self.conn)?)
+    }
+
+    /// Direct access for crates' own tests and for migration tests.
+    #[doc(hidden)]
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn encode_params(p: KdfParams) -> Vec<u8> {
+    let mut v = Vec::with_capacity(12);
+    v.extend_from_slice(&p.memory_kib.to_be_bytes());
+    v.extend_from_slice(&p.iterations.to_be_bytes());
+    v.extend_from_slice(&p.parallelism.to_be_bytes());
+    v
+}
+
+fn decode_params(b: &[u8]) -> Option<KdfParams> {
+    if b.len() != 12 {
+        return None;
+    }
+    let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+    Some(KdfParams {
+        memory_kib: word(0),
+        iterations: word(4),
+        parallelism: word(8),
+    })
+}

@@ -1,0 +1,303 @@
+//! Opening, refusing and migrating stores.
+
+use std::path::{Path, PathBuf};
+
+use postern_crypto::KdfParams;
+use postern_store::{NewContact, NewIdentity, Store, StoreError, LATEST_VERSION, MIGRATIONS};
+
+fn fast() -> KdfParams {
+    KdfParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+fn db(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("postern.db")
+}
+
+fn sample_identity(onion: &str) -> NewIdentity<'_> {
+    NewIdentity {
+        local_part: "alice",
+        onion,
+        display_name: "Alice",
+        fingerprint: &[7; 20],
+        binding_sig: &[9; 64],
+        public_key: b"public key bytes",
+        onion_secret: b"ONION-SECRET-0123456789abcdefXYZ",
+        openpgp_secret: b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
+        created_at: 1_700_000_000,
+    }
+}
+
+fn file_bytes(p: &Path) -> Vec<u8> {
+    std::fs::read(p).expect("read db")
+}
+
+#[test]
+fn create_then_open_with_the_right_passphrase() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    {
+        let mut s = Store::create(&path, b"pass", fast()).expect("create");
+        s.insert_identity(&sample_identity("a.onion"))
+            .expect("insert");
+    }
+    let s = Store::open(&path, b"pass").expect("open");
+    assert_eq!(s.schema_version().expect("v"), LATEST_VERSION);
+    let ids = s.identities().expect("list");
+    assert_eq!(ids.len(), 1);
+    let secrets = s.identity_secrets(ids[0].id).expect("secrets");
+    assert_eq!(
+        secrets.onion_secret.as_slice(),
+        b"ONION-SECRET-0123456789abcdefXYZ"
+    );
+    let mode: String = s
+        .connection()
+        .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+        .expect("mode");
+    assert_eq!(mode, "wal");
+    let fk: i64 = s
+        .connection()
+        .query_row("PRAGMA foreign_keys", [], |r| r.get(0))
+        .expect("fk");
+    assert_eq!(fk, 1);
+}
+
+#[test]
+fn create_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    drop(Store::create(&path, b"pass", fast()).expect("create"));
+    let before = file_bytes(&path);
+    assert!(matches!(
+        Store::create(&path, b"other", fast()),
+        Err(StoreError::AlreadyExists(_))
+    ));
+    assert_eq!(file_bytes(&path), before);
+}
+
+#[test]
+fn missing_store_is_not_initialized() {
+    let dir = tempfile::tempdir().expect("tmp");
+    assert!(matches!(
+        Store::open(&db(&dir), b"pass"),
+        Err(StoreError::NotInitialized(_))
+    ));
+    assert!(!db(&dir).exists(), "open must not create a file");
+}
+
+#[test]
+fn wrong_passphrase_is_refused_and_nothing_changes() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    {
+        let mut s = Store::create(&path, b"right", fast()).expect("create");
+        s.insert_identity(&sample_identity("a.onion"))
+            .expect("insert");
+    }
+    let before = file_bytes(&path);
+    assert!(matches!(
+        Store::open(&path, b"wrong"),
+        Err(StoreError::WrongPassphrase)
+    ));
+    assert!(matches!(
+        Store::open(&path, b""),
+        Err(StoreError::WrongPassphrase)
+    ));
+    assert_eq!(file_bytes(&path), before);
+    Store::open(&path, b"right").expect("still opens with the right one");
+}
+
+#[test]
+fn damaged_files_are_corrupt_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    {
+        let mut s = Store::create(&path, b"pass", fast()).expect("create");
+        for i in 0..50 {
+            let onion = format!("{i}.onion");
+            s.insert_identity(&sample_identity(&onion)).expect("insert");
+        }
+    }
+    let good = file_bytes(&path);
+    assert!(good.len() > 8192, "test needs a multi-page database");
+
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "garbage",
+            b"this is not a database at all, just text".repeat(100),
+        ),
+        ("truncated to half", good[..good.len() / 2].to_vec()),
+        ("truncated to a page and a bit", good[..4096 + 100].to_vec()),
+        ("header zeroed", {
+            let mut b = good.clone();
+            b[..100].fill(0);
+            b
+        }),
+        ("second page header smashed", {
+            let mut b = good.clone();
+            b[4096..4096 + 16].fill(0xFF);
+            b
+        }),
+        ("empty", Vec::new()),
+    ];
+    for (name, bytes) in cases {
+        let p = dir.path().join(format!("{}.db", name.replace(' ', "_")));
+        std::fs::write(&p, &bytes).expect("write");
+        let res = Store::open(&p, b"pass");
+        assert!(
+            matches!(res, Err(StoreError::Corrupt { .. })),
+            "{name}: {res:?}"
+        );
+        assert_eq!(file_bytes(&p), bytes, "{name}: file was modified");
+    }
+}
+
+#[test]
+fn newer_schema_is_refused_and_left_untouched() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    {
+        let s = Store::create(&path, b"pass", fast()).expect("create");
+        s.connection()
+            .pragma_update(None, "user_version", LATEST_VERSION + 1)
+            .expect("bump");
+    }
+    let before = file_bytes(&path);
+    let res = Store::open(&path, b"pass");
+    assert!(
+        matches!(res, Err(StoreError::TooNew { found, supported }) if found == LATEST_VERSION + 1 && supported == LATEST_VERSION),
+        "{res:?}"
+    );
+    assert_eq!(file_bytes(&path), before);
+}
+
+fn schema(s: &Store) -> Vec<(String, String)> {
+    let mut st = s
+        .connection()
+        .prepare("SELECT name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name")
+        .expect("prepare");
+    st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+#[test]
+fn migrates_from_every_earlier_version() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let fresh = Store::create(&dir.path().join("fresh.db"), b"p", fast()).expect("fresh");
+    let want = schema(&fresh);
+
+    for v in 1..=LATEST_VERSION {
+        let path = dir.path().join(format!("v{v}.db"));
+        {
+            let mut s = Store::create_at_version(&path, b"p", fast(), v).expect("old");
+            assert_eq!(s.schema_version().expect("v"), v);
+            // Data valid at every version: an identity and a contact.
+            let id = s
+                .insert_identity(&sample_identity("x.onion"))
+                .expect("identity")
+                .id;
+            s.insert_contact(&NewContact {
+                identity_id: id,
+                address: "bob@y.onion",
+                display_name: "Bob",
+                fingerprint: &[1; 20],
+                binding_sig: &[2; 64],
+                public_key: None,
+                verification: "card",
+                added_at: 1,
+            })
+            .expect("contact");
+        }
+        let s = Store::open(&path, b"p").expect("open migrates");
+        assert_eq!(s.schema_version().expect("v"), LATEST_VERSION, "from v{v}");
+        assert_eq!(schema(&s), want, "schema after migrating from v{v}");
+        let ids = s.identities().expect("ids");
+        assert_eq!(ids.len(), 1, "identity kept from v{v}");
+        assert_eq!(s.contacts(ids[0].id).expect("contacts").len(), 1);
+        assert_eq!(
+            s.identity_secrets(ids[0].id)
+                .expect("secrets")
+                .openpgp_secret
+                .as_slice(),
+            b"OPENPGP-SECRET-KEY-MATERIAL-0123456789"
+        );
+    }
+    assert_eq!(MIGRATIONS.len() as i64, LATEST_VERSION);
+}
+
+#[test]
+fn secrets_are_not_in_the_file_in_plaintext() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    {
+        let mut s = Store::create(&path, b"pass", fast()).expect("create");
+        s.insert_identity(&sample_identity("a.onion"))
+            .expect("insert");
+    }
+    let mut bytes = file_bytes(&path);
+    if let Ok(wal) = std::fs::read(dir.path().join("postern.db-wal")) {
+        bytes.extend(wal);
+    }
+    for secret in [
+        &b"ONION-SECRET-0123456789abcdefXYZ"[..],
+        b"OPENPGP-SECRET-KEY-MATERIAL",
+        b"pass",
+    ] {
+        assert!(
+            !bytes.windows(secret.len()).any(|w| w == secret),
+            "{} found in the database file",
+            String::from_utf8_lossy(secret)
+        );
+    }
+    // The public parts are stored as they are.
+    assert!(bytes.windows(16).any(|w| w == b"public key bytes"));
+}
+
+#[test]
+fn deleting_an_identity_removes_its_contacts() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut s = Store::create(&db(&dir), b"pass", fast()).expect("create");
+    let id = s
+        .insert_identity(&sample_identity("a.onion"))
+        .expect("insert")
+        .id;
+    s.insert_contact(&NewContact {
+        identity_id: id,
+        address: "bob@y.onion",
+        display_name: "Bob",
+        fingerprint: &[1; 20],
+        binding_sig: &[2; 64],
+        public_key: None,
+        verification: "card",
+        added_at: 1,
+    })
+    .expect("contact");
+    assert!(matches!(
+        s.insert_contact(&NewContact {
+            identity_id: id,
+            address: "bob@y.onion",
+            display_name: "Bob again",
+            fingerprint: &[1; 20],
+            binding_sig: &[2; 64],
+            public_key: None,
+            verification: "card",
+            added_at: 2,
+        }),
+        Err(StoreError::Duplicate("contact"))
+    ));
+    s.delete_identity(id).expect("delete");
+    let n: i64 = s
+        .connection()
+        .query_row("SELECT count(*) FROM contacts", [], |r| r.get(0))
+        .expect("count");
+    assert_eq!(n, 0);
+    assert!(matches!(
+        s.delete_identity(id),
+        Err(StoreError::NotFound(_))
+    ));
+}
