@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Set up and run every Postern test: formatting, lints, unit and integration tests, the real-Tor
-# tests on a private Tor network. This is the command CI runs (.ci/run).
+# Set up and run every Postern test: formatting, lints, unit and integration tests, and the
+# real-Tor tests on the project's private Tor network. This is the command CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,5 +11,15 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "== private Tor network"
+cargo build --locked -q -p postern-testnet
+net=$(mktemp -d -t postern-testnet-XXXXXX)
+trap 'target/debug/postern-testnet down "$net" >/dev/null 2>&1 || true; rm -rf "$net"' EXIT
+target/debug/postern-testnet up "$net" --owner-pid $$ >/dev/null
+export POSTERN_TESTNET_DIR="$net"
+# Tests that need tor must run here; they fail rather than skip.
+export POSTERN_REQUIRE_TOR=1
+
 echo "== cargo test"
 cargo test --workspace --locked

@@ -41,6 +41,8 @@ pub(crate) enum Command {
     Init,
     /// Show a summary of this device.
     Status,
+    /// Run the node: connect to Tor and serve every identity until stopped (Ctrl-C).
+    Run(RunArgs),
     /// Manage your identities (each has its own onion address and keys).
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -114,4 +116,24 @@ pub(crate) enum ContactCommand {
         /// The contact's address.
         address: String,
     },
+}
+
+/// How `postern run` connects.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Join a private Tor network described by this arti configuration file (local mode; the
+    /// default is the real Tor network).
+    #[arg(
+        long,
+        env = "POSTERN_NETWORK_CONFIG",
+        value_name = "FILE",
+        conflicts_with = "loopback"
+    )]
+    pub network_config: Option<PathBuf>,
+    /// Use plain TCP on 127.0.0.1 instead of Tor, with services registered in DIR (testing only).
+    #[arg(long, value_name = "DIR")]
+    pub loopback: Option<PathBuf>,
+    /// Give up connecting to Tor after this many seconds.
+    #[arg(long, default_value_t = 180, value_name = "SECONDS")]
+    pub bootstrap_timeout: u64,
 }

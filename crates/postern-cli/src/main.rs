@@ -1,6 +1,7 @@
 //! `postern`: the command line of Postern.
 
 mod args;
+mod node;
 mod output;
 mod passphrase;
 
@@ -14,6 +15,7 @@ use output::Output;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    init_logging();
     let out = Output::new(cli.json);
     match run(&cli, &out) {
         Ok(()) => ExitCode::SUCCESS,
@@ -84,6 +86,10 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let pass = passphrase::new()?;
             let p = Postern::init(&dir, pass.as_bytes())?;
             out.status(&p.status()?, "Created a new Postern store.");
+        }
+        Command::Run(args) => {
+            let p = open(cli)?;
+            node::run(p, args)?;
         }
         Command::Status => {
             let p = open(cli)?;
@@ -170,6 +176,18 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         },
     }
     Ok(())
+}
+
+/// Logs go to stderr. Default: Postern's own at `info`, arti's at `warn` (its per-relay chatter
+/// on small networks at `error`). `RUST_LOG` overrides. Addresses in logs are redacted.
+fn init_logging() {
+    let filter = std::env::var("RUST_LOG")
+        .unwrap_or_else(|_| "warn,postern_core=info,postern_cli=info,tor_netdir=error".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 fn read_stdin() -> Result<String, CliError> {

@@ -16,6 +16,9 @@ pub enum CoreError {
     /// A contact card was refused.
     #[error(transparent)]
     Card(#[from] CardError),
+    /// From the network layer.
+    #[error(transparent)]
+    Transport(#[from] postern_transport::TransportError),
     /// An address or name was invalid.
     #[error(transparent)]
     Address(#[from] AddressError),
@@ -45,6 +48,7 @@ impl HasKind for CoreError {
             CoreError::Store(e) => e.kind(),
             CoreError::Crypto(e) => e.kind(),
             CoreError::Card(e) => e.kind(),
+            CoreError::Transport(e) => e.kind(),
             CoreError::Address(_) | CoreError::OwnCard | CoreError::EmptyPassphrase => {
                 ErrorKind::BadInput
             }

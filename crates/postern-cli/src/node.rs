@@ -1,0 +1,105 @@
+//! `postern run`: the headless node.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use postern_core::{BootstrapStatus, Network, Node, Postern};
+use tokio::sync::watch;
+
+use crate::args::RunArgs;
+use crate::CliError;
+
+fn network(args: &RunArgs) -> Result<Network, CliError> {
+    if let Some(dir) = &args.loopback {
+        return Ok(Network::Loopback {
+            registry: dir.clone(),
+        });
+    }
+    let network_toml = match &args.network_config {
+        Some(path) => Some(std::fs::read_to_string(path).map_err(|e| {
+            CliError::Io(format!(
+                "cannot read the network configuration {}: {e}",
+                path.display()
+            ))
+        })?),
+        None => None,
+    };
+    Ok(Network::Tor {
+        network_toml,
+        bootstrap_timeout: Duration::from_secs(args.bootstrap_timeout),
+    })
+}
+
+/// Draw bootstrap progress on stderr: a bar on a terminal, a line per step otherwise.
+async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
+    let tty = std::io::stderr().is_terminal();
+    let mut last_line = String::new();
+    loop {
+        let s = rx.borrow_and_update().clone();
+        let pct = (s.fraction.clamp(0.0, 1.0) * 100.0).round() as usize;
+        if tty {
+            let filled = pct / 5;
+            eprint!(
+                "\r\x1b[2KConnecting to Tor [{}{}] {pct:>3}% {}",
+                "#".repeat(filled),
+                "-".repeat(20 - filled),
+                s.phase
+            );
+        } else {
+            let line = format!("Connecting to Tor: {pct:>3}% {}", s.phase);
+            if line != last_line {
+                eprintln!("{line}");
+                last_line = line;
+            }
+        }
+        if s.ready || rx.changed().await.is_err() {
+            break;
+        }
+    }
+    if tty {
+        eprintln!();
+    }
+}
+
+pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
+    let network = network(args)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
+    rt.block_on(async move {
+        let transport = network.transport(postern.data_dir())?;
+        let progress = tokio::spawn(show_progress(transport.bootstrap_status()));
+        let started = Node::start(&postern, transport).await;
+        let _ = progress.await;
+        let mut node = started?;
+        let serving = node.serving();
+        println!(
+            "Connected. Serving {} identit{}:",
+            serving.len(),
+            if serving.len() == 1 { "y" } else { "ies" }
+        );
+        for a in serving {
+            println!("  {a}");
+        }
+        let mut tasks = Vec::new();
+        for (address, mut listener) in node.take_listeners() {
+            let redacted = listener.onion().redacted();
+            tasks.push(tokio::spawn(async move {
+                while let Some(incoming) = listener.accept().await {
+                    tracing::info!(identity = %redacted, port = incoming.port, "incoming stream");
+                    drop(incoming);
+                }
+                tracing::warn!(identity = %redacted, %address, "service stopped");
+            }));
+        }
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| CliError::Io(format!("cannot wait for Ctrl-C: {e}")))?;
+        println!("Stopping.");
+        for t in tasks {
+            t.abort();
+        }
+        Ok(())
+    })
+}

@@ -1,0 +1,291 @@
+//! Real Tor, through arti.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use arti_client::config::{BoolOrAuto, TorClientConfigBuilder};
+use arti_client::{IsolationToken, StreamPrefs, TorClient, TorClientConfig};
+use futures::StreamExt;
+use postern_crypto::{onion_address_of, IdentityKeys};
+use postern_types::OnionAddress;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tor_cell::relaycell::msg::{Connected, End, EndReason};
+use tor_hsservice::config::OnionServiceConfigBuilder;
+use tor_hsservice::{RendRequest, RunningOnionService};
+use tor_proto::stream::IncomingStreamRequest;
+use tor_rtcompat::PreferredRuntime;
+
+use crate::{BootstrapStatus, Incoming, Listener, Stream, Transport, TransportError};
+
+/// Where arti keeps its state, which network it joins, and how long to wait.
+#[derive(Debug, Clone)]
+pub struct ArtiOptions {
+    /// Arti's state directory (guards, onion-service state).
+    pub state_dir: PathBuf,
+    /// Arti's cache directory (directory documents).
+    pub cache_dir: PathBuf,
+    /// Extra arti configuration (TOML) selecting a private network; `None` for the real Tor
+    /// network.
+    pub network_toml: Option<String>,
+    /// Give up bootstrapping after this long.
+    pub bootstrap_timeout: Duration,
+    /// Give up connecting to an onion service after this long.
+    pub connect_timeout: Duration,
+}
+
+impl ArtiOptions {
+    /// Defaults with state and cache under `dir`, on the real Tor network.
+    pub fn in_dir(dir: &Path) -> Self {
+        ArtiOptions {
+            state_dir: dir.join("state"),
+            cache_dir: dir.join("cache"),
+            network_toml: None,
+            bootstrap_timeout: Duration::from_secs(180),
+            connect_timeout: Duration::from_secs(120),
+        }
+    }
+
+    fn config(&self) -> Result<TorClientConfig, TransportError> {
+        let path = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
+        // The onion-service identity keys come from Postern's store on every launch; arti keeps
+        // them in memory only.
+        let mut text = format!(
+            "[storage]\ncache_dir = {}\nstate_dir = {}\n\n[storage.keystore.primary]\nkind = \"ephemeral\"\n\n",
+            path(&self.cache_dir),
+            path(&self.state_dir)
+        );
+        if let Some(net) = &self.network_toml {
+            text.push_str(net);
+        }
+        let builder: TorClientConfigBuilder =
+            toml::from_str(&text).map_err(|e| TransportError::Config(e.to_string()))?;
+        builder
+            .build()
+            .map_err(|e| TransportError::Config(e.to_string()))
+    }
+}
+
+/// The arti transport.
+pub struct ArtiTransport {
+    client: Arc<TorClient<PreferredRuntime>>,
+    status: watch::Sender<BootstrapStatus>,
+    isolation: Mutex<HashMap<OnionAddress, IsolationToken>>,
+    options: ArtiOptions,
+}
+
+impl std::fmt::Debug for ArtiTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ArtiTransport").finish_non_exhaustive()
+    }
+}
+
+impl ArtiTransport {
+    /// Create an (unbootstrapped) arti client. Must be called inside a tokio runtime.
+    pub fn new(options: ArtiOptions) -> Result<Self, TransportError> {
+        let config = options.config()?;
+        let runtime = PreferredRuntime::current()
+            .map_err(|e| TransportError::Config(format!("no async runtime: {e}")))?;
+        let client = TorClient::with_runtime(runtime)
+            .config(config)
+            .create_unbootstrapped()
+            .map_err(|e| TransportError::Config(e.to_string()))?;
+        let (status, _) = watch::channel(BootstrapStatus::starting());
+        Ok(ArtiTransport {
+            client,
+            status,
+            isolation: Mutex::new(HashMap::new()),
+            options,
+        })
+    }
+
+    fn isolation_for(&self, from: &OnionAddress) -> IsolationToken {
+        let mut map = self
+            .isolation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        *map.entry(*from).or_insert_with(IsolationToken::new)
+    }
+}
+
+/// Keeps a service running; dropping it stops the service and its tasks.
+struct RunningService {
+    _service: Arc<RunningOnionService>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for RunningService {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Accept every rendezvous; number its circuit; pass on streams to the served ports.
+async fn accept_loop(
+    requests: impl futures::Stream<Item = RendRequest> + Send + 'static,
+    ports: Vec<u16>,
+    tx: mpsc::Sender<Incoming>,
+) {
+    let mut requests = Box::pin(requests);
+    let mut circuit = 0u64;
+    while let Some(rend) = requests.next().await {
+        circuit += 1;
+        let (ports, tx) = (ports.clone(), tx.clone());
+        tokio::spawn(async move {
+            let Ok(mut streams) = rend.accept().await else {
+                return;
+            };
+            while let Some(req) = streams.next().await {
+                let port = match req.request() {
+                    IncomingStreamRequest::Begin(b) if ports.contains(&b.port()) => b.port(),
+                    _ => {
+                        let _ = req.reject(End::new_with_reason(EndReason::DONE)).await;
+                        continue;
+                    }
+                };
+                if let Ok(stream) = req.accept(Connected::new_empty()).await {
+                    let incoming = Incoming {
+                        port,
+                        circuit,
+                        stream: Box::new(stream),
+                    };
+                    if tx.send(incoming).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+    }
+}
+
+#[async_trait::async_trait]
+impl Transport for ArtiTransport {
+    async fn start(&self) -> Result<(), TransportError> {
+        let mut events = self.client.bootstrap_events();
+        let status = self.status.clone();
+        let forward = tokio::spawn(async move {
+            while let Some(ev) = events.next().await {
+                status.send_replace(BootstrapStatus {
+                    fraction: ev.as_frac(),
+                    phase: ev.to_string(),
+                    ready: ev.ready_for_traffic(),
+                });
+            }
+        });
+        let result =
+            tokio::time::timeout(self.options.bootstrap_timeout, self.client.bootstrap()).await;
+        let phase = self.status.borrow().phase.clone();
+        match result {
+            Ok(Ok(())) => {
+                self.status.send_modify(|s| {
+                    s.fraction = 1.0;
+                    s.ready = true;
+                });
+                // Keep forwarding later changes (e.g. losing the network).
+                drop(forward);
+                Ok(())
+            }
+            Ok(Err(e)) => {
+                forward.abort();
+                Err(TransportError::Bootstrap {
+                    seconds: self.options.bootstrap_timeout.as_secs(),
+                    phase: format!("{phase}: {e}"),
+                })
+            }
+            Err(_) => {
+                forward.abort();
+                Err(TransportError::Bootstrap {
+                    seconds: self.options.bootstrap_timeout.as_secs(),
+                    phase,
+                })
+            }
+        }
+    }
+
+    fn bootstrap_status(&self) -> watch::Receiver<BootstrapStatus> {
+        self.status.subscribe()
+    }
+
+    async fn serve(
+        &self,
+        identity: &IdentityKeys,
+        ports: &[u16],
+    ) -> Result<Listener, TransportError> {
+        let onion = *identity.address().onion();
+        let launch_err = |reason: String| TransportError::Launch {
+            onion: onion.redacted(),
+            reason,
+        };
+        let nickname = format!("postern-{}", &onion.label()[..16])
+            .parse()
+            .map_err(|e| launch_err(format!("bad nickname: {e}")))?;
+        let config = OnionServiceConfigBuilder::default()
+            .nickname(nickname)
+            .build()
+            .map_err(|e| launch_err(e.to_string()))?;
+        let keypair = identity.hsid_keypair();
+        let expected = onion_address_of(&keypair);
+        let (service, requests) = self
+            .client
+            .launch_onion_service_with_hsid(config, keypair)
+            .map_err(|e| launch_err(e.to_string()))?
+            .ok_or_else(|| launch_err("the service is disabled".into()))?;
+        // Arti must publish exactly the address Postern derived for this key.
+        let published = service
+            .onion_address()
+            .map(|id| {
+                use safelog::DisplayRedacted;
+                id.display_unredacted().to_string()
+            })
+            .unwrap_or_default();
+        if published != expected.to_string() {
+            return Err(launch_err("arti derived a different onion address".into()));
+        }
+        let (tx, rx) = mpsc::channel(64);
+        let task = tokio::spawn(accept_loop(requests, ports.to_vec(), tx));
+        Ok(Listener::new(
+            onion,
+            rx,
+            Box::new(RunningService {
+                _service: service,
+                task,
+            }),
+        ))
+    }
+
+    async fn connect(
+        &self,
+        from: &OnionAddress,
+        to: &OnionAddress,
+        port: u16,
+    ) -> Result<Stream, TransportError> {
+        if !self.status.borrow().ready {
+            return Err(TransportError::NotStarted);
+        }
+        let mut prefs = StreamPrefs::new();
+        prefs
+            .set_isolation(self.isolation_for(from))
+            .connect_to_onion_services(BoolOrAuto::Explicit(true));
+        let target = to.to_string();
+        let unreachable = |reason: String| TransportError::Unreachable {
+            onion: to.redacted(),
+            reason,
+        };
+        let stream = tokio::time::timeout(
+            self.options.connect_timeout,
+            self.client
+                .connect_with_prefs((target.as_str(), port), &prefs),
+        )
+        .await
+        .map_err(|_| {
+            unreachable(format!(
+                "no answer within {} s",
+                self.options.connect_timeout.as_secs()
+            ))
+        })?
+        .map_err(|e| unreachable(e.to_string()))?;
+        Ok(Box::new(stream))
+    }
+}

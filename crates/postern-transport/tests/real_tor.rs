@@ -1,0 +1,177 @@
+//! The transport over real Tor: arti clients and onion services on the project's private Tor
+//! network (see `postern-testnet`). Skips loudly only where `tor` is not installed; CI installs
+//! it and sets POSTERN_REQUIRE_TOR=1 so that a missing `tor` fails.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+use postern_testnet::{tor_or_skip, Testnet};
+use postern_transport::{ArtiOptions, ArtiTransport, Transport, TransportError};
+
+fn options(dir: &Path, net: &Testnet) -> ArtiOptions {
+    let mut o = ArtiOptions::in_dir(dir);
+    o.network_toml = Some(net.arti_network_toml());
+    o.bootstrap_timeout = Duration::from_secs(60);
+    o.connect_timeout = Duration::from_secs(30);
+    o
+}
+
+async fn started(dir: &Path, net: &Testnet) -> ArtiTransport {
+    let t = ArtiTransport::new(options(dir, net)).expect("arti client");
+    let mut progress = t.bootstrap_status();
+    let began = Instant::now();
+    t.start().await.expect("bootstrap");
+    let last = progress.borrow_and_update().clone();
+    assert!(last.ready && last.fraction >= 1.0, "{last:?}");
+    eprintln!("bootstrapped in {:?}", began.elapsed());
+    t
+}
+
+fn network() -> Option<&'static Testnet> {
+    if !tor_or_skip("real_tor") {
+        return None;
+    }
+    Some(Testnet::shared().expect("private Tor network"))
+}
+
+fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,tor_netdir=error".into()),
+        )
+        .with_test_writer()
+        .try_init();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_reaches_bob_both_ways_and_again_after_bob_restarts() {
+    let Some(net) = network() else { return };
+    init_logs();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let alice_t = started(&tmp.path().join("alice"), net).await;
+    let bob_dir = tmp.path().join("bob");
+    let bob_t = started(&bob_dir, net).await;
+
+    let alice = identity("alice");
+    let bob = identity("bob");
+    let (a, b) = (*alice.address().onion(), *bob.address().onion());
+
+    let launched = Instant::now();
+    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve bob");
+    assert_eq!(
+        service.onion(),
+        &b,
+        "arti serves the address derived from our key"
+    );
+    let mut s = connect_retrying(&alice_t, &a, &b, 25, Duration::from_secs(90)).await;
+    eprintln!("launch -> first connect: {:?}", launched.elapsed());
+    exchange(&mut s, &mut service, "first").await;
+    drop(s);
+
+    // Restart Bob: a new arti client on the same state directory, the same stored key.
+    drop(service);
+    drop(bob_t);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let bob_t = started(&bob_dir, net).await;
+    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve bob again");
+    assert_eq!(service.onion(), &b, "same address after restart");
+    let mut s = connect_retrying(&alice_t, &a, &b, 25, Duration::from_secs(120)).await;
+    exchange(&mut s, &mut service, "after restart").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nonexistent_onion_is_unreachable_in_bounded_time() {
+    let Some(net) = network() else { return };
+    init_logs();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let t = started(tmp.path(), net).await;
+    let me = identity("me");
+    // Bounded by the connect timeout (30 s) plus slack.
+    unreachable_within(&t, me.address().onion(), Duration::from_secs(40)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn identities_never_share_a_circuit() {
+    let Some(net) = network() else { return };
+    init_logs();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let carol_t = started(&tmp.path().join("carol"), net).await;
+    // One device (one arti client) holding two identities.
+    let device = started(&tmp.path().join("device"), net).await;
+    let carol = identity("carol");
+    let c = *carol.address().onion();
+    let mut service = carol_t.serve(&carol, &[25]).await.expect("serve");
+    let (work, home) = (identity("work"), identity("home"));
+
+    let mut s1 = connect_retrying(
+        &device,
+        work.address().onion(),
+        &c,
+        25,
+        Duration::from_secs(90),
+    )
+    .await;
+    let work_circ = exchange(&mut s1, &mut service, "work 1").await;
+    let mut s2 = connect_retrying(
+        &device,
+        home.address().onion(),
+        &c,
+        25,
+        Duration::from_secs(60),
+    )
+    .await;
+    let home_circ = exchange(&mut s2, &mut service, "home 1").await;
+    assert_ne!(
+        work_circ, home_circ,
+        "two identities reached the service over the same rendezvous circuit"
+    );
+    // The same identity again may reuse its circuit; it must never use the other identity's.
+    let mut s3 = connect_retrying(
+        &device,
+        work.address().onion(),
+        &c,
+        25,
+        Duration::from_secs(60),
+    )
+    .await;
+    let work_again = exchange(&mut s3, &mut service, "work 2").await;
+    assert_ne!(work_again, home_circ);
+    eprintln!("circuits: work {work_circ}, home {home_circ}, work again {work_again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_failure_is_a_clear_error() {
+    // Needs no network: point arti at authorities that do not exist.
+    init_logs();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut o = ArtiOptions::in_dir(tmp.path());
+    o.network_toml = Some(
+        "[address_filter]\nallow_local_addrs = true\n\n[tor_network]\nfallback_caches = [\n  \
+         { rsa_identity = \"0000000000000000000000000000000000000000\", ed_identity = \
+         \"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\", orports = [\"127.0.0.1:9\"] },\n]\n\n\
+         [tor_network.authorities]\nv3idents = [\"0000000000000000000000000000000000000000\"]\n"
+            .into(),
+    );
+    o.bootstrap_timeout = Duration::from_secs(5);
+    let t = ArtiTransport::new(o).expect("client");
+    let began = Instant::now();
+    let err = t.start().await.expect_err("bootstrapped to nowhere");
+    assert!(began.elapsed() < Duration::from_secs(15));
+    assert!(
+        matches!(err, TransportError::Bootstrap { seconds: 5, .. }),
+        "{err:?}"
+    );
+    assert!(err
+        .to_string()
+        .contains("could not connect to the Tor network"));
+    // Using it anyway is refused, not hung.
+    let me = identity("me");
+    assert!(matches!(
+        t.connect(me.address().onion(), me.address().onion(), 25)
+            .await,
+        Err(TransportError::NotStarted)
+    ));
+}
