@@ -1,0 +1,364 @@
+//! Tor benchmarks on the private Tor network (see the crate README). Usage:
+//! `tor-bench [N]` (default N = 30 connects per client).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use postern_bench::{ms, ratio, rss_kib, Stats};
+use postern_crypto::IdentityKeys;
+use postern_testnet::{Testnet, TestnetOptions};
+use postern_transport::{ArtiOptions, ArtiTransport, Listener, Transport};
+use postern_types::{LocalPart, OnionAddress};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+fn arti_options(dir: &Path, net: &Testnet) -> ArtiOptions {
+    let mut o = ArtiOptions::in_dir(dir);
+    o.network_toml = Some(net.arti_network_toml());
+    o.bootstrap_timeout = Duration::from_secs(120);
+    o.connect_timeout = Duration::from_secs(60);
+    o
+}
+
+fn identity(name: &str) -> Result<IdentityKeys> {
+    Ok(IdentityKeys::generate(LocalPart::new(name)?, "")?)
+}
+
+/// Every stream gets one byte ('2', like the start of an SMTP greeting), then an echo.
+fn serve_greeting(mut listener: Listener) {
+    tokio::spawn(async move {
+        while let Some(mut inc) = listener.accept().await {
+            tokio::spawn(async move {
+                if inc.stream.write_all(b"2").await.is_err() {
+                    return;
+                }
+                let _ = inc.stream.flush().await;
+                let mut buf = [0u8; 512];
+                while let Ok(n) = inc.stream.read(&mut buf).await {
+                    if n == 0 || inc.stream.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+}
+
+/// A fresh isolation key per connect, so every connect builds its own rendezvous circuit.
+fn fresh_source(i: u64) -> OnionAddress {
+    let mut k = [0u8; 32];
+    k[..8].copy_from_slice(&i.to_be_bytes());
+    k[31] = 0xA5;
+    OnionAddress::from_public_key(k)
+}
+
+async fn arti_connect_first_byte(
+    t: &ArtiTransport,
+    from: OnionAddress,
+    to: OnionAddress,
+) -> Result<Duration> {
+    let start = Instant::now();
+    let mut s = t.connect(&from, &to, 25).await?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).await?;
+    Ok(start.elapsed())
+}
+
+async fn socks_connect(socks: u16, user: &str, host: &str, port: u16) -> Result<TcpStream> {
+    let mut s = TcpStream::connect(("127.0.0.1", socks)).await?;
+    s.set_nodelay(true)?;
+    s.write_all(&[5, 1, 2]).await?;
+    let mut r = [0u8; 2];
+    s.read_exact(&mut r).await?;
+    if r != [5, 2] {
+        bail!("SOCKS method refused: {r:?}");
+    }
+    let mut auth = vec![1, user.len() as u8];
+    auth.extend_from_slice(user.as_bytes());
+    auth.extend_from_slice(&[1, b'x']);
+    s.write_all(&auth).await?;
+    s.read_exact(&mut r).await?;
+    if r != [1, 0] {
+        bail!("SOCKS auth refused");
+    }
+    let mut req = vec![5, 1, 0, 3, host.len() as u8];
+    req.extend_from_slice(host.as_bytes());
+    req.extend_from_slice(&port.to_be_bytes());
+    s.write_all(&req).await?;
+    let mut head = [0u8; 4];
+    s.read_exact(&mut head).await?;
+    if head[1] != 0 {
+        bail!("SOCKS connect failed with reply {}", head[1]);
+    }
+    let rest = match head[3] {
+        1 => 4 + 2,
+        4 => 16 + 2,
+        3 => {
+            let mut l = [0u8; 1];
+            s.read_exact(&mut l).await?;
+            usize::from(l[0]) + 2
+        }
+        _ => bail!("bad SOCKS reply"),
+    };
+    let mut skip = vec![0u8; rest];
+    s.read_exact(&mut skip).await?;
+    Ok(s)
+}
+
+async fn ctor_connect_first_byte(socks: u16, user: String, to: OnionAddress) -> Result<Duration> {
+    let start = Instant::now();
+    let mut s = socks_connect(socks, &user, &to.to_string(), 25).await?;
+    let mut b = [0u8; 1];
+    s.read_exact(&mut b).await?;
+    Ok(start.elapsed())
+}
+
+struct CTorClient {
+    dir: PathBuf,
+    socks: u16,
+}
+
+impl CTorClient {
+    fn start(net: &Testnet, dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        let socks = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let torrc = dir.join("torrc");
+        std::fs::write(
+            &torrc,
+            net.c_tor_client_torrc(dir, socks, std::process::id()),
+        )?;
+        let out = Command::new("tor").arg("-f").arg(&torrc).output()?;
+        if !out.status.success() {
+            bail!(
+                "C tor client failed: {}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        let c = CTorClient {
+            dir: dir.to_owned(),
+            socks,
+        };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(120) {
+            let log = std::fs::read_to_string(dir.join("notice.log")).unwrap_or_default();
+            if log.contains("Bootstrapped 100%") {
+                return Ok(c);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        bail!("C tor client did not bootstrap")
+    }
+
+    fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.dir.join("tor.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+}
+
+impl Drop for CTorClient {
+    fn drop(&mut self) {
+        if let Some(p) = self.pid() {
+            let _ = Command::new("kill").arg(p.to_string()).status();
+        }
+    }
+}
+
+/// Retry `f` until it succeeds or `limit` passes.
+async fn until_ok<F, Fut>(limit: Duration, mut f: F) -> Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Duration>>,
+{
+    let start = Instant::now();
+    loop {
+        match f().await {
+            Ok(_) => return Ok(start.elapsed()),
+            Err(e) if start.elapsed() < limit => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn report(name: &str, s: &Stats) {
+    println!(
+        "  {name:<22} n={:<3} median {:>9}  p90 {:>9}  min {:>9}  max {:>9}",
+        s.n,
+        ms(s.median),
+        ms(s.p90),
+        ms(s.min),
+        ms(s.max)
+    );
+}
+
+/// A `postern run` node with 3 identities on the network; returns its RSS after it settles.
+fn node_rss(net: &Testnet, dir: &Path) -> Result<u64> {
+    let exe = std::env::current_exe()?;
+    let postern = exe.with_file_name("postern");
+    if !postern.is_file() {
+        bail!(
+            "{} not built (scripts/bench.sh builds it)",
+            postern.display()
+        );
+    }
+    let run = |args: &[&str]| -> Result<()> {
+        let o = Command::new(&postern)
+            .arg("--data-dir")
+            .arg(dir.join("data"))
+            .args(args)
+            .env("POSTERN_PASSPHRASE", "bench")
+            .output()?;
+        if !o.status.success() {
+            bail!("postern {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        }
+        Ok(())
+    };
+    run(&["init"])?;
+    for name in ["one", "two", "three"] {
+        run(&["identity", "new", name])?;
+    }
+    let cfg = dir.join("network.toml");
+    std::fs::write(&cfg, net.arti_network_toml())?;
+    let mut child = Command::new(&postern)
+        .arg("--data-dir")
+        .arg(dir.join("data"))
+        .args(["run", "--network-config"])
+        .arg(&cfg)
+        .env("POSTERN_PASSPHRASE", "bench")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    use std::io::BufRead;
+    let out = std::io::BufReader::new(child.stdout.take().context("stdout")?);
+    for line in out.lines() {
+        if line?.starts_with("Connected.") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_secs(15));
+    let rss = rss_kib(child.id());
+    let _ = child.kill();
+    let _ = child.wait();
+    rss.context("no RSS")
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let n: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(30);
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(std::env::var("RUST_LOG").unwrap_or_else(|_| "error".into()))
+        .try_init();
+    let tmp = tempfile::tempdir()?;
+    let t0 = Instant::now();
+    let net = Testnet::start(
+        &tmp.path().join("net"),
+        &TestnetOptions {
+            c_tor_compat: true,
+            owner_pid: None,
+        },
+    )?;
+    println!(
+        "private Tor network up in {:.1}s",
+        t0.elapsed().as_secs_f64()
+    );
+
+    let service_t = ArtiTransport::new(arti_options(&tmp.path().join("service"), &net))?;
+    service_t.start().await?;
+    let client_t = ArtiTransport::new(arti_options(&tmp.path().join("client"), &net))?;
+    client_t.start().await?;
+    let ctor = CTorClient::start(&net, &tmp.path().join("ctor"))?;
+
+    // 1. Onion connect + first byte, alternating clients, fresh circuit every time.
+    let bob = identity("bob")?;
+    let b = *bob.address().onion();
+    serve_greeting(service_t.serve(&bob, &[25]).await?);
+    let warm_a = until_ok(Duration::from_secs(180), || {
+        arti_connect_first_byte(&client_t, fresh_source(0), b)
+    })
+    .await?;
+    let warm_c = until_ok(Duration::from_secs(600), || {
+        ctor_connect_first_byte(ctor.socks, "warm".into(), b)
+    })
+    .await?;
+    println!(
+        "warm-up: arti reached the service after {}, C tor after {}",
+        ms(warm_a),
+        ms(warm_c)
+    );
+    let (mut arti, mut ctor_s, mut failures) = (Vec::new(), Vec::new(), (0, 0));
+    for i in 0..n {
+        match arti_connect_first_byte(&client_t, fresh_source(i as u64 + 1), b).await {
+            Ok(d) => arti.push(d),
+            Err(_) => failures.0 += 1,
+        }
+        match ctor_connect_first_byte(ctor.socks, format!("iso{i}"), b).await {
+            Ok(d) => ctor_s.push(d),
+            Err(_) => failures.1 += 1,
+        }
+    }
+    let (sa, sc) = (
+        Stats::of(&arti).context("no arti samples")?,
+        Stats::of(&ctor_s).context("no C tor samples")?,
+    );
+    println!("\n1. onion connect + first byte (fresh rendezvous circuit each time)");
+    report("arti client", &sa);
+    report("C tor client (SOCKS)", &sc);
+    println!(
+        "  ratio arti / C tor: median {}, p90 {}   (failures: arti {}, C tor {})",
+        ratio(sa.median, sc.median),
+        ratio(sa.p90, sc.p90),
+        failures.0,
+        failures.1
+    );
+
+    // 2. Service launch -> first successful connect.
+    let mut launch_a = Vec::new();
+    let mut launch_c = Vec::new();
+    for i in 0..5 {
+        let id = identity(&format!("svc{i}"))?;
+        let onion = *id.address().onion();
+        let started = Instant::now();
+        serve_greeting(service_t.serve(&id, &[25]).await?);
+        until_ok(Duration::from_secs(120), || {
+            arti_connect_first_byte(&client_t, fresh_source(10_000 + i), onion)
+        })
+        .await?;
+        launch_a.push(started.elapsed());
+        let id = identity(&format!("ctorsvc{i}"))?;
+        let onion = *id.address().onion();
+        let started = Instant::now();
+        serve_greeting(service_t.serve(&id, &[25]).await?);
+        until_ok(Duration::from_secs(300), || {
+            ctor_connect_first_byte(ctor.socks, format!("launch{i}"), onion)
+        })
+        .await?;
+        launch_c.push(started.elapsed());
+    }
+    println!("\n2. service launch -> first successful connect (+ first byte)");
+    report("arti client", &Stats::of(&launch_a).context("none")?);
+    report("C tor client", &Stats::of(&launch_c).context("none")?);
+
+    // 3. Memory.
+    let node = node_rss(&net, &tmp.path().join("node"))?;
+    let ctor_rss = ctor.pid().and_then(rss_kib).context("C tor RSS")?;
+    println!("\n3. resident memory");
+    println!("  postern node serving 3 identities: {:>7} KiB", node);
+    println!("  C tor client process:              {:>7} KiB", ctor_rss);
+    println!(
+        "  ratio node / C tor: {:.2}x",
+        node as f64 / ctor_rss as f64
+    );
+    Ok(())
+}
