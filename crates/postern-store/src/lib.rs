@@ -3,11 +3,15 @@
 mod contacts;
 mod error;
 mod identities;
+mod messages;
 mod migrations;
 mod open;
+mod outbox;
 
 pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;
 pub use identities::{IdentityRecord, IdentitySecrets, NewIdentity};
+pub use messages::{Inserted, MessageRecord, NewMessage};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use open::{Store, DB_FILE_NAME};
+pub use outbox::{state as outbox_state, OutboxRecord};

@@ -1,0 +1,227 @@
+//! Writing a message: inner MIME with protected headers, signed then encrypted, wrapped in
+//! `multipart/encrypted`.
+
+use std::io::Write;
+
+use data_encoding::{BASE32_NOPAD, BASE64};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::date::Date;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use mail_builder::mime::MimePart;
+use mail_builder::MessageBuilder;
+use openpgp::policy::StandardPolicy;
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
+use openpgp::serialize::SerializeInto;
+use rand::RngCore;
+use sequoia_openpgp as openpgp;
+
+use postern_crypto::Binding;
+use postern_types::MailAddress;
+
+use crate::MimeError;
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// File name.
+    pub name: String,
+    /// MIME type, e.g. `application/pdf`.
+    pub content_type: String,
+    /// Contents.
+    pub data: Vec<u8>,
+}
+
+/// What the person wrote.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    /// Sender (one of our identities).
+    pub from: MailAddress,
+    /// Sender's display name.
+    pub from_name: String,
+    /// Recipient.
+    pub to: MailAddress,
+    /// Subject (protected: only inside the encryption).
+    pub subject: String,
+    /// Plain-text body.
+    pub text: String,
+    /// Attachments.
+    pub attachments: Vec<Attachment>,
+}
+
+/// The sender's keys: the OpenPGP certificate with secrets, and the identity's binding.
+#[derive(Debug, Clone, Copy)]
+pub struct SenderKeys<'a> {
+    /// OpenPGP certificate with secret keys.
+    pub cert: &'a openpgp::Cert,
+    /// The identity's binding (address, display name, fingerprint, onion-key signature).
+    pub binding: &'a Binding,
+}
+
+fn random_token(rng: &mut dyn RngCore, bytes: usize) -> String {
+    let mut b = vec![0u8; bytes];
+    rng.fill_bytes(&mut b);
+    BASE32_NOPAD.encode(&b).to_ascii_lowercase()
+}
+
+/// A fresh Message-ID (without angle brackets): random on both sides of the `@`, so it says
+/// nothing about the sender's address, host or other identities.
+pub fn random_message_id(rng: &mut dyn RngCore) -> String {
+    format!("{}@{}", random_token(rng, 15), random_token(rng, 10))
+}
+
+/// Fold a long token over several header lines (no line longer than 78 characters).
+fn fold(prefix: &str, token: &str) -> String {
+    let mut out = String::from(prefix);
+    let mut line_len = prefix.len() + 20;
+    for ch in token.chars() {
+        if line_len >= 76 {
+            out.push_str("\r\n ");
+            line_len = 1;
+        }
+        out.push(ch);
+        line_len += 1;
+    }
+    out
+}
+
+/// The signed-then-encrypted OpenPGP message (ASCII armored) of `inner`.
+fn sign_and_encrypt(
+    inner: &[u8],
+    sender: &openpgp::Cert,
+    recipient: &openpgp::Cert,
+) -> Result<Vec<u8>, MimeError> {
+    let policy = StandardPolicy::new();
+    let recipients: Vec<_> = recipient
+        .keys()
+        .with_policy(&policy, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .collect();
+    if recipients.is_empty() {
+        return Err(MimeError::RecipientKey("no usable encryption key".into()));
+    }
+    let signer = sender
+        .keys()
+        .unencrypted_secret()
+        .with_policy(&policy, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_signing()
+        .next()
+        .ok_or_else(|| MimeError::SenderKey("no usable signing key".into()))?
+        .key()
+        .clone()
+        .into_keypair()
+        .map_err(|e| MimeError::SenderKey(e.to_string()))?;
+    let build = |e: openpgp::anyhow::Error| MimeError::Build(e.to_string());
+    let mut sink = Vec::with_capacity(inner.len() * 4 / 3 + 1024);
+    {
+        let message = Message::new(&mut sink);
+        let message = Armorer::new(message).build().map_err(build)?;
+        let message = Encryptor::for_recipients(message, recipients)
+            .build()
+            .map_err(build)?;
+        let message = Signer::new(message, signer)
+            .map_err(build)?
+            .build()
+            .map_err(build)?;
+        let mut literal = LiteralWriter::new(message).build().map_err(build)?;
+        literal
+            .write_all(inner)
+            .map_err(|e| MimeError::Build(e.to_string()))?;
+        literal.finalize().map_err(build)?;
+    }
+    Ok(sink)
+}
+
+/// Compose the message `draft` from `sender` to `recipient`'s key.
+///
+/// `date` (Unix seconds) is written in UTC; `message_id` should come from
+/// [`random_message_id`]; `rng` supplies MIME boundaries.
+pub fn compose(
+    draft: &Draft,
+    sender: SenderKeys<'_>,
+    recipient: &openpgp::Cert,
+    date: i64,
+    message_id: &str,
+    rng: &mut dyn RngCore,
+) -> Result<Vec<u8>, MimeError> {
+    let from = draft.from.to_string();
+    let to = draft.to.to_string();
+    let key = sender
+        .cert
+        .to_vec()
+        .map_err(|e| MimeError::SenderKey(e.to_string()))?;
+    let autocrypt = fold(
+        &format!("addr={from}; prefer-encrypt=mutual; keydata="),
+        &BASE64.encode(&key),
+    );
+    let binding = format!(
+        "v=1; name={}; sig={}",
+        BASE64.encode(sender.binding.display_name().as_bytes()),
+        BASE64.encode(sender.binding.signature())
+    );
+
+    let mut parts = vec![MimePart::new("text/plain", draft.text.as_str())];
+    for a in &draft.attachments {
+        parts.push(
+            MimePart::new(ContentType::new(a.content_type.as_str()), a.data.as_slice())
+                .attachment(a.name.as_str()),
+        );
+    }
+    let from_addr = if draft.from_name.is_empty() {
+        Address::new_address(None::<&str>, from.as_str())
+    } else {
+        Address::new_address(Some(draft.from_name.as_str()), from.as_str())
+    };
+    let inner = MimePart::new(
+        ContentType::new("multipart/mixed")
+            .attribute("boundary", random_token(rng, 15))
+            .attribute("protected-headers", "v1"),
+        parts,
+    )
+    .header("From", from_addr)
+    .header("To", Address::new_address(None::<&str>, to.as_str()))
+    .header("Subject", Text::new(draft.subject.as_str()))
+    .header("Date", Date::new(date))
+    .header("Message-ID", MessageId::new(message_id))
+    .header("Autocrypt", Raw::new(autocrypt))
+    .header("Postern-Binding", Raw::new(binding));
+    let mut inner_bytes = Vec::new();
+    inner
+        .write_part(&mut inner_bytes)
+        .map_err(|e| MimeError::Build(e.to_string()))?;
+
+    let armored = sign_and_encrypt(&inner_bytes, sender.cert, recipient)?;
+    let armored = String::from_utf8(armored).map_err(|e| MimeError::Build(e.to_string()))?;
+    MessageBuilder::new()
+        .from(Address::new_address(None::<&str>, from.as_str()))
+        .to(Address::new_address(None::<&str>, to.as_str()))
+        .subject("...")
+        .date(Date::new(date))
+        .message_id(message_id)
+        .body(MimePart::new(
+            ContentType::new("multipart/encrypted")
+                .attribute("boundary", random_token(rng, 15))
+                .attribute("protocol", "application/pgp-encrypted"),
+            vec![
+                MimePart::new(
+                    ContentType::new("application/pgp-encrypted"),
+                    "Version: 1\r\n",
+                ),
+                MimePart::new(
+                    ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+                    armored,
+                )
+                .inline(),
+            ],
+        ))
+        .write_to_vec()
+        .map_err(|e| MimeError::Build(e.to_string()))
+}

@@ -1,0 +1,9 @@
+#![doc = include_str!("../README.md")]
+
+mod client;
+mod reply;
+mod server;
+
+pub use client::{data_block, ReplyParseError, ReplyParser};
+pub use reply::Reply;
+pub use server::{Envelope, Event, ServerConfig, ServerSession, MAX_COMMAND_LINE, MAX_TEXT_LINE};

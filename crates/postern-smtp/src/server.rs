@@ -1,0 +1,456 @@
+//! The receiving side of one SMTP connection, as a state machine.
+
+use smtp_proto::Request;
+
+use crate::Reply;
+
+/// Longest command line, CRLF included (RFC 5321 §4.5.3.1.4).
+pub const MAX_COMMAND_LINE: usize = 512;
+/// Longest text line in DATA, CRLF included (RFC 5321 §4.5.3.1.6).
+pub const MAX_TEXT_LINE: usize = 1000;
+
+/// What a session accepts.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Name in the greeting and the EHLO reply (the served onion address).
+    pub hostname: String,
+    /// Recipients this session accepts (lower case); every other RCPT gets 550.
+    pub local_addresses: Vec<String>,
+    /// Largest message accepted, in octets after dot-unstuffing.
+    pub max_message_size: usize,
+    /// Most recipients per message.
+    pub max_recipients: usize,
+    /// Failed commands tolerated before the session is closed.
+    pub max_errors: usize,
+}
+
+/// Sender and recipients of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// MAIL FROM address.
+    pub mail_from: String,
+    /// RCPT TO addresses (accepted ones only).
+    pub rcpt_to: Vec<String>,
+}
+
+/// What the session asks its driver to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// Send this reply.
+    Reply(Reply),
+    /// A complete message. Commit it, then call `ServerSession::delivered` with the reply to
+    /// send (250 only once it is durable). The session processes no more input until then.
+    Message {
+        /// Envelope.
+        envelope: Envelope,
+        /// Message, dot-unstuffed, CRLF line endings.
+        data: Vec<u8>,
+    },
+    /// `CARD <local part>`: answer with `ServerSession::card`.
+    CardRequest(String),
+    /// Close the connection after sending what came before.
+    Close,
+}
+
+#[derive(Debug, Default)]
+struct DataState {
+    buf: Vec<u8>,
+    size: usize,
+    too_big: bool,
+    long_line: bool,
+    nul: bool,
+}
+
+#[derive(Debug)]
+enum State {
+    Pregreet,
+    Command,
+    Data(DataState),
+    AwaitMessage,
+    AwaitCard,
+    Closed,
+}
+
+/// One SMTP server session.
+#[derive(Debug)]
+pub struct ServerSession {
+    config: ServerConfig,
+    state: State,
+    inbuf: Vec<u8>,
+    /// Discarding the rest of an over-long line.
+    discarding: bool,
+    helo: bool,
+    mail_from: Option<String>,
+    rcpt_to: Vec<String>,
+    errors: usize,
+}
+
+fn reply(code: u16, enhanced: &str, text: &str) -> Event {
+    Event::Reply(Reply::new(code, enhanced, text))
+}
+
+fn is_address_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')
+}
+
+impl ServerSession {
+    /// A new session. Nothing is sent until `greet`.
+    pub fn new(config: ServerConfig) -> Self {
+        ServerSession {
+            config,
+            state: State::Pregreet,
+            inbuf: Vec::new(),
+            discarding: false,
+            helo: false,
+            mail_from: None,
+            rcpt_to: Vec::new(),
+            errors: 0,
+        }
+    }
+
+    /// Whether the session has ended.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.state, State::Closed)
+    }
+
+    /// Whether the session waits for `delivered` or `card` (the driver should not read).
+    pub fn is_waiting(&self) -> bool {
+        matches!(self.state, State::AwaitMessage | State::AwaitCard)
+    }
+
+    /// Send the greeting — unless the client already spoke, which a client must not do.
+    pub fn greet(&mut self) -> Vec<Event> {
+        if !matches!(self.state, State::Pregreet) {
+            return Vec::new();
+        }
+        if !self.inbuf.is_empty() {
+            self.state = State::Closed;
+            return vec![
+                reply(
+                    554,
+                    "5.5.0",
+                    "Protocol error: client sent data before the greeting",
+                ),
+                Event::Close,
+            ];
+        }
+        self.state = State::Command;
+        vec![reply(
+            220,
+            "",
+            &format!("{} ESMTP Postern", self.config.hostname),
+        )]
+    }
+
+    /// The driver gave up waiting for the client.
+    pub fn timeout(&mut self) -> Vec<Event> {
+        if self.is_closed() {
+            return Vec::new();
+        }
+        self.state = State::Closed;
+        vec![
+            reply(421, "4.4.2", "Timeout, closing connection"),
+            Event::Close,
+        ]
+    }
+
+    /// Bytes from the client.
+    pub fn input(&mut self, bytes: &[u8]) -> Vec<Event> {
+        if self.is_closed() {
+            return Vec::new();
+        }
+        self.inbuf.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        self.process(&mut out);
+        out
+    }
+
+    /// The outcome of committing the message from the last `Event::Message`.
+    pub fn delivered(&mut self, outcome: Reply) -> Vec<Event> {
+        if !matches!(self.state, State::AwaitMessage) {
+            return Vec::new();
+        }
+        self.reset_transaction();
+        self.state = State::Command;
+        let mut out = vec![Event::Reply(outcome)];
+        self.process(&mut out);
+        out
+    }
+
+    /// The answer to the last `Event::CardRequest`: the card's text form, or `None` if there is
+    /// no such identity here.
+    pub fn card(&mut self, card: Option<String>) -> Vec<Event> {
+        if !matches!(self.state, State::AwaitCard) {
+            return Vec::new();
+        }
+        self.state = State::Command;
+        let mut out = vec![match card {
+            Some(text) => {
+                // Reply lines stay well under the 512-octet limit.
+                let lines = text
+                    .as_bytes()
+                    .chunks(400)
+                    .map(|c| String::from_utf8_lossy(c).into_owned())
+                    .collect();
+                Event::Reply(Reply::multiline(250, lines))
+            }
+            None => reply(550, "5.1.1", "No such identity here"),
+        }];
+        self.process(&mut out);
+        out
+    }
+
+    fn reset_transaction(&mut self) {
+        self.mail_from = None;
+        self.rcpt_to.clear();
+    }
+
+    fn close_bare(&mut self, out: &mut Vec<Event>, what: &str) {
+        self.state = State::Closed;
+        self.inbuf.clear();
+        out.push(reply(
+            521,
+            "5.5.2",
+            &format!("Bare {what} received; only CRLF ends a line. Closing connection"),
+        ));
+        out.push(Event::Close);
+    }
+
+    /// Find the next line (through LF). If the buffered partial line is over `limit`, discard it
+    /// (keeping the last byte, which may be a CR) and remember to discard up to the next LF.
+    /// Returns `Err(what)` for a bare CR found in the discarded part.
+    fn next_line(&mut self, limit: usize) -> Result<Option<(Vec<u8>, bool)>, &'static str> {
+        if let Some(pos) = self.inbuf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = self.inbuf.drain(..=pos).collect();
+            let was_discarding = std::mem::take(&mut self.discarding);
+            return Ok(Some((line, was_discarding)));
+        }
+        if self.inbuf.len() > limit {
+            let keep = self.inbuf.len() - 1;
+            if self.inbuf[..keep].contains(&b'\r') {
+                return Err("CR");
+            }
+            self.inbuf.drain(..keep);
+            self.discarding = true;
+        }
+        Ok(None)
+    }
+
+    fn process(&mut self, out: &mut Vec<Event>) {
+        loop {
+            match self.state {
+                State::Pregreet | State::AwaitMessage | State::AwaitCard | State::Closed => return,
+                State::Command => {
+                    let (line, long) = match self.next_line(MAX_COMMAND_LINE) {
+                        Ok(Some(l)) => l,
+                        Ok(None) => return,
+                        Err(what) => return self.close_bare(out, what),
+                    };
+                    if line.len() < 2 || line[line.len() - 2] != b'\r' {
+                        return self.close_bare(out, "LF");
+                    }
+                    if line[..line.len() - 2].contains(&b'\r') {
+                        return self.close_bare(out, "CR");
+                    }
+                    if long || line.len() > MAX_COMMAND_LINE {
+                        self.error(out, 500, "5.5.2", "Line too long");
+                        continue;
+                    }
+                    self.command(&line, out);
+                }
+                State::Data(_) => {
+                    let (line, long) = match self.next_line(MAX_TEXT_LINE) {
+                        Ok(Some(l)) => l,
+                        Ok(None) => {
+                            if self.discarding {
+                                if let State::Data(d) = &mut self.state {
+                                    d.long_line = true;
+                                }
+                            }
+                            return;
+                        }
+                        Err(what) => return self.close_bare(out, what),
+                    };
+                    if line.len() < 2 || line[line.len() - 2] != b'\r' {
+                        return self.close_bare(out, "LF");
+                    }
+                    let content = &line[..line.len() - 2];
+                    if content.contains(&b'\r') {
+                        return self.close_bare(out, "CR");
+                    }
+                    if let Some(done) = self.data_line(content, long || line.len() > MAX_TEXT_LINE)
+                    {
+                        out.push(done);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One line of DATA (without its CRLF). Returns an event when the message ends.
+    fn data_line(&mut self, content: &[u8], long: bool) -> Option<Event> {
+        let max = self.config.max_message_size;
+        let State::Data(d) = &mut self.state else {
+            return None;
+        };
+        if content == b"." {
+            let d = std::mem::take(d);
+            let outcome = if d.too_big {
+                reply(
+                    552,
+                    "5.3.4",
+                    &format!("Message too big (limit {max} octets)"),
+                )
+            } else if d.long_line {
+                reply(554, "5.6.0", "Message has a line longer than 1000 octets")
+            } else if d.nul {
+                reply(554, "5.6.0", "Message contains a NUL character")
+            } else {
+                let envelope = Envelope {
+                    mail_from: self.mail_from.clone().unwrap_or_default(),
+                    rcpt_to: self.rcpt_to.clone(),
+                };
+                self.state = State::AwaitMessage;
+                return Some(Event::Message {
+                    envelope,
+                    data: d.buf,
+                });
+            };
+            self.reset_transaction();
+            self.state = State::Command;
+            return Some(outcome);
+        }
+        d.long_line |= long;
+        d.nul |= content.contains(&0);
+        let text = content.strip_prefix(b".").unwrap_or(content);
+        if !d.too_big {
+            if d.size + text.len() + 2 > max {
+                d.too_big = true;
+                d.buf = Vec::new();
+            } else {
+                d.buf.extend_from_slice(text);
+                d.buf.extend_from_slice(b"\r\n");
+                d.size += text.len() + 2;
+            }
+        }
+        None
+    }
+
+    fn error(&mut self, out: &mut Vec<Event>, code: u16, enhanced: &str, text: &str) {
+        out.push(reply(code, enhanced, text));
+        self.errors += 1;
+        if self.errors > self.config.max_errors {
+            self.state = State::Closed;
+            self.inbuf.clear();
+            out.push(reply(421, "4.7.0", "Too many errors, closing connection"));
+            out.push(Event::Close);
+        }
+    }
+
+    fn command(&mut self, line: &[u8], out: &mut Vec<Event>) {
+        let text = String::from_utf8_lossy(&line[..line.len() - 2]);
+        let mut words = text.split_whitespace();
+        let verb = words.next().unwrap_or("").to_ascii_uppercase();
+        if verb == "CARD" {
+            let local = words.next().unwrap_or("");
+            if !self.helo {
+                return self.error(out, 503, "5.5.1", "Send EHLO first");
+            }
+            if local.is_empty()
+                || local.len() > 64
+                || !local.chars().all(is_address_char)
+                || words.next().is_some()
+            {
+                return self.error(out, 501, "5.5.4", "Syntax: CARD <name>");
+            }
+            self.state = State::AwaitCard;
+            out.push(Event::CardRequest(local.to_ascii_lowercase()));
+            return;
+        }
+        let request = Request::parse(&mut line.iter());
+        match request {
+            Ok(Request::Ehlo { .. }) => {
+                self.helo = true;
+                self.reset_transaction();
+                out.push(Event::Reply(Reply::multiline(
+                    250,
+                    vec![
+                        self.config.hostname.clone(),
+                        "PIPELINING".into(),
+                        "8BITMIME".into(),
+                        format!("SIZE {}", self.config.max_message_size),
+                        "ENHANCEDSTATUSCODES".into(),
+                        "CARD".into(),
+                    ],
+                )));
+            }
+            Ok(Request::Helo { .. }) => {
+                self.helo = true;
+                self.reset_transaction();
+                out.push(reply(250, "", &self.config.hostname));
+            }
+            Ok(Request::Mail { from }) => {
+                if !self.helo {
+                    return self.error(out, 503, "5.5.1", "Send EHLO first");
+                }
+                if self.mail_from.is_some() {
+                    return self.error(out, 503, "5.5.1", "Sender already given");
+                }
+                let addr = from.address.to_ascii_lowercase();
+                if addr.parse::<postern_types::MailAddress>().is_err() {
+                    return self.error(
+                        out,
+                        553,
+                        "5.1.7",
+                        "Sender must be a Postern address (name@<56 characters>.onion)",
+                    );
+                }
+                if from.size > self.config.max_message_size {
+                    return self.error(out, 552, "5.3.4", "Message too big");
+                }
+                self.mail_from = Some(addr);
+                out.push(reply(250, "2.1.0", "Sender OK"));
+            }
+            Ok(Request::Rcpt { to }) => {
+                if self.mail_from.is_none() {
+                    return self.error(out, 503, "5.5.1", "Need MAIL before RCPT");
+                }
+                let addr = to.address.to_ascii_lowercase();
+                if self.rcpt_to.len() >= self.config.max_recipients {
+                    return self.error(out, 452, "4.5.3", "Too many recipients");
+                }
+                if !self.config.local_addresses.contains(&addr) {
+                    return self.error(out, 550, "5.1.1", "No such recipient here");
+                }
+                if !self.rcpt_to.contains(&addr) {
+                    self.rcpt_to.push(addr);
+                }
+                out.push(reply(250, "2.1.5", "Recipient OK"));
+            }
+            Ok(Request::Data) => {
+                if self.mail_from.is_none() || self.rcpt_to.is_empty() {
+                    return self.error(out, 503, "5.5.1", "Need MAIL and RCPT before DATA");
+                }
+                self.state = State::Data(DataState::default());
+                out.push(reply(354, "", "End data with <CR><LF>.<CR><LF>"));
+            }
+            Ok(Request::Rset) => {
+                self.reset_transaction();
+                out.push(reply(250, "2.0.0", "OK"));
+            }
+            Ok(Request::Noop { .. }) => out.push(reply(250, "2.0.0", "OK")),
+            Ok(Request::Quit) => {
+                self.state = State::Closed;
+                self.inbuf.clear();
+                out.push(reply(221, "2.0.0", "Bye"));
+                out.push(Event::Close);
+            }
+            Ok(Request::Vrfy { .. }) => out.push(reply(252, "2.5.2", "Cannot verify; send mail")),
+            Ok(_) => self.error(out, 502, "5.5.1", "Command not implemented"),
+            Err(smtp_proto::Error::UnknownCommand) => {
+                self.error(out, 500, "5.5.1", "Command unrecognized")
+            }
+            Err(_) => self.error(out, 501, "5.5.4", "Syntax error in parameters"),
+        }
+    }
+}

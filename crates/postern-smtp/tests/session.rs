@@ -1,0 +1,297 @@
+//! The server session, table-driven, with input split at every byte boundary.
+
+use postern_smtp::{Envelope, Event, Reply, ServerConfig, ServerSession};
+
+const BOB: &str = "bob@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
+const ALICE: &str = "alice@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
+
+fn config() -> ServerConfig {
+    ServerConfig {
+        hostname: "bobhost.onion".into(),
+        local_addresses: vec![BOB.into()],
+        max_message_size: 10_000,
+        max_recipients: 5,
+        max_errors: 5,
+    }
+}
+
+/// Reply codes in order, delivered messages, and whether the session closed.
+type Outcome = (Vec<u16>, Vec<(Envelope, Vec<u8>)>, bool);
+
+/// Run a transcript. Every Message is answered with `250` at once. Returns (codes of replies in
+/// order, delivered messages, closed).
+fn run_chunks(chunks: &[&[u8]], cfg: ServerConfig) -> Outcome {
+    let mut s = ServerSession::new(cfg);
+    let mut codes = Vec::new();
+    let mut messages = Vec::new();
+    let mut pending: Vec<Event> = s.greet();
+    let handle = |s: &mut ServerSession,
+                  evs: Vec<Event>,
+                  codes: &mut Vec<u16>,
+                  messages: &mut Vec<(Envelope, Vec<u8>)>| {
+        let mut queue = evs;
+        while !queue.is_empty() {
+            let mut next = Vec::new();
+            for e in queue {
+                match e {
+                    Event::Reply(r) => codes.push(r.code),
+                    Event::Message { envelope, data } => {
+                        messages.push((envelope, data));
+                        next.extend(s.delivered(Reply::new(250, "2.0.0", "Stored")));
+                    }
+                    Event::CardRequest(_) => next.extend(s.card(Some("POSTERN-CARD:AAAA".into()))),
+                    Event::Close => {}
+                }
+            }
+            queue = next;
+        }
+    };
+    handle(
+        &mut s,
+        std::mem::take(&mut pending),
+        &mut codes,
+        &mut messages,
+    );
+    for c in chunks {
+        let evs = s.input(c);
+        handle(&mut s, evs, &mut codes, &mut messages);
+    }
+    let closed = s.is_closed();
+    (codes, messages, closed)
+}
+
+fn run(input: &[u8]) -> Outcome {
+    run_chunks(&[input], config())
+}
+
+fn envelope(data: &str) -> Vec<u8> {
+    format!("EHLO client\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nDATA\r\n{data}").into_bytes()
+}
+
+#[test]
+fn a_message_is_delivered_unstuffed_and_the_same_at_every_split() {
+    let mut input = envelope("Subject: hi\r\n\r\n..leading dot\r\nbody\r\n.\r\n");
+    input.extend_from_slice(b"QUIT\r\n");
+    let whole = run(&input);
+    assert_eq!(whole.0, vec![220, 250, 250, 250, 354, 250, 221]);
+    assert_eq!(whole.1.len(), 1);
+    assert_eq!(whole.1[0].0.mail_from, ALICE);
+    assert_eq!(whole.1[0].0.rcpt_to, vec![BOB.to_string()]);
+    assert_eq!(whole.1[0].1, b"Subject: hi\r\n\r\n.leading dot\r\nbody\r\n");
+    assert!(whole.2);
+    for split in 0..input.len() {
+        let (a, b) = input.split_at(split);
+        assert_eq!(run_chunks(&[a, b], config()), whole, "split at {split}");
+    }
+    // Byte by byte.
+    let bytes: Vec<&[u8]> = input.chunks(1).collect();
+    assert_eq!(run_chunks(&bytes, config()), whole);
+}
+
+#[test]
+fn pipelined_commands_get_replies_in_order() {
+    let input = format!(
+        "EHLO c\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nRCPT TO:<x@example.com>\r\nDATA\r\nhi\r\n.\r\nRSET\r\nNOOP\r\nQUIT\r\n"
+    );
+    let (codes, msgs, closed) = run(input.as_bytes());
+    assert_eq!(
+        codes,
+        vec![220, 250, 250, 250, 550, 354, 250, 250, 250, 221]
+    );
+    assert_eq!(msgs.len(), 1);
+    assert!(closed);
+}
+
+#[test]
+fn talking_before_the_greeting_is_refused() {
+    let mut s = ServerSession::new(config());
+    assert!(s.input(b"EHLO early\r\n").is_empty());
+    let evs = s.greet();
+    assert!(matches!(&evs[0], Event::Reply(r) if r.code == 554));
+    assert_eq!(evs.last(), Some(&Event::Close));
+    assert!(s.is_closed());
+}
+
+/// Every SMTP-smuggling variant closes the connection with 521 and delivers nothing.
+#[test]
+fn smuggling_variants_are_rejected_never_split() {
+    let smuggled = format!(
+        "MAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nDATA\r\nSubject: smuggled\r\n\r\nevil\r\n.\r\n"
+    );
+    for (name, end) in [
+        ("LF.LF", "\n.\n"),
+        ("LF.CRLF", "\n.\r\n"),
+        ("CR.CRLF", "\r.\r\n"),
+        ("CRLF.LF", "\r\n.\n"),
+        ("CRLF.CR", "\r\n.\r"),
+        ("CR.CR", "\r.\r"),
+        ("bare LF line", "\nmore\r\n"),
+    ] {
+        let input = envelope(&format!("Subject: a\r\n\r\nbody{end}{smuggled}"));
+        let (codes, msgs, closed) = run(&input);
+        assert!(msgs.is_empty(), "{name}: delivered {:?}", msgs);
+        assert_eq!(codes.last(), Some(&521), "{name}: {codes:?}");
+        assert!(closed, "{name}");
+    }
+    // A NUL before the dot does not end the message either; the message is refused, once.
+    let input = envelope(&format!("Subject: a\r\n\r\nbody\r\n\0.\r\n{smuggled}"));
+    let (codes, msgs, _) = run(&input);
+    assert!(msgs.is_empty());
+    assert_eq!(codes, vec![220, 250, 250, 250, 354, 554]);
+}
+
+#[test]
+fn bare_newlines_in_commands_close_the_session() {
+    for input in [&b"EHLO x\n"[..], b"EHLO x\rMAIL\r\n", b"NOOP\r\nEHLO\n"] {
+        let (codes, msgs, closed) = run(input);
+        assert_eq!(
+            codes.last(),
+            Some(&521),
+            "{:?}",
+            String::from_utf8_lossy(input)
+        );
+        assert!(closed && msgs.is_empty());
+    }
+}
+
+#[test]
+fn limits() {
+    // Command longer than 512 octets: refused, session continues.
+    let long = format!("NOOP {}\r\nNOOP\r\n", "x".repeat(600));
+    assert_eq!(run(long.as_bytes()).0, vec![220, 500, 250]);
+    // An over-long command split into pieces is still one error.
+    let (a, b) = long.as_bytes().split_at(300);
+    assert_eq!(run_chunks(&[a, b], config()).0, vec![220, 500, 250]);
+
+    // Text line over 1000 octets: whole message refused after the dot.
+    let input = envelope(&format!("{}\r\n.\r\n", "y".repeat(1200)));
+    let (codes, msgs, _) = run(&input);
+    assert_eq!(codes.last(), Some(&554));
+    assert!(msgs.is_empty());
+
+    // Message over the size limit.
+    let body: String = "z".repeat(998) + "\r\n";
+    let input = envelope(&format!("{}.\r\n", body.repeat(11)));
+    let (codes, msgs, _) = run(&input);
+    assert_eq!(codes.last(), Some(&552));
+    assert!(msgs.is_empty());
+
+    // Declared SIZE over the limit is refused at MAIL.
+    let input = format!("EHLO c\r\nMAIL FROM:<{ALICE}> SIZE=999999\r\n");
+    assert_eq!(run(input.as_bytes()).0, vec![220, 250, 552]);
+
+    // Too many recipients.
+    let many: Vec<String> = (0..4)
+        .map(|i| format!("r{i}@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion"))
+        .collect();
+    let cfg = ServerConfig {
+        local_addresses: many.clone(),
+        max_recipients: 2,
+        ..config()
+    };
+    let mut input = format!("EHLO c\r\nMAIL FROM:<{ALICE}>\r\n");
+    for r in &many[..3] {
+        input.push_str(&format!("RCPT TO:<{r}>\r\n"));
+    }
+    assert_eq!(
+        run_chunks(&[input.as_bytes()], cfg).0,
+        vec![220, 250, 250, 250, 250, 452]
+    );
+}
+
+#[test]
+fn sequence_errors_and_garbage() {
+    let cases: Vec<(&str, String, Vec<u16>)> = vec![
+        ("DATA without anything", "DATA\r\n".into(), vec![220, 503]),
+        (
+            "MAIL before EHLO",
+            format!("MAIL FROM:<{ALICE}>\r\n"),
+            vec![220, 503],
+        ),
+        (
+            "DATA without RCPT",
+            format!("EHLO c\r\nMAIL FROM:<{ALICE}>\r\nDATA\r\n"),
+            vec![220, 250, 250, 503],
+        ),
+        (
+            "RCPT without MAIL",
+            format!("EHLO c\r\nRCPT TO:<{BOB}>\r\n"),
+            vec![220, 250, 503],
+        ),
+        (
+            "non-Postern sender",
+            "EHLO c\r\nMAIL FROM:<a@example.com>\r\n".into(),
+            vec![220, 250, 553],
+        ),
+        (
+            "null sender",
+            "EHLO c\r\nMAIL FROM:<>\r\n".into(),
+            vec![220, 250, 553],
+        ),
+        (
+            "unknown recipient",
+            format!("EHLO c\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{ALICE}>\r\n"),
+            vec![220, 250, 250, 550],
+        ),
+        ("garbage", "\u{1}\u{2}\u{7f}zz\r\n".into(), vec![220, 500]),
+        (
+            "STARTTLS",
+            "EHLO c\r\nSTARTTLS\r\n".into(),
+            vec![220, 250, 502],
+        ),
+        ("CARD before EHLO", "CARD bob\r\n".into(), vec![220, 503]),
+        (
+            "CARD bad name",
+            "EHLO c\r\nCARD a/b\r\n".into(),
+            vec![220, 250, 501],
+        ),
+        ("CARD", "EHLO c\r\nCARD bob\r\n".into(), vec![220, 250, 250]),
+    ];
+    for (name, input, want) in cases {
+        let (codes, msgs, _) = run(input.as_bytes());
+        assert_eq!(codes, want, "{name}");
+        assert!(msgs.is_empty(), "{name}");
+    }
+    // Binary garbage never panics and ends in a closed session once errors pile up.
+    let garbage: Vec<u8> = (0..4000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 13) as u8)
+        .collect();
+    let (codes, msgs, _) = run(&garbage);
+    assert!(msgs.is_empty());
+    assert!(codes.iter().all(|c| *c == 220 || *c >= 400), "{codes:?}");
+    let many_errors = "BOGUS\r\n".repeat(10);
+    let (codes, _, closed) = run(many_errors.as_bytes());
+    assert_eq!(codes.last(), Some(&421));
+    assert!(closed);
+}
+
+#[test]
+fn the_reply_to_data_is_the_callers_and_waits_for_it() {
+    let mut s = ServerSession::new(config());
+    s.greet();
+    let mut evs = s.input(&envelope("hello\r\n.\r\nQUIT\r\n"));
+    let Some(Event::Message { .. }) = evs.pop() else {
+        panic!("no message: {evs:?}")
+    };
+    assert!(s.is_waiting());
+    // Nothing more happens until the commit outcome is known.
+    assert!(s.input(b"NOOP\r\n").is_empty());
+    let evs = s.delivered(Reply::new(451, "4.3.0", "Try again later"));
+    let codes: Vec<u16> = evs
+        .iter()
+        .filter_map(|e| match e {
+            Event::Reply(r) => Some(r.code),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(codes, vec![451, 221]);
+}
+
+#[test]
+fn timeout_says_421() {
+    let mut s = ServerSession::new(config());
+    s.greet();
+    let evs = s.timeout();
+    assert!(matches!(&evs[0], Event::Reply(r) if r.code == 421));
+    assert!(s.is_closed());
+}
