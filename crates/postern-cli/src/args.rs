@@ -41,8 +41,40 @@ pub(crate) enum Command {
     Init,
     /// Show a summary of this device.
     Status,
-    /// Run the node: connect to Tor and serve every identity until stopped (Ctrl-C).
+    /// Run the node: connect to Tor, serve every identity's mail, deliver the outbox, until
+    /// stopped (Ctrl-C).
     Run(RunArgs),
+    /// Write a message. It is queued, and delivered by the running node.
+    Send(SendArgs),
+    /// List received mail from contacts.
+    Inbox {
+        /// Only this identity's mail.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: Option<String>,
+    },
+    /// Read a message.
+    Read {
+        /// The message's number (from `inbox` or `requests`).
+        id: i64,
+        /// Save its attachments into this directory.
+        #[arg(long, value_name = "DIR")]
+        save_attachments: Option<PathBuf>,
+    },
+    /// Show sent mail and its delivery state.
+    Outbox {
+        /// Only this identity's mail.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: Option<String>,
+    },
+    /// List contact requests (mail from senders who are not contacts), or accept one.
+    Requests {
+        /// Only this identity's requests.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: Option<String>,
+        /// Accept request N: its sender becomes a contact and its mail moves to the inbox.
+        #[arg(long, value_name = "N")]
+        accept: Option<i64>,
+    },
     /// Manage your identities (each has its own onion address and keys).
     #[command(subcommand)]
     Identity(IdentityCommand),
@@ -136,4 +168,39 @@ pub(crate) struct RunArgs {
     /// Give up connecting to Tor after this many seconds.
     #[arg(long, default_value_t = 180, value_name = "SECONDS")]
     pub bootstrap_timeout: u64,
+    /// Wait this long before the first retry of a failed delivery (doubling after that).
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub retry_first: u64,
+    /// Never wait longer than this between delivery attempts.
+    #[arg(long, default_value_t = 1800, value_name = "SECONDS")]
+    pub retry_max: u64,
+    /// Give up delivering a message this long after it was queued.
+    #[arg(long, default_value_t = 5 * 24 * 3600, value_name = "SECONDS")]
+    pub give_up_after: u64,
+    /// Largest message the node accepts, in bytes.
+    #[arg(long, default_value_t = 25 * 1024 * 1024, value_name = "BYTES")]
+    pub max_message_size: usize,
+}
+
+/// `postern send`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct SendArgs {
+    /// Which of your identities sends it.
+    #[arg(long, value_name = "ID")]
+    pub from: String,
+    /// The recipient's address (name@<56 characters>.onion).
+    #[arg(long, value_name = "ADDRESS")]
+    pub to: String,
+    /// Subject.
+    #[arg(long, short = 's', default_value = "")]
+    pub subject: String,
+    /// Read the text from this file (default: standard input).
+    #[arg(long, value_name = "FILE")]
+    pub body_file: Option<PathBuf>,
+    /// The text, given directly.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+    /// Attach a file (repeatable).
+    #[arg(long = "attach", value_name = "FILE")]
+    pub attach: Vec<PathBuf>,
 }

@@ -1,6 +1,7 @@
 //! `postern`: the command line of Postern.
 
 mod args;
+mod mail;
 mod node;
 mod output;
 mod passphrase;
@@ -90,6 +91,40 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
         Command::Run(args) => {
             let p = open(cli)?;
             node::run(p, args)?;
+        }
+        Command::Send(args) => {
+            let mut p = open(cli)?;
+            mail::send(&mut p, args, out)?;
+        }
+        Command::Inbox { identity } => {
+            let p = open(cli)?;
+            out.messages(&p.inbox(identity.as_deref())?, "inbox");
+        }
+        Command::Requests { identity, accept } => {
+            let mut p = open(cli)?;
+            match accept {
+                Some(n) => {
+                    let c = p.accept_request(*n)?;
+                    out.contact(&c, "Accepted; added contact");
+                }
+                None => out.messages(&p.requests(identity.as_deref())?, "requests"),
+            }
+        }
+        Command::Read {
+            id,
+            save_attachments,
+        } => {
+            let mut p = open(cli)?;
+            let m = p.read(*id)?;
+            let saved = match save_attachments {
+                Some(dir) => mail::save_attachments(&p, *id, dir)?,
+                None => Vec::new(),
+            };
+            out.message(&m, &saved);
+        }
+        Command::Outbox { identity } => {
+            let p = open(cli)?;
+            out.outbox(&p.outbox(identity.as_deref())?);
         }
         Command::Status => {
             let p = open(cli)?;
@@ -190,7 +225,7 @@ fn init_logging() {
         .try_init();
 }
 
-fn read_stdin() -> Result<String, CliError> {
+pub(crate) fn read_stdin() -> Result<String, CliError> {
     use std::io::Read;
     let mut s = String::new();
     std::io::stdin()

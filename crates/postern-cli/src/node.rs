@@ -3,7 +3,7 @@
 use std::io::IsTerminal;
 use std::time::Duration;
 
-use postern_core::{BootstrapStatus, Network, Node, Postern};
+use postern_core::{BootstrapStatus, Network, Node, NodeConfig, Postern, RetryPolicy};
 use tokio::sync::watch;
 
 use crate::args::RunArgs;
@@ -70,9 +70,16 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
     rt.block_on(async move {
         let transport = network.transport(postern.data_dir())?;
         let progress = tokio::spawn(show_progress(transport.bootstrap_status()));
-        let started = Node::start(&postern, transport).await;
+        let mut config = NodeConfig::default();
+        config.retry = RetryPolicy {
+            first_retry: Duration::from_secs(args.retry_first.max(1)),
+            max_interval: Duration::from_secs(args.retry_max.max(1)),
+            give_up_after: Duration::from_secs(args.give_up_after),
+        };
+        config.smtp.max_message_size = args.max_message_size;
+        let started = Node::start(&postern, transport, config).await;
         let _ = progress.await;
-        let mut node = started?;
+        let node = started?;
         let serving = node.serving();
         println!(
             "Connected. Serving {} identit{}:",
@@ -82,24 +89,11 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         for a in serving {
             println!("  {a}");
         }
-        let mut tasks = Vec::new();
-        for (address, mut listener) in node.take_listeners() {
-            let redacted = listener.onion().redacted();
-            tasks.push(tokio::spawn(async move {
-                while let Some(incoming) = listener.accept().await {
-                    tracing::info!(identity = %redacted, port = incoming.port, "incoming stream");
-                    drop(incoming);
-                }
-                tracing::warn!(identity = %redacted, %address, "service stopped");
-            }));
-        }
         tokio::signal::ctrl_c()
             .await
             .map_err(|e| CliError::Io(format!("cannot wait for Ctrl-C: {e}")))?;
         println!("Stopping.");
-        for t in tasks {
-            t.abort();
-        }
+        drop(node);
         Ok(())
     })
 }

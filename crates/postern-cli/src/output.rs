@@ -2,7 +2,9 @@
 
 use std::path::Path;
 
-use postern_core::{ContactView, IdentityView, StatusView};
+use postern_core::{
+    ContactView, IdentityView, MessageSummary, MessageView, OutboxView, StatusView,
+};
 use serde::Serialize;
 
 use crate::CliError;
@@ -129,6 +131,128 @@ impl Output {
         for c in list {
             println!("{}  {}  [{}]", c.address, c.display_name, c.verification);
         }
+    }
+}
+
+fn when(t: i64) -> String {
+    // UTC, to the minute: enough to tell messages apart, and the same on every machine.
+    let days = t.div_euclid(86_400);
+    let secs = t.rem_euclid(86_400);
+    let (y, m, d) = civil_from_days(days);
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        secs / 3600,
+        secs / 60 % 60
+    )
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+impl Output {
+    pub(crate) fn queued(&self, o: &OutboxView) {
+        if self.json {
+            return print_json(o);
+        }
+        println!("Queued message {} to {}.", o.id, o.to);
+        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+    }
+
+    pub(crate) fn outbox(&self, list: &[OutboxView]) {
+        if self.json {
+            return print_json(&list);
+        }
+        if list.is_empty() {
+            println!("The outbox is empty.");
+            return;
+        }
+        for o in list {
+            let state = match (o.state.as_str(), &o.last_error) {
+                ("delivered", _) => {
+                    format!("delivered {}", o.delivered_at.map(when).unwrap_or_default())
+                }
+                ("failed", Some(e)) => format!("failed: {e}"),
+                ("queued", Some(e)) if o.attempts > 0 => format!(
+                    "queued, retry {} (attempt {} failed: {e})",
+                    o.next_attempt.map(when).unwrap_or_default(),
+                    o.attempts
+                ),
+                (s, _) => s.to_owned(),
+            };
+            println!(
+                "{:>4}  {}  to {}  \"{}\"  [{state}]",
+                o.id,
+                when(o.created_at),
+                o.to,
+                o.subject
+            );
+        }
+    }
+
+    pub(crate) fn messages(&self, list: &[MessageSummary], folder: &str) {
+        if self.json {
+            return print_json(&list);
+        }
+        if list.is_empty() {
+            println!("No messages in {folder}.");
+            return;
+        }
+        for m in list {
+            let from = if m.from_name.is_empty() {
+                m.from.clone()
+            } else {
+                format!("{} <{}>", m.from_name, m.from)
+            };
+            let unread = if m.read { " " } else { "*" };
+            println!(
+                "{:>4}{unread} {}  {from}  \"{}\"",
+                m.id,
+                when(m.received_at),
+                m.subject
+            );
+        }
+    }
+
+    pub(crate) fn message(&self, m: &MessageView, saved: &[String]) {
+        if self.json {
+            let mut v = serde_json::to_value(m).unwrap_or_default();
+            if let Some(obj) = v.as_object_mut() {
+                obj.insert("saved".into(), serde_json::json!(saved));
+            }
+            return print_json(&v);
+        }
+        let s = &m.summary;
+        println!("From:     {} <{}>", s.from_name, s.from);
+        println!("To:       {}", s.identity);
+        println!("Subject:  {}", s.subject);
+        println!("Received: {} UTC", when(s.received_at));
+        let verified = match s.verification.as_str() {
+            "contact" => "signed with the key in your address book",
+            "first_contact" => "signed with the key it carried, bound to the sender's onion address (not yet a contact you verified)",
+            other => other,
+        };
+        println!("Verified: {verified}");
+        for a in &m.attachments {
+            println!(
+                "Attached: {} ({}, {} bytes)",
+                a.name, a.content_type, a.size
+            );
+        }
+        for path in saved {
+            println!("Saved:    {path}");
+        }
+        println!();
+        println!("{}", m.text);
     }
 }
 

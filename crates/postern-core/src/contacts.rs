@@ -70,7 +70,7 @@ impl Postern {
     }
 }
 
-fn contact_view(c: ContactRecord) -> ContactView {
+pub(crate) fn contact_view(c: ContactRecord) -> ContactView {
     ContactView {
         id: c.id,
         identity_id: c.identity_id,

@@ -37,6 +37,21 @@ pub enum CoreError {
     /// The contact is already in the address book with a different key.
     #[error("{0} is already a contact with a different key; refusing to replace it")]
     ConflictingContact(String),
+    /// Something stored is damaged.
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+    /// No such message.
+    #[error("no message {0}")]
+    MessageNotFound(i64),
+    /// The message is not a contact request.
+    #[error("message {0} is not a contact request")]
+    NotARequest(i64),
+    /// The message to send is not acceptable.
+    #[error("cannot send: {0}")]
+    BadDraft(String),
+    /// An OpenPGP or address error from a lower layer.
+    #[error(transparent)]
+    Onion(#[from] postern_types::OnionAddressError),
     /// The passphrase is unacceptable for a new store.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,
@@ -55,6 +70,11 @@ impl HasKind for CoreError {
             CoreError::AmbiguousIdentity(_) => ErrorKind::BadInput,
             CoreError::IdentityNotFound(_) | CoreError::ContactNotFound(_) => ErrorKind::NotFound,
             CoreError::ConflictingContact(_) => ErrorKind::Untrusted,
+            CoreError::Corrupt(_) => ErrorKind::Corrupt,
+            CoreError::MessageNotFound(_) => ErrorKind::NotFound,
+            CoreError::NotARequest(_) | CoreError::BadDraft(_) | CoreError::Onion(_) => {
+                ErrorKind::BadInput
+            }
         }
     }
 }

@@ -1,15 +1,22 @@
-//! The running node: connect to the network and serve every identity's onion service.
+//! The running node: join the network, serve every identity's mail service, drain the outbox.
 
+use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use postern_store::Store;
 use postern_transport::{
-    ArtiOptions, ArtiTransport, BootstrapStatus, Listener, LoopbackTransport, Transport,
+    ArtiOptions, ArtiTransport, BootstrapStatus, LoopbackTransport, Transport,
 };
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
+use tokio::task::JoinHandle;
 
-use crate::{CoreError, Postern};
+use crate::mail::delivery::ClientTimeouts;
+use crate::mail::receive::{LocalIdentity, Mailroom};
+use crate::mail::writer::MailWriter;
+use crate::mail::{outbox, smtp_server, RetryPolicy, SmtpLimits};
+use crate::{Clock, CoreError, Postern};
 
 /// The virtual port every identity's mail service listens on.
 pub const SMTP_PORT: u16 = 25;
@@ -59,11 +66,52 @@ impl Network {
     }
 }
 
-/// A node that has joined the network and serves its identities.
+/// How a node behaves.
+#[derive(Debug, Clone, Default)]
+pub struct NodeConfig {
+    /// SMTP server limits and timeouts.
+    pub smtp: SmtpLimits,
+    /// Outbox retry policy.
+    pub retry: RetryPolicy,
+    pub(crate) client: ClientTimeouts,
+}
+
+/// What the node's tasks share.
+#[derive(Debug)]
+pub(crate) struct NodeShared {
+    pub transport: Arc<dyn Transport>,
+    store: Mutex<Store>,
+    pub identities: HashMap<i64, Arc<LocalIdentity>>,
+    pub clock: Arc<dyn Clock>,
+    pub config: NodeConfig,
+    pub wake: Notify,
+}
+
+impl NodeShared {
+    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut guard = self
+            .store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+}
+
+/// A node that has joined the network, serves its identities and delivers its outbox.
+/// Dropping it stops everything.
 #[derive(Debug)]
 pub struct Node {
-    transport: Arc<dyn Transport>,
-    services: Vec<(String, Listener)>,
+    shared: Arc<NodeShared>,
+    serving: Vec<String>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
 }
 
 impl Node {
@@ -72,37 +120,83 @@ impl Node {
         transport.bootstrap_status()
     }
 
-    /// Connect to the network and launch an onion service for every identity.
+    /// Connect to the network, launch every identity's onion service with its SMTP server, and
+    /// start draining the outbox.
     pub async fn start(
         postern: &Postern,
         transport: Arc<dyn Transport>,
+        config: NodeConfig,
     ) -> Result<Node, CoreError> {
         transport.start().await?;
-        let mut services = Vec::new();
+        let mut identities = HashMap::new();
+        let mut cards = HashMap::new();
         for id in postern.identities()? {
             let keys = postern.identity_keys(&id.id.to_string())?;
-            let listener = transport.serve(&keys, &[SMTP_PORT]).await?;
-            tracing::info!(identity = %keys.address().redacted(), "serving");
-            services.push((id.address, listener));
+            cards.insert(
+                id.id,
+                Arc::new(postern.export_card(&id.id.to_string(), true)?),
+            );
+            identities.insert(id.id, Arc::new(LocalIdentity { id: id.id, keys }));
         }
+        let writer = MailWriter::start(postern.store.another_connection()?);
+        let mailroom = Arc::new(Mailroom::new(
+            postern.store.another_connection()?,
+            writer,
+            postern.clock.clone(),
+        ));
+        let shared = Arc::new(NodeShared {
+            transport: transport.clone(),
+            store: Mutex::new(postern.store.another_connection()?),
+            identities,
+            clock: postern.clock.clone(),
+            config,
+            wake: Notify::new(),
+        });
+        let mut tasks = Vec::new();
+        let mut serving = Vec::new();
+        for (id, me) in &shared.identities {
+            let mut listener = transport.serve(&me.keys, &[SMTP_PORT]).await?;
+            tracing::info!(identity = %me.keys.address().redacted(), "serving");
+            serving.push(me.keys.address().to_string());
+            let (me, mailroom) = (me.clone(), mailroom.clone());
+            let card = cards.get(id).cloned().unwrap_or_default();
+            let limits = shared.config.smtp.clone();
+            tasks.push(tokio::spawn(async move {
+                while let Some(incoming) = listener.accept().await {
+                    if incoming.port != SMTP_PORT {
+                        continue;
+                    }
+                    tokio::spawn(smtp_server::serve(
+                        incoming.stream,
+                        me.clone(),
+                        card.clone(),
+                        mailroom.clone(),
+                        limits.clone(),
+                    ));
+                }
+            }));
+        }
+        serving.sort();
+        tasks.push(tokio::spawn(outbox::run(shared.clone())));
         Ok(Node {
-            transport,
-            services,
+            shared,
+            serving,
+            tasks,
         })
     }
 
     /// The addresses being served.
-    pub fn serving(&self) -> Vec<&str> {
-        self.services.iter().map(|(a, _)| a.as_str()).collect()
+    pub fn serving(&self) -> &[String] {
+        &self.serving
     }
 
     /// The transport.
     pub fn transport(&self) -> &Arc<dyn Transport> {
-        &self.transport
+        &self.shared.transport
     }
 
-    /// Take the listeners, to hand them to protocol servers.
-    pub fn take_listeners(&mut self) -> Vec<(String, Listener)> {
-        std::mem::take(&mut self.services)
+    /// Look at the outbox now (after queuing a message in this process).
+    pub fn wake_outbox(&self) {
+        self.shared.wake.notify_one();
     }
 }

@@ -37,6 +37,7 @@ impl Default for KdfParams {
 }
 
 /// The key that seals every secret in a store. Zeroed on drop.
+#[derive(Clone)]
 pub struct StoreKey {
     key: Zeroizing<[u8; 32]>,
 }

@@ -119,7 +119,11 @@ impl Letter {
             subject: msg.subject().unwrap_or("").to_owned(),
             date: msg.date().map(|d| d.to_timestamp()),
             message_id: msg.message_id().map(str::to_owned),
-            text: msg.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+            // Lines end in LF for people and programs; the wire form's CRLF is a transport detail.
+            text: msg
+                .body_text(0)
+                .map(|t| t.replace("\r\n", "\n"))
+                .unwrap_or_default(),
             attachments,
             sender_key,
             sender_binding,

@@ -101,6 +101,22 @@ impl Store {
             .map_err(Into::into)
     }
 
+    /// Record the key of a contact that was added without one, or whose key was just learned.
+    pub fn set_contact_key(
+        &mut self,
+        contact_id: i64,
+        public_key: &[u8],
+    ) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "UPDATE contacts SET public_key = ?2 WHERE id = ?1",
+            params![contact_id, public_key],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("contact"));
+        }
+        Ok(())
+    }
+
     /// An identity's contacts, by address.
     pub fn contacts(&self, identity_id: i64) -> Result<Vec<ContactRecord>, StoreError> {
         let mut st = self.conn.prepare(&format!(

@@ -186,6 +186,21 @@ impl Store {
         })
     }
 
+    /// Another connection to the same database, already unlocked (for a writer thread or a
+    /// second task). Needs no passphrase: it shares this store's key.
+    pub fn another_connection(&self) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        set_connection_pragmas(&conn)?;
+        Ok(Store {
+            conn,
+            key: self.key.clone(),
+            path: self.path.clone(),
+        })
+    }
+
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path

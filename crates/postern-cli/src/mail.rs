@@ -1,0 +1,73 @@
+//! `send`, `inbox`, `read`, `outbox`, `requests`.
+
+use std::path::Path;
+
+use postern_core::{Attachment, Postern};
+
+use crate::args::SendArgs;
+use crate::output::Output;
+use crate::CliError;
+
+fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+    std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))
+}
+
+/// A MIME type from the file name; `application/octet-stream` when unsure.
+fn guess_type(name: &str) -> &'static str {
+    let ext = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "txt" => "text/plain",
+        "pdf" => "application/pdf",
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
+    let text = match (&a.body, &a.body_file) {
+        (Some(t), _) => t.clone(),
+        (None, Some(f)) => String::from_utf8(read_file(f)?)
+            .map_err(|_| CliError::Usage(format!("{} is not UTF-8 text", f.display())))?,
+        (None, None) => crate::read_stdin()?,
+    };
+    let mut attachments = Vec::new();
+    for path in &a.attach {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "attachment".into());
+        attachments.push(Attachment {
+            content_type: guess_type(&name).to_owned(),
+            name,
+            data: read_file(path)?,
+        });
+    }
+    let queued = p.send(&a.from, &a.to, &a.subject, &text, &attachments)?;
+    out.queued(&queued);
+    Ok(())
+}
+
+pub(crate) fn save_attachments(p: &Postern, id: i64, dir: &Path) -> Result<Vec<String>, CliError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
+    let mut saved = Vec::new();
+    for a in p.attachments(id)? {
+        // Only the file name: an attachment must not write outside `dir`.
+        let name = Path::new(&a.name)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with('.'))
+            .unwrap_or_else(|| "attachment".into());
+        let path = dir.join(&name);
+        std::fs::write(&path, &a.data)
+            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
+        saved.push(path.display().to_string());
+    }
+    Ok(saved)
+}

@@ -1,0 +1,303 @@
+//! The mail API a person uses: send, inbox, read, outbox, contact requests.
+
+use postern_crypto::{Binding, PublicKeyInfo};
+use postern_mime::{random_message_id, Attachment, Letter};
+use postern_store::{MessageRecord, NewContact, OutboxRecord, StoreError};
+use postern_types::MailAddress;
+use serde::Serialize;
+
+use super::draft::QueuedDraft;
+use super::{INBOX, REQUESTS};
+use crate::{CoreError, Postern};
+
+/// Largest message (text and attachments) accepted for sending.
+pub const MAX_SEND_BYTES: usize = 20 * 1024 * 1024;
+
+/// A message in a list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageSummary {
+    /// Local number (for `read`).
+    pub id: i64,
+    /// The receiving identity's address.
+    pub identity: String,
+    /// Sender address.
+    pub from: String,
+    /// Sender display name.
+    pub from_name: String,
+    /// Subject.
+    pub subject: String,
+    /// `inbox` or `requests`.
+    pub folder: String,
+    /// How the sender was verified: `contact` (the key in the address book) or `first_contact`
+    /// (the key the message carried, bound to the sender's onion address).
+    pub verification: String,
+    /// The sender's Date.
+    pub sent_at: Option<i64>,
+    /// When it arrived.
+    pub received_at: i64,
+    /// Whether it has been read.
+    pub read: bool,
+}
+
+/// An attachment's description.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachmentInfo {
+    /// File name.
+    pub name: String,
+    /// MIME type.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: usize,
+}
+
+/// A message, opened.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MessageView {
+    /// The list fields.
+    #[serde(flatten)]
+    pub summary: MessageSummary,
+    /// Plain-text body.
+    pub text: String,
+    /// Attachments.
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// A message in the outbox.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OutboxView {
+    /// Local number.
+    pub id: i64,
+    /// Sending identity.
+    pub from: String,
+    /// Recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// `queued`, `sending`, `delivered` or `failed`.
+    pub state: String,
+    /// Attempts so far.
+    pub attempts: i64,
+    /// Next attempt (Unix seconds), while queued.
+    pub next_attempt: Option<i64>,
+    /// Why the last attempt failed.
+    pub last_error: Option<String>,
+    /// When it was queued.
+    pub created_at: i64,
+    /// When it was delivered.
+    pub delivered_at: Option<i64>,
+}
+
+impl Postern {
+    fn identity_address(&self, identity_id: i64) -> String {
+        self.store
+            .identity(identity_id)
+            .map(|r| format!("{}@{}", r.local_part, r.onion))
+            .unwrap_or_default()
+    }
+
+    fn summary(&self, m: &MessageRecord) -> MessageSummary {
+        MessageSummary {
+            id: m.id,
+            identity: self.identity_address(m.identity_id),
+            from: m.sender.clone(),
+            from_name: m.sender_name.clone(),
+            subject: m.subject.clone(),
+            folder: m.folder.clone(),
+            verification: m.verification.clone(),
+            sent_at: m.sent_at,
+            received_at: m.received_at,
+            read: m.read,
+        }
+    }
+
+    fn outbox_view(&self, r: &OutboxRecord) -> OutboxView {
+        let subject = self
+            .store
+            .outgoing_draft(r.id)
+            .ok()
+            .and_then(|d| QueuedDraft::from_bytes(&d).ok())
+            .map(|d| d.subject)
+            .unwrap_or_default();
+        OutboxView {
+            id: r.id,
+            from: self.identity_address(r.identity_id),
+            to: r.recipient.clone(),
+            subject,
+            state: r.state.clone(),
+            attempts: r.attempts,
+            next_attempt: (r.state == "queued").then_some(r.next_attempt),
+            last_error: r.last_error.clone(),
+            created_at: r.created_at,
+            delivered_at: r.delivered_at,
+        }
+    }
+
+    /// Queue a message from `identity` to `to`. It is delivered by the running node (`postern
+    /// run`), now if the recipient is reachable, else with retries.
+    pub fn send(
+        &mut self,
+        identity: &str,
+        to: &str,
+        subject: &str,
+        text: &str,
+        attachments: &[Attachment],
+    ) -> Result<OutboxView, CoreError> {
+        let me = self.find_identity(identity)?;
+        let to: MailAddress = to.trim().parse()?;
+        if to.to_string() == format!("{}@{}", me.local_part, me.onion) {
+            return Err(CoreError::BadDraft(
+                "an identity cannot send to itself".into(),
+            ));
+        }
+        if subject.chars().any(char::is_control) {
+            return Err(CoreError::BadDraft(
+                "the subject must be one line without control characters".into(),
+            ));
+        }
+        let size = text.len() + attachments.iter().map(|a| a.data.len()).sum::<usize>();
+        if size > MAX_SEND_BYTES {
+            return Err(CoreError::BadDraft(format!(
+                "the message is {size} bytes; the limit is {MAX_SEND_BYTES}"
+            )));
+        }
+        let draft = QueuedDraft::new(subject, text, attachments);
+        let message_id = random_message_id(&mut rand::rngs::OsRng);
+        let row = self.store.enqueue(
+            me.id,
+            &to.to_string(),
+            &message_id,
+            &draft.to_bytes(),
+            self.clock.now_unix(),
+        )?;
+        Ok(self.outbox_view(&row))
+    }
+
+    /// The outbox (all identities, or one).
+    pub fn outbox(&self, identity: Option<&str>) -> Result<Vec<OutboxView>, CoreError> {
+        let id = identity
+            .map(|i| self.find_identity(i))
+            .transpose()?
+            .map(|r| r.id);
+        Ok(self
+            .store
+            .outbox(id)?
+            .iter()
+            .map(|r| self.outbox_view(r))
+            .collect())
+    }
+
+    /// One outbox entry.
+    pub fn outgoing(&self, id: i64) -> Result<OutboxView, CoreError> {
+        match self.store.outgoing(id) {
+            Ok(r) => Ok(self.outbox_view(&r)),
+            Err(StoreError::NotFound(_)) => Err(CoreError::MessageNotFound(id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Mail from contacts (all identities, or one), newest first.
+    pub fn inbox(&self, identity: Option<&str>) -> Result<Vec<MessageSummary>, CoreError> {
+        self.folder(identity, INBOX)
+    }
+
+    /// Mail from senders who are not contacts: contact requests.
+    pub fn requests(&self, identity: Option<&str>) -> Result<Vec<MessageSummary>, CoreError> {
+        self.folder(identity, REQUESTS)
+    }
+
+    fn folder(
+        &self,
+        identity: Option<&str>,
+        folder: &str,
+    ) -> Result<Vec<MessageSummary>, CoreError> {
+        let id = identity
+            .map(|i| self.find_identity(i))
+            .transpose()?
+            .map(|r| r.id);
+        Ok(self
+            .store
+            .messages(id, folder)?
+            .iter()
+            .map(|m| self.summary(m))
+            .collect())
+    }
+
+    fn record(&self, id: i64) -> Result<MessageRecord, CoreError> {
+        match self.store.message(id) {
+            Ok(m) => Ok(m),
+            Err(StoreError::NotFound(_)) => Err(CoreError::MessageNotFound(id)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Open a message (and mark it read).
+    pub fn read(&mut self, id: i64) -> Result<MessageView, CoreError> {
+        let m = self.record(id)?;
+        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
+            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
+        self.store.mark_read(id)?;
+        let mut summary = self.summary(&m);
+        summary.read = true;
+        Ok(MessageView {
+            summary,
+            text: letter.text,
+            attachments: letter
+                .attachments
+                .iter()
+                .map(|a| AttachmentInfo {
+                    name: a.name.clone(),
+                    content_type: a.content_type.clone(),
+                    size: a.data.len(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A message's attachments, with their contents.
+    pub fn attachments(&self, id: i64) -> Result<Vec<Attachment>, CoreError> {
+        let m = self.record(id)?;
+        Letter::parse(m.inner.as_deref().unwrap_or_default())
+            .map(|l| l.attachments)
+            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))
+    }
+
+    /// Accept a contact request: the sender becomes a contact (with the key and binding its
+    /// message carried, checked again) and its messages move to the inbox.
+    pub fn accept_request(&mut self, id: i64) -> Result<crate::ContactView, CoreError> {
+        let m = self.record(id)?;
+        if m.folder != REQUESTS {
+            return Err(CoreError::NotARequest(id));
+        }
+        let (Some(key), Some(sig)) = (&m.sender_key, &m.sender_binding_sig) else {
+            return Err(CoreError::Corrupt(format!(
+                "request {id} lacks the sender's key"
+            )));
+        };
+        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
+            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
+        let name = letter
+            .sender_binding
+            .map(|b| b.display_name)
+            .unwrap_or_default();
+        let sig: [u8; 64] = sig
+            .as_slice()
+            .try_into()
+            .map_err(|_| CoreError::Corrupt(format!("request {id}: bad signature length")))?;
+        let info = PublicKeyInfo::parse(key)?;
+        let binding = Binding::from_parts(m.sender.parse()?, name, info.fingerprint(), sig)?;
+        info.check_against(&binding)?;
+        let contact = self.store.insert_contact(&NewContact {
+            identity_id: m.identity_id,
+            address: &m.sender,
+            display_name: binding.display_name(),
+            fingerprint: binding.fingerprint(),
+            binding_sig: binding.signature(),
+            public_key: Some(key),
+            verification: "first_contact",
+            added_at: self.clock.now_unix(),
+        })?;
+        self.store
+            .move_messages_from(m.identity_id, &m.sender, REQUESTS, INBOX)?;
+        Ok(crate::contacts::contact_view(contact))
+    }
+}

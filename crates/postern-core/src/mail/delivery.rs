@@ -1,0 +1,218 @@
+//! The SMTP client side: deliver one message to a peer's onion service, fetching the peer's
+//! card (and so its key) over the same channel when we do not hold it yet.
+
+use std::time::Duration;
+
+use postern_card::ContactCard;
+use postern_smtp::{data_block, Reply, ReplyParser};
+use postern_transport::{Stream, Transport};
+use postern_types::MailAddress;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::node::SMTP_PORT;
+
+/// Why a delivery attempt did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DeliveryError {
+    /// Worth retrying later (unreachable, 4xx, timeouts).
+    #[error("{0}")]
+    Transient(String),
+    /// Retrying will not help (5xx, a card that does not match).
+    #[error("{0}")]
+    Permanent(String),
+}
+
+/// How long to wait for each reply.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClientTimeouts {
+    pub reply: Duration,
+    pub after_data: Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        // RFC 5321 §4.5.3.2: 5 minutes for most replies, 10 after the final dot.
+        ClientTimeouts {
+            reply: Duration::from_secs(300),
+            after_data: Duration::from_secs(600),
+        }
+    }
+}
+
+struct Conversation {
+    stream: Stream,
+    parser: ReplyParser,
+    timeouts: ClientTimeouts,
+}
+
+fn from_reply(what: &str, r: &Reply) -> DeliveryError {
+    let text = format!("{what}: {r}");
+    if r.is_transient() {
+        DeliveryError::Transient(text)
+    } else {
+        DeliveryError::Permanent(text)
+    }
+}
+
+impl Conversation {
+    async fn reply(&mut self, wait: Duration) -> Result<Reply, DeliveryError> {
+        let mut buf = [0u8; 4096];
+        loop {
+            match self.parser.next_reply() {
+                Ok(Some(r)) => return Ok(r),
+                Ok(None) => {}
+                Err(e) => return Err(DeliveryError::Transient(format!("peer sent {e}"))),
+            }
+            let n = tokio::time::timeout(wait, self.stream.read(&mut buf))
+                .await
+                .map_err(|_| DeliveryError::Transient("the peer stopped answering".into()))?
+                .map_err(|e| DeliveryError::Transient(format!("connection lost: {e}")))?;
+            if n == 0 {
+                return Err(DeliveryError::Transient(
+                    "the peer closed the connection".into(),
+                ));
+            }
+            self.parser.feed(&buf[..n]);
+        }
+    }
+
+    async fn send(&mut self, bytes: &[u8]) -> Result<(), DeliveryError> {
+        self.stream
+            .write_all(bytes)
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("connection lost: {e}")))?;
+        self.stream
+            .flush()
+            .await
+            .map_err(|e| DeliveryError::Transient(format!("connection lost: {e}")))
+    }
+
+    async fn expect(&mut self, what: &str, ok: u16) -> Result<Reply, DeliveryError> {
+        let wait = self.timeouts.reply;
+        let r = self.reply(wait).await?;
+        if r.code == ok {
+            Ok(r)
+        } else {
+            Err(from_reply(what, &r))
+        }
+    }
+}
+
+/// Open an SMTP conversation with `to`'s onion service on behalf of `from`.
+async fn connect(
+    transport: &dyn Transport,
+    from: &MailAddress,
+    to: &MailAddress,
+    timeouts: ClientTimeouts,
+) -> Result<Conversation, DeliveryError> {
+    let stream = transport
+        .connect(from.onion(), to.onion(), SMTP_PORT)
+        .await
+        .map_err(|e| DeliveryError::Transient(e.to_string()))?;
+    let mut c = Conversation {
+        stream,
+        parser: ReplyParser::new(),
+        timeouts,
+    };
+    c.expect("greeting", 220).await?;
+    // The EHLO name says nothing about the sender.
+    c.send(b"EHLO postern\r\n").await?;
+    c.expect("EHLO", 250).await?;
+    Ok(c)
+}
+
+/// Ask `to`'s onion service for its card over the (authenticated) onion channel.
+async fn fetch_card(
+    c: &mut Conversation,
+    to: &MailAddress,
+    expected_fingerprint: Option<&[u8]>,
+) -> Result<ContactCard, DeliveryError> {
+    c.send(format!("CARD {}\r\n", to.local()).as_bytes())
+        .await?;
+    let r = c.expect("CARD", 250).await?;
+    let card = ContactCard::from_text(&r.lines.concat())
+        .map_err(|e| DeliveryError::Permanent(format!("the recipient's card was refused: {e}")))?;
+    if card.address() != to {
+        return Err(DeliveryError::Permanent(
+            "the recipient's onion service answered with a card for another address".into(),
+        ));
+    }
+    if expected_fingerprint.is_some_and(|f| f != card.binding().fingerprint()) {
+        return Err(DeliveryError::Permanent(
+            "the recipient's key differs from the one in the address book".into(),
+        ));
+    }
+    if card.public_key().is_none() {
+        return Err(DeliveryError::Permanent(
+            "the recipient's card carries no key".into(),
+        ));
+    }
+    Ok(card)
+}
+
+/// What a successful delivery learned.
+#[derive(Debug)]
+pub(crate) struct Delivered {
+    /// The recipient's card, if it had to be fetched.
+    pub fetched_card: Option<ContactCard>,
+}
+
+/// What we know of the recipient before connecting.
+#[derive(Debug, Default)]
+pub(crate) struct KnownRecipient {
+    /// Its OpenPGP key, if we hold it.
+    pub key: Option<Vec<u8>>,
+    /// The fingerprint its key must have (from a card without key), if known.
+    pub fingerprint: Option<Vec<u8>>,
+}
+
+/// Deliver a message. Without the recipient's key, its card is fetched first (and must match a
+/// fingerprint we already know). `compose` turns the recipient's key into the message bytes.
+pub(crate) async fn deliver(
+    transport: &dyn Transport,
+    from: &MailAddress,
+    to: &MailAddress,
+    known: KnownRecipient,
+    compose: impl FnOnce(&[u8]) -> Result<Vec<u8>, DeliveryError>,
+    timeouts: ClientTimeouts,
+) -> Result<Delivered, DeliveryError> {
+    let mut c = connect(transport, from, to, timeouts).await?;
+    let (key, fetched_card) = match known.key {
+        Some(k) => (k, None),
+        None => {
+            let card = fetch_card(&mut c, to, known.fingerprint.as_deref()).await?;
+            let key = card.public_key().map(<[u8]>::to_vec).unwrap_or_default();
+            (key, Some(card))
+        }
+    };
+    let message = compose(&key)?;
+    let block = data_block(&message);
+    // Pipelined (RFC 2920): MAIL, RCPT and DATA in one write, then their three replies.
+    c.send(
+        format!(
+            "MAIL FROM:<{from}> SIZE={} BODY=8BITMIME\r\nRCPT TO:<{to}>\r\nDATA\r\n",
+            block.len()
+        )
+        .as_bytes(),
+    )
+    .await?;
+    let mail = c.reply(timeouts.reply).await?;
+    let rcpt = c.reply(timeouts.reply).await?;
+    let data = c.reply(timeouts.reply).await?;
+    if mail.code != 250 {
+        return Err(from_reply("MAIL", &mail));
+    }
+    if rcpt.code != 250 {
+        return Err(from_reply("RCPT", &rcpt));
+    }
+    if data.code != 354 {
+        return Err(from_reply("DATA", &data));
+    }
+    c.send(&block).await?;
+    let done = c.reply(timeouts.after_data).await?;
+    if !done.is_positive() {
+        return Err(from_reply("message", &done));
+    }
+    let _ = c.send(b"QUIT\r\n").await;
+    Ok(Delivered { fetched_card })
+}

@@ -1,0 +1,285 @@
+//! The receive path: every message that reaches one of our identities is decrypted, its
+//! signature checked against the sender's bound key, parsed and stored — or refused with a
+//! specific SMTP reply, storing nothing.
+//!
+//! | refusal | reply |
+//! |---|---|
+//! | not PGP/MIME encrypted | `550 5.7.1` |
+//! | cannot be decrypted with this identity's key | `550 5.7.5` |
+//! | malformed MIME or OpenPGP, no Message-ID | `554 5.6.0` |
+//! | inner `From` differs from the envelope sender | `550 5.7.1` |
+//! | not signed, or the signature does not verify | `550 5.7.7` |
+//! | signed by a key other than the one bound to the sender's address | `550 5.7.1` |
+//! | unknown sender without key and binding, or a binding that does not verify | `550 5.7.1` |
+//! | the store cannot commit it now | `451 4.3.0` (the sender retries) |
+
+use std::sync::{Arc, Mutex};
+
+use postern_crypto::{Binding, IdentityKeys, PublicKeyInfo};
+use postern_mime::{open, Letter, MimeError, SignerCheck};
+use postern_smtp::{Envelope, Reply};
+use postern_store::{Inserted, NewMessage, Store, StoreError};
+use postern_types::MailAddress;
+use sequoia_openpgp::Cert;
+
+use super::writer::MailWriter;
+use super::{INBOX, REQUESTS};
+use crate::Clock;
+
+/// One of our identities, as the node serves it.
+#[derive(Debug)]
+pub(crate) struct LocalIdentity {
+    pub id: i64,
+    pub keys: IdentityKeys,
+}
+
+/// Receives mail for the node's identities.
+#[derive(Debug)]
+pub(crate) struct Mailroom {
+    reader: Mutex<Store>,
+    writer: MailWriter,
+    clock: Arc<dyn Clock>,
+}
+
+fn refuse(code: u16, enhanced: &str, text: &str) -> Reply {
+    Reply::new(code, enhanced, text)
+}
+
+/// What the checks decided, before storing.
+struct Accepted {
+    letter: Letter,
+    inner: Vec<u8>,
+    folder: &'static str,
+    verification: &'static str,
+    learned_key: Option<(i64, Vec<u8>)>,
+    sender_key: Option<Vec<u8>>,
+    sender_sig: Option<Vec<u8>>,
+}
+
+impl Mailroom {
+    pub(crate) fn new(reader: Store, writer: MailWriter, clock: Arc<dyn Clock>) -> Self {
+        Mailroom {
+            reader: Mutex::new(reader),
+            writer,
+            clock,
+        }
+    }
+
+    fn with_reader<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+        let mut guard = self
+            .reader
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        f(&mut guard)
+    }
+
+    /// Take in one message for `me`. The reply is what the SMTP session sends after DATA.
+    pub(crate) async fn receive(
+        &self,
+        me: Arc<LocalIdentity>,
+        envelope: Envelope,
+        data: Vec<u8>,
+    ) -> Reply {
+        let Ok(sender) = envelope.mail_from.parse::<MailAddress>() else {
+            return refuse(553, "5.1.7", "Sender must be a Postern address");
+        };
+        let contact = match self.with_reader(|s| s.contact(me.id, &envelope.mail_from)) {
+            Ok(c) => Some(c),
+            Err(StoreError::NotFound(_)) => None,
+            Err(e) => {
+                tracing::error!("address book lookup failed: {e}");
+                return refuse(451, "4.3.0", "Cannot check the sender now; try again later");
+            }
+        };
+        let raw = data.clone();
+        let identity_id = me.id;
+        let checked = tokio::task::spawn_blocking(move || check(&me, &sender, contact, &data))
+            .await
+            .unwrap_or_else(|_| Err(refuse(451, "4.3.0", "Internal error; try again later")));
+        let a = match checked {
+            Ok(a) => a,
+            Err(reply) => return reply,
+        };
+        let Some(message_id) = a.letter.message_id.clone() else {
+            return refuse(554, "5.6.0", "Message has no Message-ID");
+        };
+        if let Some((contact_id, key)) = &a.learned_key {
+            if let Err(e) = self.with_reader(|s| s.set_contact_key(*contact_id, key)) {
+                tracing::warn!("could not record a contact's key: {e}");
+            }
+        }
+        let message = NewMessage {
+            identity_id,
+            message_id,
+            sender: a.letter.from.clone(),
+            sender_name: a.letter.from_name.clone().unwrap_or_default(),
+            subject: a.letter.subject.clone(),
+            folder: a.folder.to_owned(),
+            verification: a.verification.to_owned(),
+            sent_at: a.letter.date,
+            received_at: self.clock.now_unix(),
+            inner: a.inner,
+            raw,
+            sender_key: a.sender_key,
+            sender_binding_sig: a.sender_sig,
+        };
+        match self.writer.store(message).await {
+            Ok(Inserted::New(_)) => Reply::new(250, "2.0.0", "Stored"),
+            Ok(Inserted::Duplicate(_)) => Reply::new(250, "2.0.0", "Already stored"),
+            Err(e) => {
+                tracing::error!("storing a message failed: {e}");
+                refuse(
+                    451,
+                    "4.3.0",
+                    "Cannot store the message now; try again later",
+                )
+            }
+        }
+    }
+}
+
+fn open_err(e: MimeError) -> Reply {
+    match e {
+        MimeError::NotEncrypted => refuse(
+            550,
+            "5.7.1",
+            "Postern accepts only OpenPGP-encrypted mail (PGP/MIME)",
+        ),
+        MimeError::Undecryptable => refuse(
+            550,
+            "5.7.5",
+            "Cannot decrypt: the message is not encrypted to this identity's key",
+        ),
+        other => refuse(554, "5.6.0", &format!("Malformed message: {other}")),
+    }
+}
+
+fn signature_err(check: &SignerCheck, sender: &MailAddress) -> Option<Reply> {
+    match check {
+        SignerCheck::Good { .. } => None,
+        SignerCheck::Unsigned => Some(refuse(550, "5.7.7", "Message is not signed")),
+        SignerCheck::Bad(_) => Some(refuse(550, "5.7.7", "Signature does not verify")),
+        SignerCheck::UnknownKey => Some(refuse(
+            550,
+            "5.7.1",
+            &format!(
+                "Signed by a key that is not bound to the sender {}",
+                sender.redacted()
+            ),
+        )),
+    }
+}
+
+/// The CPU-heavy checks (decrypt, verify, parse), off the async threads.
+fn check(
+    me: &LocalIdentity,
+    sender: &MailAddress,
+    contact: Option<postern_store::ContactRecord>,
+    data: &[u8],
+) -> Result<Accepted, Reply> {
+    let known_cert: Option<Cert> = contact
+        .as_ref()
+        .and_then(|c| c.public_key.as_deref())
+        .and_then(|k| PublicKeyInfo::parse(k).ok())
+        .map(|k| k.cert().clone());
+    let recipient = me.keys.openpgp_cert();
+    let opened = open(data, recipient, known_cert.as_ref()).map_err(open_err)?;
+    let letter = Letter::parse(&opened.inner).map_err(open_err)?;
+    if letter.from != sender.to_string() {
+        return Err(refuse(
+            550,
+            "5.7.1",
+            "The From address does not match the envelope sender",
+        ));
+    }
+    if let (Some(contact), Some(_)) = (&contact, &known_cert) {
+        // A contact whose key we hold: the signature must be by exactly that key.
+        if let Some(r) = signature_err(&opened.signer, sender) {
+            return Err(r);
+        }
+        let SignerCheck::Good { fingerprint } = &opened.signer else {
+            return Err(refuse(550, "5.7.7", "Signature does not verify"));
+        };
+        if *fingerprint != contact.fingerprint {
+            return Err(refuse(
+                550,
+                "5.7.1",
+                "Signed by a key that is not bound to the sender",
+            ));
+        }
+        return Ok(Accepted {
+            letter,
+            inner: opened.inner,
+            folder: INBOX,
+            verification: "contact",
+            learned_key: None,
+            sender_key: None,
+            sender_sig: None,
+        });
+    }
+    // First contact (or a contact whose key we never had): the message must carry the sender's
+    // key and binding, the binding must verify for the sender's onion address, and the message
+    // must be signed by that key.
+    let (Some(key), Some(bh)) = (letter.sender_key.clone(), letter.sender_binding.clone()) else {
+        return Err(refuse(
+            550,
+            "5.7.1",
+            "A first message must carry the sender's key and binding (Autocrypt, Postern-Binding)",
+        ));
+    };
+    let info = PublicKeyInfo::parse(&key).map_err(|_| {
+        refuse(
+            550,
+            "5.7.1",
+            "The sender's key in the message is not usable",
+        )
+    })?;
+    let binding = Binding::from_parts(
+        sender.clone(),
+        bh.display_name.clone(),
+        info.fingerprint(),
+        bh.signature,
+    )
+    .map_err(|_| {
+        refuse(
+            550,
+            "5.7.1",
+            "The sender's key is not bound to its onion address",
+        )
+    })?;
+    info.check_against(&binding).map_err(|_| {
+        refuse(
+            550,
+            "5.7.1",
+            "The sender's key is not bound to its onion address",
+        )
+    })?;
+    if let Some(c) = &contact {
+        if c.fingerprint != info.fingerprint() {
+            return Err(refuse(
+                550,
+                "5.7.1",
+                "The sender's key differs from the one in the address book",
+            ));
+        }
+    }
+    let opened = open(data, recipient, Some(info.cert())).map_err(open_err)?;
+    if let Some(r) = signature_err(&opened.signer, sender) {
+        return Err(r);
+    }
+    let learned_key = contact.as_ref().map(|c| (c.id, key.clone()));
+    let sender_sig = Some(bh.signature.to_vec());
+    Ok(Accepted {
+        letter,
+        inner: opened.inner,
+        folder: if contact.is_some() { INBOX } else { REQUESTS },
+        verification: if contact.is_some() {
+            "contact"
+        } else {
+            "first_contact"
+        },
+        learned_key,
+        sender_key: Some(key),
+        sender_sig,
+    })
+}

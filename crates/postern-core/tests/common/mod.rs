@@ -1,0 +1,180 @@
+//! Helpers for many-node tests: nodes in one process, a raw SMTP client, waiting.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use postern_core::{
+    KdfParams, Network, Node, NodeConfig, Postern, RetryPolicy, SystemClock, Transport,
+};
+use postern_transport::{LoopbackTransport, Stream};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub fn fast_kdf() -> KdfParams {
+    KdfParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    }
+}
+
+/// Quick retries, short timeouts: what the tests need to run in seconds.
+pub fn test_config() -> NodeConfig {
+    let mut c = NodeConfig::default();
+    c.retry = RetryPolicy {
+        first_retry: Duration::from_secs(1),
+        max_interval: Duration::from_secs(2),
+        give_up_after: Duration::from_secs(3600),
+    };
+    c.smtp.command_timeout = Duration::from_secs(2);
+    c.smtp.data_timeout = Duration::from_secs(4);
+    c.smtp.max_message_size = 256 * 1024;
+    c.smtp.max_recipients = 1;
+    c
+}
+
+/// One person's device: a store with one identity, and (once started) a node.
+pub struct Device {
+    pub dir: PathBuf,
+    pub api: Postern,
+    pub address: String,
+    pub node: Option<Node>,
+}
+
+impl Device {
+    pub fn new(root: &Path, name: &str) -> Device {
+        let dir = root.join(name);
+        let mut api =
+            Postern::init_with(&dir, b"pw", fast_kdf(), Arc::new(SystemClock)).expect("init");
+        let address = api
+            .create_identity(name, &format!("{name} (test)"))
+            .expect("identity")
+            .address;
+        Device {
+            dir,
+            api,
+            address,
+            node: None,
+        }
+    }
+
+    pub fn name(&self) -> String {
+        self.address
+            .split('@')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    pub async fn start(&mut self, transport: Arc<dyn Transport>) {
+        self.start_with(transport, test_config()).await;
+    }
+
+    pub async fn start_with(&mut self, transport: Arc<dyn Transport>, config: NodeConfig) {
+        self.node = Some(
+            Node::start(&self.api, transport, config)
+                .await
+                .expect("node"),
+        );
+    }
+
+    pub fn stop(&mut self) {
+        self.node = None;
+    }
+
+    pub fn card(&self, with_key: bool) -> String {
+        self.api.export_card(&self.name(), with_key).expect("card")
+    }
+
+    pub fn add_contact(&mut self, other: &Device, with_key: bool) {
+        let name = self.name();
+        self.api
+            .add_contact(&name, &other.card(with_key))
+            .expect("add contact");
+    }
+}
+
+pub fn loopback(registry: &Path) -> Arc<dyn Transport> {
+    let t: Arc<dyn Transport> = Arc::new(LoopbackTransport::new(registry).expect("loopback"));
+    t
+}
+
+pub fn loopback_network(registry: &Path) -> Network {
+    Network::Loopback {
+        registry: registry.to_owned(),
+    }
+}
+
+/// Poll `f` until it returns `Some`, or panic after `limit`.
+pub async fn wait_for<T>(limit: Duration, what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < limit,
+            "timed out after {limit:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A raw SMTP client for feeding exact bytes to a server.
+pub struct RawSmtp {
+    pub stream: Stream,
+    buf: Vec<u8>,
+}
+
+impl RawSmtp {
+    pub fn new(stream: Stream) -> Self {
+        RawSmtp {
+            stream,
+            buf: Vec::new(),
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        let _ = self.stream.write_all(bytes).await;
+        let _ = self.stream.flush().await;
+    }
+
+    /// The next reply's code, or `None` if the server closed the connection (or nothing came
+    /// within `wait`).
+    pub async fn code(&mut self, wait: Duration) -> Option<u16> {
+        self.reply(wait).await.map(|(c, _)| c)
+    }
+
+    /// The next full reply: code and last line's text.
+    pub async fn reply(&mut self, wait: Duration) -> Option<(u16, String)> {
+        let deadline = Instant::now() + wait;
+        loop {
+            // A complete reply is a line whose 4th byte is a space.
+            while let Some(pos) = self.buf.iter().position(|&b| b == b'\n') {
+                let line: Vec<u8> = self.buf.drain(..=pos).collect();
+                let text = String::from_utf8_lossy(&line).trim_end().to_owned();
+                if text.len() >= 3 && text.as_bytes().get(3) != Some(&b'-') {
+                    let code = text[..3].parse().ok()?;
+                    return Some((code, text));
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            let left = deadline.checked_duration_since(Instant::now())?;
+            match tokio::time::timeout(left, self.stream.read(&mut chunk)).await {
+                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return None,
+                Ok(Ok(n)) => self.buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+    }
+
+    /// Whether the server has closed the connection (within `wait`).
+    pub async fn closed(&mut self, wait: Duration) -> bool {
+        let mut chunk = [0u8; 256];
+        matches!(
+            tokio::time::timeout(wait, self.stream.read(&mut chunk)).await,
+            Ok(Ok(0)) | Ok(Err(_))
+        )
+    }
+}
