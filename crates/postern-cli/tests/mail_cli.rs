@@ -1,0 +1,184 @@
+//! Two `postern run` nodes (loopback transport) and the mail commands, through the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_postern");
+
+fn postern(dir: &Path) -> Command {
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir")
+        .arg(dir)
+        .env("POSTERN_PASSPHRASE", "pw")
+        .stdin(Stdio::null());
+    c
+}
+
+fn ok(c: &mut Command) -> String {
+    let o = c.output().expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn json(c: &mut Command) -> serde_json::Value {
+    serde_json::from_str(&ok(c)).expect("json")
+}
+
+struct Node(Child);
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn run(dir: &Path, reg: &Path) -> Node {
+    let mut child = postern(dir)
+        .args([
+            "run",
+            "--retry-first",
+            "1",
+            "--retry-max",
+            "2",
+            "--loopback",
+        ])
+        .arg(reg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    while out.read_line(&mut line).expect("read") > 0 && !line.starts_with("Connected.") {
+        line.clear();
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    Node(child)
+}
+
+fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let start = Instant::now();
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn send_inbox_read_outbox_requests() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (a, b, reg) = (
+        tmp.path().join("a"),
+        tmp.path().join("b"),
+        tmp.path().join("reg"),
+    );
+    for (dir, name) in [(&a, "alice"), (&b, "bob")] {
+        ok(postern(dir).arg("init"));
+        ok(postern(dir).args(["identity", "new", name, "--display-name", name]));
+    }
+    let card = |dir: &Path, who: &str| {
+        json(postern(dir).args(["--json", "identity", "export-card", who]))["card"]
+            .as_str()
+            .expect("card")
+            .to_owned()
+    };
+    let bob_card = card(&b, "bob");
+    let alice_card = card(&a, "alice");
+    ok(postern(&a).args(["contact", "add", "-i", "alice", &bob_card]));
+    let bob_addr = json(postern(&b).args(["--json", "identity", "show", "bob"]))["address"]
+        .as_str()
+        .expect("a")
+        .to_owned();
+
+    // Queue while no node runs: it waits in the outbox.
+    let file = tmp.path().join("notes.txt");
+    std::fs::write(&file, "attached words\n").expect("file");
+    let queued = json(postern(&a).args([
+        "--json",
+        "send",
+        "--from",
+        "alice",
+        "--to",
+        &bob_addr,
+        "--subject",
+        "Hello Bob",
+        "--body",
+        "First message.",
+        "--attach",
+        file.to_str().expect("p"),
+    ]));
+    assert_eq!(queued["state"], "queued");
+    let human = ok(postern(&a).arg("outbox"));
+    assert!(
+        human.contains("Hello Bob") && human.contains("[queued]"),
+        "{human}"
+    );
+
+    let _na = run(&a, &reg);
+    let _nb = run(&b, &reg);
+    let inbox_or_requests = until("Bob to receive it", || {
+        let r = json(postern(&b).args(["--json", "requests"]));
+        r.as_array().filter(|a| !a.is_empty()).cloned()
+    });
+    // Bob does not know Alice yet: a contact request.
+    let m = &inbox_or_requests[0];
+    assert_eq!(m["subject"], "Hello Bob");
+    assert_eq!(m["verification"], "first_contact");
+    let id = m["id"].as_i64().expect("id").to_string();
+    let saved = tmp.path().join("saved");
+    let read = json(postern(&b).args([
+        "--json",
+        "read",
+        &id,
+        "--save-attachments",
+        saved.to_str().expect("p"),
+    ]));
+    assert_eq!(read["text"], "First message.");
+    assert_eq!(
+        std::fs::read_to_string(saved.join("notes.txt")).expect("saved"),
+        "attached words\n"
+    );
+    let shown = ok(postern(&b).args(["read", &id]));
+    assert!(
+        shown.contains("Subject:  Hello Bob") && shown.contains("First message."),
+        "{shown}"
+    );
+
+    ok(postern(&b).args(["requests", "--accept", &id]));
+    let inbox = json(postern(&b).args(["--json", "inbox"]));
+    assert_eq!(inbox.as_array().expect("a").len(), 1);
+    let contacts = json(postern(&b).args(["--json", "contact", "list", "-i", "bob"]));
+    assert_eq!(contacts[0]["display_name"], "alice");
+
+    until("Alice's outbox to show delivered", || {
+        let o = json(postern(&a).args(["--json", "outbox"]));
+        (o[0]["state"] == "delivered").then_some(())
+    });
+    let _ = alice_card;
+
+    // Errors a person can act on.
+    let o = postern(&a)
+        .args([
+            "send",
+            "--from",
+            "alice",
+            "--to",
+            "nobody@example.com",
+            "--body",
+            "x",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains(".onion"));
+    let o = postern(&b).args(["read", "999"]).output().expect("run");
+    assert_eq!(o.status.code(), Some(6));
+}

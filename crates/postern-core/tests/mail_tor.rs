@@ -1,0 +1,122 @@
+//! Mail over real Tor: arti nodes on the project's private Tor network. Skips loudly only where
+//! `tor` is not installed; CI sets POSTERN_REQUIRE_TOR=1 so that it must run.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::*;
+use postern_core::{Network, Transport};
+use postern_testnet::{tor_or_skip, Testnet};
+
+fn tor_network(net: &Testnet) -> Network {
+    Network::Tor {
+        network_toml: Some(net.arti_network_toml()),
+        bootstrap_timeout: Duration::from_secs(60),
+    }
+}
+
+fn transport(d: &Device, net: &Testnet) -> Arc<dyn Transport> {
+    tor_network(net).transport(&d.dir).expect("arti")
+}
+
+fn network() -> Option<&'static Testnet> {
+    if !tor_or_skip("mail over Tor") {
+        return None;
+    }
+    Some(Testnet::shared().expect("private Tor network"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alice_mails_bob_over_tor_and_bob_offline_gets_it_later() {
+    let Some(net) = network() else { return };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,tor_netdir=error".into()),
+        )
+        .with_test_writer()
+        .try_init();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut bob = Device::new(tmp.path(), "bob");
+    let mut carol = Device::new(tmp.path(), "carol");
+    alice.add_contact(&bob, true);
+    bob.add_contact(&alice, true);
+    alice.add_contact(&carol, false);
+
+    let t = transport(&alice, net);
+    alice.start(t).await;
+    let t = transport(&bob, net);
+    bob.start(t).await;
+
+    // 1. Both online.
+    let sent = Instant::now();
+    alice
+        .api
+        .send(
+            "alice",
+            &bob.address,
+            "Over Tor",
+            "Hello through onion services.",
+            &[],
+        )
+        .expect("send");
+    alice.node.as_ref().expect("node").wake_outbox();
+    let id = wait_for(Duration::from_secs(120), "Bob's inbox", || {
+        bob.api.inbox(None).ok()?.first().map(|m| m.id)
+    })
+    .await;
+    eprintln!("send -> stored at Bob over Tor: {:?}", sent.elapsed());
+    let m = bob.api.read(id).expect("read");
+    assert_eq!(m.summary.from, alice.address);
+    assert_eq!(m.summary.verification, "contact");
+    assert!(m.text.contains("Hello through onion services."));
+
+    // 2. Carol is offline when Alice sends; the outbox retries until Carol's node is up. Alice
+    //    holds only Carol's card without key, so the key is fetched over Carol's onion service.
+    alice
+        .api
+        .send(
+            "alice",
+            &carol.address,
+            "While you were away",
+            "Queued for you.",
+            &[],
+        )
+        .expect("send");
+    let failed = wait_for(Duration::from_secs(120), "a failed attempt", || {
+        let o = alice.api.outbox(None).ok()?;
+        let o = o.into_iter().find(|o| o.to == carol.address)?;
+        (o.attempts >= 1 && o.state == "queued").then_some(o)
+    })
+    .await;
+    eprintln!("attempt while Carol is offline: {:?}", failed.last_error);
+    let t = transport(&carol, net);
+    carol.start(t).await;
+    wait_for(
+        Duration::from_secs(180),
+        "delivery to Carol after retry",
+        || {
+            let o = alice.api.outbox(None).ok()?;
+            o.iter()
+                .any(|o| o.to == carol.address && o.state == "delivered")
+                .then_some(())
+        },
+    )
+    .await;
+    let reqs = carol.api.requests(None).expect("requests");
+    assert_eq!(
+        reqs.len(),
+        1,
+        "Alice is not Carol's contact: a contact request"
+    );
+    assert_eq!(reqs[0].subject, "While you were away");
+    assert!(
+        alice
+            .api
+            .contact("alice", &carol.address)
+            .expect("c")
+            .has_key
+    );
+}
