@@ -1,14 +1,41 @@
 #!/usr/bin/env bash
-# Run a benchmark (release build) with its baseline side by side. Usage: scripts/bench.sh NAME [ARGS]
-#   tor    onion connect, launch->connect, memory: arti vs C tor on the private Tor network
+# Run benchmarks (release build), each with its baseline side by side in the same invocation.
+# Usage: scripts/bench.sh [NAME [ARGS...]]   (no NAME: all of them)
+#   tor      onion connect + first byte, launch -> connect, memory: arti vs C tor (private Tor net)
+#   pgp      P3: OpenPGP encrypt+sign / decrypt+verify, in-process vs the gpg CLI
+#   ingest   P2: durable ingest vs Postfix's smtp-sink (Debian's postfix package, unpacked only)
+#   mail     P1: send -> stored over the private Tor network vs raw onion connect + echo
+#   crash    kill -9 during DATA, 1000 trials
 set -euo pipefail
 cd "$(dirname "$0")/.."
-name="${1:-}"; shift || true
-case "$name" in
-  tor)
-    scripts/setup.sh build-essential pkg-config libssl-dev tor
-    cargo build --release --locked -q -p postern-bench -p postern-cli
-    exec target/release/tor-bench "$@" ;;
-  *)
-    echo "usage: scripts/bench.sh tor [N]" >&2; exit 2 ;;
-esac
+name="${1:-all}"; shift || true
+
+scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg
+cargo build --release --locked -q -p postern-bench -p postern-cli
+
+postfix() {
+  if [ ! -x target/postfix/usr/sbin/smtp-sink ]; then
+    d=$(mktemp -d)
+    (cd "$d" && apt-get download postfix >/dev/null)
+    mkdir -p target/postfix
+    dpkg-deb -x "$d"/postfix_*.deb target/postfix
+    rm -rf "$d"
+  fi
+}
+
+run() {
+  case "$1" in
+    tor) target/release/tor-bench "${@:2}" ;;
+    pgp) target/release/pgp-bench "${@:2}" ;;
+    ingest) postfix; target/release/ingest-bench "${@:2}" ;;
+    mail) target/release/mail-tor-bench "${@:2}" ;;
+    crash) POSTERN_CRASH_TRIALS="${2:-1000}" cargo test --release --locked -q -p postern-cli --test crash -- --nocapture 2>&1 | grep -E "trials in|test result" ;;
+    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|crash] [ARGS]" >&2; exit 2 ;;
+  esac
+}
+
+if [ "$name" = all ]; then
+  for b in pgp ingest mail tor crash; do echo "== $b"; run "$b"; echo; done
+else
+  run "$name" "$@"
+fi

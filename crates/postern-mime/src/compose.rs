@@ -87,8 +87,9 @@ fn fold(prefix: &str, token: &str) -> String {
     out
 }
 
-/// The signed-then-encrypted OpenPGP message (ASCII armored) of `inner`.
-fn sign_and_encrypt(
+/// The signed-then-encrypted OpenPGP message (ASCII armored) of `inner`: the OpenPGP layer of
+/// [`compose`], on its own.
+pub fn sign_and_encrypt(
     inner: &[u8],
     sender: &openpgp::Cert,
     recipient: &openpgp::Cert,

@@ -5,7 +5,7 @@ mod error;
 mod letter;
 mod open;
 
-pub use compose::{compose, random_message_id, Attachment, Draft, SenderKeys};
+pub use compose::{compose, random_message_id, sign_and_encrypt, Attachment, Draft, SenderKeys};
 pub use error::MimeError;
 pub use letter::{BindingHeader, Letter};
-pub use open::{open, Opened, SignerCheck};
+pub use open::{decrypt_and_verify, open, Opened, SignerCheck};

@@ -164,7 +164,16 @@ fn encrypted_payload(raw: &[u8]) -> Result<Vec<u8>, MimeError> {
 
 /// Decrypt `raw` with `recipient`'s secret keys; check the signature against `sender`, if given.
 pub fn open(raw: &[u8], recipient: &Cert, sender: Option<&Cert>) -> Result<Opened, MimeError> {
-    let payload = encrypted_payload(raw)?;
+    decrypt_and_verify(&encrypted_payload(raw)?, recipient, sender)
+}
+
+/// The OpenPGP layer of [`open`] on its own: decrypt an OpenPGP message (armored or binary) and
+/// check its signature.
+pub fn decrypt_and_verify(
+    payload: &[u8],
+    recipient: &Cert,
+    sender: Option<&Cert>,
+) -> Result<Opened, MimeError> {
     let policy = StandardPolicy::new();
     let helper = Helper {
         policy: &policy,
@@ -173,7 +182,7 @@ pub fn open(raw: &[u8], recipient: &Cert, sender: Option<&Cert>) -> Result<Opene
         signer: SignerCheck::Unsigned,
         encrypted: false,
     };
-    let mut decryptor = DecryptorBuilder::from_bytes(&payload)
+    let mut decryptor = DecryptorBuilder::from_bytes(payload)
         .map_err(|e| MimeError::Malformed(e.to_string()))?
         .with_policy(&policy, None, helper)
         .map_err(|_| MimeError::Undecryptable)?;

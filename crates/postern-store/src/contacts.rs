@@ -129,11 +129,10 @@ impl Store {
     /// One contact of an identity.
     pub fn contact(&self, identity_id: i64, address: &str) -> Result<ContactRecord, StoreError> {
         self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 AND address = ?2"),
-                params![identity_id, address],
-                record,
-            )
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 AND address = ?2"
+            ))?
+            .query_row(params![identity_id, address], record)
             .optional()?
             .ok_or(StoreError::NotFound("contact"))
     }

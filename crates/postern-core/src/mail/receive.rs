@@ -13,6 +13,7 @@
 //! | unknown sender without key and binding, or a binding that does not verify | `550 5.7.1` |
 //! | the store cannot commit it now | `451 4.3.0` (the sender retries) |
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use postern_crypto::{Binding, IdentityKeys, PublicKeyInfo};
@@ -39,7 +40,12 @@ pub(crate) struct Mailroom {
     reader: Mutex<Store>,
     writer: MailWriter,
     clock: Arc<dyn Clock>,
+    /// Contacts' keys, parsed and policy-checked once (keyed by the key's bytes).
+    certs: Mutex<HashMap<Vec<u8>, Cert>>,
 }
+
+/// Most parsed contact keys kept in memory.
+const MAX_CACHED_CERTS: usize = 4096;
 
 fn refuse(code: u16, enhanced: &str, text: &str) -> Reply {
     Reply::new(code, enhanced, text)
@@ -62,7 +68,25 @@ impl Mailroom {
             reader: Mutex::new(reader),
             writer,
             clock,
+            certs: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A contact's key as a usable certificate, parsed once per key.
+    fn contact_cert(&self, key: &[u8]) -> Option<Cert> {
+        let mut cache = self
+            .certs
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(c) = cache.get(key) {
+            return Some(c.clone());
+        }
+        let cert = PublicKeyInfo::parse(key).ok()?.cert().clone();
+        if cache.len() >= MAX_CACHED_CERTS {
+            cache.clear();
+        }
+        cache.insert(key.to_vec(), cert.clone());
+        Some(cert)
     }
 
     fn with_reader<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
@@ -91,11 +115,16 @@ impl Mailroom {
                 return refuse(451, "4.3.0", "Cannot check the sender now; try again later");
             }
         };
+        let known_cert = contact
+            .as_ref()
+            .and_then(|c| c.public_key.as_deref())
+            .and_then(|k| self.contact_cert(k));
         let raw = data.clone();
         let identity_id = me.id;
-        let checked = tokio::task::spawn_blocking(move || check(&me, &sender, contact, &data))
-            .await
-            .unwrap_or_else(|_| Err(refuse(451, "4.3.0", "Internal error; try again later")));
+        let checked =
+            tokio::task::spawn_blocking(move || check(&me, &sender, contact, known_cert, &data))
+                .await
+                .unwrap_or_else(|_| Err(refuse(451, "4.3.0", "Internal error; try again later")));
         let a = match checked {
             Ok(a) => a,
             Err(reply) => return reply,
@@ -175,13 +204,9 @@ fn check(
     me: &LocalIdentity,
     sender: &MailAddress,
     contact: Option<postern_store::ContactRecord>,
+    known_cert: Option<Cert>,
     data: &[u8],
 ) -> Result<Accepted, Reply> {
-    let known_cert: Option<Cert> = contact
-        .as_ref()
-        .and_then(|c| c.public_key.as_deref())
-        .and_then(|k| PublicKeyInfo::parse(k).ok())
-        .map(|k| k.cert().clone());
     let recipient = me.keys.openpgp_cert();
     let opened = open(data, recipient, known_cert.as_ref()).map_err(open_err)?;
     let letter = Letter::parse(&opened.inner).map_err(open_err)?;

@@ -1,0 +1,326 @@
+//! P2: durable ingest. The same load (messages, size, parallel sessions) into:
+//!   1. smtp-sink (Postfix's test server: accepts and discards) — the baseline,
+//!   2. Postern's SMTP protocol layer alone (session state machine + I/O, no checks, no disk),
+//!   3. Postern's whole receive path (parse + decrypt + verify + durable group commit).
+//!
+//! The load comes from `blast` (below), a pipelining client like Postfix's smtp-source but able
+//! to send distinct, real PGP/MIME messages (smtp-source repeats one message, which Postern would
+//! store once); smtp-source itself is also run against smtp-sink, for comparison.
+//!
+//! Usage: `ingest-bench [MESSAGES] [SESSIONS]` (default 2000, 8). Needs Postfix's smtp-sink and
+//! smtp-source: `scripts/bench.sh ingest` unpacks Debian's postfix package (no MTA is started).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use postern_core::{KdfParams, Network, Node, NodeConfig, Postern, SystemClock};
+use postern_crypto::PublicKeyInfo;
+use postern_mime::{compose, random_message_id, Draft, SenderKeys};
+use postern_smtp::{data_block, Event, Reply, ServerConfig, ServerSession};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn postfix_dir() -> PathBuf {
+    std::env::var_os("POSTFIX_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target/postfix"))
+}
+
+fn postfix(tool: &str) -> Command {
+    let dir = postfix_dir();
+    let mut c = Command::new(dir.join("usr/sbin").join(tool));
+    c.env("LD_LIBRARY_PATH", dir.join("usr/lib/postfix"));
+    c
+}
+
+fn free_port() -> Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn read_reply(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16> {
+    loop {
+        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            if line.len() >= 4 && line[3] == b'-' {
+                continue;
+            }
+            return Ok(std::str::from_utf8(&line[..3])?.parse()?);
+        }
+        let mut chunk = [0u8; 4096];
+        let n = s.read(&mut chunk).await?;
+        if n == 0 {
+            bail!("server closed the connection");
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+/// The load generator: `sessions` connections, each sending its share of `messages` with
+/// MAIL/RCPT/DATA pipelined; every message waits for its final reply. Returns the elapsed time
+/// and how many messages got 250.
+async fn blast(
+    addr: String,
+    from: &str,
+    to: &str,
+    messages: Arc<Vec<Vec<u8>>>,
+    sessions: usize,
+) -> Result<(Duration, usize)> {
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for s in 0..sessions {
+        let (addr, from, to, messages) = (
+            addr.clone(),
+            from.to_owned(),
+            to.to_owned(),
+            messages.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut ok = 0usize;
+            let mut c = TcpStream::connect(&addr).await?;
+            c.set_nodelay(true)?;
+            let mut buf = Vec::new();
+            if read_reply(&mut c, &mut buf).await? != 220 {
+                bail!("no greeting");
+            }
+            c.write_all(b"EHLO blast\r\n").await?;
+            read_reply(&mut c, &mut buf).await?;
+            for m in messages.iter().skip(s).step_by(sessions) {
+                c.write_all(format!("MAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes())
+                    .await?;
+                let (a, b, d) = (
+                    read_reply(&mut c, &mut buf).await?,
+                    read_reply(&mut c, &mut buf).await?,
+                    read_reply(&mut c, &mut buf).await?,
+                );
+                if (a, b, d) != (250, 250, 354) {
+                    bail!("refused: {a} {b} {d}");
+                }
+                c.write_all(m).await?;
+                if read_reply(&mut c, &mut buf).await? == 250 {
+                    ok += 1;
+                }
+            }
+            c.write_all(b"QUIT\r\n").await?;
+            Ok::<usize, anyhow::Error>(ok)
+        }));
+    }
+    let mut ok = 0;
+    for t in tasks {
+        ok += t.await??;
+    }
+    Ok((start.elapsed(), ok))
+}
+
+/// Postern's SMTP session alone, answering 250 at once: the protocol layer's own speed.
+async fn protocol_only_server(local: String) -> Result<String> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?.to_string();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let local = local.clone();
+            tokio::spawn(async move {
+                let mut session = ServerSession::new(ServerConfig {
+                    hostname: "bench".into(),
+                    local_addresses: vec![local],
+                    max_message_size: 25 << 20,
+                    max_recipients: 16,
+                    max_errors: 10,
+                });
+                let mut pending = session.greet();
+                let mut buf = vec![0u8; 16384];
+                loop {
+                    let mut out = Vec::new();
+                    while !pending.is_empty() {
+                        let mut next = Vec::new();
+                        for e in pending {
+                            match e {
+                                Event::Reply(r) => out.extend_from_slice(&r.to_bytes()),
+                                Event::Message { .. } => {
+                                    next.extend(session.delivered(Reply::new(250, "2.0.0", "OK")))
+                                }
+                                Event::CardRequest(_) => next.extend(session.card(None)),
+                                Event::Close => {}
+                            }
+                        }
+                        pending = next;
+                    }
+                    if !out.is_empty() && s.write_all(&out).await.is_err() {
+                        return;
+                    }
+                    if session.is_closed() {
+                        return;
+                    }
+                    match s.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => pending = session.input(&buf[..n]),
+                    }
+                }
+            });
+        }
+    });
+    Ok(addr)
+}
+
+fn rate(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64().max(1e-9)
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> Result<()> {
+    let mut args = std::env::args().skip(1);
+    let count: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(2000);
+    let sessions: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(8);
+    if !postfix_dir().join("usr/sbin/smtp-sink").is_file() {
+        bail!(
+            "smtp-sink not found under {} (run scripts/bench.sh ingest)",
+            postfix_dir().display()
+        );
+    }
+    let tmp = tempfile::tempdir()?;
+    let kdf = KdfParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let mut alice =
+        Postern::init_with(&tmp.path().join("alice"), b"pw", kdf, Arc::new(SystemClock))?;
+    let mut bob = Postern::init_with(&tmp.path().join("bob"), b"pw", kdf, Arc::new(SystemClock))?;
+    let a = alice.create_identity("alice", "Alice")?;
+    let b = bob.create_identity("bob", "Bob")?;
+    alice.add_contact("alice", &bob.export_card("bob", true)?)?;
+    bob.add_contact("bob", &alice.export_card("alice", true)?)?;
+    let alice_keys = alice.identity_keys("alice")?;
+    let bob_key = PublicKeyInfo::parse(&bob.identity_keys("bob")?.openpgp_public()?)?;
+
+    // Distinct messages: 1 KB of text each, PGP/MIME.
+    let mut rng = rand::thread_rng();
+    let text = "Ingest benchmark line of text, repeated to make a kilobyte.\n".repeat(17);
+    let mut messages = Vec::with_capacity(count);
+    for i in 0..count {
+        let m = compose(
+            &Draft {
+                from: alice_keys.address().clone(),
+                from_name: "Alice".into(),
+                to: b.address.parse()?,
+                subject: format!("message {i}"),
+                text: text.clone(),
+                attachments: vec![],
+            },
+            SenderKeys {
+                cert: alice_keys.openpgp_cert(),
+                binding: alice_keys.binding(),
+            },
+            bob_key.cert(),
+            1_800_000_000,
+            &random_message_id(&mut rng),
+            &mut rng,
+        )?;
+        messages.push(data_block(&m));
+    }
+    let size = messages.iter().map(Vec::len).sum::<usize>() / count;
+    let messages = Arc::new(messages);
+    println!("P2 durable ingest: {count} messages of ~{size} bytes over {sessions} sessions, loopback TCP");
+
+    // 1. smtp-sink, with smtp-source and with postern-blast.
+    let port = free_port()?;
+    let _sink = Killed(
+        postfix("smtp-sink")
+            .args(["-u", "nobody", "-c", &format!("127.0.0.1:{port}"), "256"])
+            .stdout(Stdio::null())
+            .spawn()
+            .context("smtp-sink")?,
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let t = Instant::now();
+    let st = postfix("smtp-source")
+        .args([
+            "-s",
+            &sessions.to_string(),
+            "-m",
+            &count.to_string(),
+            "-l",
+            &size.to_string(),
+        ])
+        .args([
+            "-f",
+            &a.address,
+            "-t",
+            &b.address,
+            &format!("127.0.0.1:{port}"),
+        ])
+        .status()?;
+    if !st.success() {
+        bail!("smtp-source failed");
+    }
+    let source_sink = t.elapsed();
+    let (blast_sink, ok_sink) = blast(
+        format!("127.0.0.1:{port}"),
+        &a.address,
+        &b.address,
+        messages.clone(),
+        sessions,
+    )
+    .await?;
+
+    // 2. Postern's protocol layer alone.
+    let proto = protocol_only_server(b.address.clone()).await?;
+    let (blast_proto, ok_proto) =
+        blast(proto, &a.address, &b.address, messages.clone(), sessions).await?;
+
+    // 3. The whole receive path of a running node.
+    let reg = tmp.path().join("registry");
+    let transport = Network::Loopback {
+        registry: reg.clone(),
+    }
+    .transport(tmp.path())?;
+    let _node = Node::start(&bob, transport, NodeConfig::default()).await?;
+    let label = b
+        .address
+        .split('@')
+        .nth(1)
+        .unwrap_or_default()
+        .trim_end_matches(".onion")
+        .to_owned();
+    let node_addr = std::fs::read_to_string(reg.join(format!("{label}.25")))?;
+    let (blast_node, ok_node) = blast(
+        node_addr.trim().to_owned(),
+        &a.address,
+        &b.address,
+        messages.clone(),
+        sessions,
+    )
+    .await?;
+    let stored = bob.inbox(None)?.len();
+    if stored != count || ok_node != count {
+        bail!("Postern stored {stored} of {count} ({ok_node} acknowledged)");
+    }
+    let _ = (ok_sink, ok_proto);
+
+    let (r_ss, r_bs, r_p, r_n) = (
+        rate(count, source_sink),
+        rate(count, blast_sink),
+        rate(count, blast_proto),
+        rate(count, blast_node),
+    );
+    println!("  smtp-source -> smtp-sink               {r_ss:>8.0} msg/s  (Postfix's own client)");
+    println!("  postern-blast -> smtp-sink (baseline)  {r_bs:>8.0} msg/s");
+    println!(
+        "  postern-blast -> Postern SMTP layer    {r_p:>8.0} msg/s  = {:.0}% of smtp-sink",
+        100.0 * r_p / r_bs
+    );
+    println!("  postern-blast -> Postern receive path  {r_n:>8.0} msg/s  = {:.0}% of smtp-sink  (all {stored} stored, durable)", 100.0 * r_n / r_bs);
+    Ok(())
+}
