@@ -4,10 +4,12 @@
 //!
 //! Trials: `POSTERN_CRASH_TRIALS` (default 100; the benchmark run uses 1000).
 
+mod common;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use postern_card::ContactCard;
@@ -17,22 +19,7 @@ use postern_smtp::data_block;
 use postern_types::LocalPart;
 use rand::Rng;
 
-const BIN: &str = env!("CARGO_BIN_EXE_postern");
-
-fn postern(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("POSTERN_PASSPHRASE", "pw")
-        .stdin(Stdio::null());
-    c
-}
-
-fn json(c: &mut Command) -> serde_json::Value {
-    let o = c.output().expect("run");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_slice(&o.stdout).expect("json")
-}
+use common::{json, postern};
 
 fn start_bob(dir: &Path, reg: &Path) -> Child {
     let mut child = postern(dir)
@@ -169,7 +156,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
             killed_mid_data += 1;
         } else {
             let _ = s.write_all(&block[sent..]);
-            let wait = Duration::from_millis(rng.gen_range(0..60));
+            let wait = Duration::from_millis(rng.gen_range(0..150));
             s.set_read_timeout(Some(wait.max(Duration::from_millis(1))))
                 .expect("timeout");
             got_250 = reply(&mut s, &mut buf) == Some(250);

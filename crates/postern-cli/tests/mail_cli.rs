@@ -1,30 +1,13 @@
 //! Two `postern run` nodes (loopback transport) and the mail commands, through the real binary.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_postern");
-
-fn postern(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("POSTERN_PASSPHRASE", "pw")
-        .stdin(Stdio::null());
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().expect("run");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn json(c: &mut Command) -> serde_json::Value {
-    serde_json::from_str(&ok(c)).expect("json")
-}
+use common::{json, ok, postern};
 
 struct Node(Child);
 impl Drop for Node {

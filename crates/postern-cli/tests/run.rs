@@ -1,29 +1,13 @@
 //! `postern run`, the headless node, through the real binary.
 
+mod common;
+
 use std::io::{BufRead, BufReader};
-use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{ok, postern};
 use postern_testnet::{tor_or_skip, Testnet};
-
-const BIN: &str = env!("CARGO_BIN_EXE_postern");
-
-fn postern(dir: &Path) -> Command {
-    let mut c = Command::new(BIN);
-    c.arg("--data-dir")
-        .arg(dir)
-        .env("POSTERN_PASSPHRASE", "pw")
-        .env_remove("POSTERN_NETWORK_CONFIG")
-        .stdin(Stdio::null());
-    c
-}
-
-fn ok(c: &mut Command) -> String {
-    let o = c.output().expect("run");
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 #[test]
 fn node_bootstraps_on_the_private_network_and_serves_every_identity() {
