@@ -147,6 +147,15 @@ fn send_inbox_read_outbox_requests() {
     });
     let _ = alice_card;
 
+    // One node per data directory.
+    let second = postern(&a)
+        .args(["run", "--loopback"])
+        .arg(&reg)
+        .output()
+        .expect("run");
+    assert_eq!(second.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&second.stderr).contains("already running"));
+
     // Errors a person can act on.
     let o = postern(&a)
         .args([

@@ -37,6 +37,9 @@ pub enum CoreError {
     /// The contact is already in the address book with a different key.
     #[error("{0} is already a contact with a different key; refusing to replace it")]
     ConflictingContact(String),
+    /// A node already runs on this data directory.
+    #[error("a Postern node is already running on {0} (only one may serve its identities)")]
+    AlreadyRunning(std::path::PathBuf),
     /// Something stored is damaged.
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
@@ -71,6 +74,7 @@ impl HasKind for CoreError {
             CoreError::IdentityNotFound(_) | CoreError::ContactNotFound(_) => ErrorKind::NotFound,
             CoreError::ConflictingContact(_) => ErrorKind::Untrusted,
             CoreError::Corrupt(_) => ErrorKind::Corrupt,
+            CoreError::AlreadyRunning(_) => ErrorKind::AlreadyExists,
             CoreError::MessageNotFound(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_) | CoreError::BadDraft(_) | CoreError::Onion(_) => {
                 ErrorKind::BadInput

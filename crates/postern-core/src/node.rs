@@ -104,6 +104,37 @@ pub struct Node {
     shared: Arc<NodeShared>,
     serving: Vec<String>,
     tasks: Vec<JoinHandle<()>>,
+    /// Held for the node's life: one node per data directory, so that no onion service runs
+    /// twice.
+    _lock: std::fs::File,
+}
+
+/// Name of the lock file in the data directory.
+const NODE_LOCK: &str = "node.lock";
+
+fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CoreError> {
+    let path = dir.join(NODE_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| {
+            CoreError::Store(postern_store::StoreError::Io {
+                path: path.clone(),
+                source: e,
+            })
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CoreError::AlreadyRunning(dir.to_owned())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            Err(CoreError::Store(postern_store::StoreError::Io {
+                path,
+                source: e,
+            }))
+        }
+    }
 }
 
 impl Drop for Node {
@@ -127,6 +158,7 @@ impl Node {
         transport: Arc<dyn Transport>,
         config: NodeConfig,
     ) -> Result<Node, CoreError> {
+        let lock = lock_data_dir(postern.data_dir())?;
         transport.start().await?;
         let mut identities = HashMap::new();
         let mut cards = HashMap::new();
@@ -182,6 +214,7 @@ impl Node {
             shared,
             serving,
             tasks,
+            _lock: lock,
         })
     }
 

@@ -456,3 +456,52 @@ async fn bad_inputs_get_precise_replies_and_store_nothing() {
     assert_eq!(code, 250, "{text}");
     assert_eq!(bob.api.inbox(None).expect("inbox").len(), 1);
 }
+
+/// A stranger whose binding signs a name with text-direction or control characters is refused:
+/// the name would be shown to a person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_display_names_are_refused() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut bob = Device::new(tmp.path(), "bob");
+    bob.start(loopback(&reg)).await;
+    let bob_key = PublicKeyInfo::parse(
+        &bob.api
+            .identity_keys("bob")
+            .expect("keys")
+            .openpgp_public()
+            .expect("pub"),
+    )
+    .expect("key");
+    for name in ["Bank\u{202E}gnp.exe", "Alice\nBcc: everyone", "a\u{200B}b"] {
+        let evil = postern_crypto::IdentityKeys::generate(
+            postern_types::LocalPart::new("evil").expect("lp"),
+            name,
+        )
+        .expect("keys");
+        let mut rng = rand::thread_rng();
+        let msg = compose(
+            &Draft {
+                from: evil.address().clone(),
+                from_name: String::new(),
+                to: bob.address.parse::<MailAddress>().expect("addr"),
+                subject: "hi".into(),
+                text: "hi".into(),
+                attachments: vec![],
+            },
+            SenderKeys {
+                cert: evil.openpgp_cert(),
+                binding: evil.binding(),
+            },
+            bob_key.cert(),
+            1_800_000_000,
+            &random_message_id(&mut rng),
+            &mut rng,
+        )
+        .expect("compose");
+        let (code, text) = submit(&reg, &evil.address().to_string(), &bob, &msg).await;
+        assert_eq!(code, 550, "{name:?}: {text}");
+        assert!(text.contains("display name"), "{text}");
+    }
+    assert!(bob.api.requests(None).expect("requests").is_empty());
+}

@@ -108,6 +108,17 @@ impl ArtiTransport {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         *map.entry(*from).or_insert_with(IsolationToken::new)
     }
+
+    /// After a failed attempt, give the identity a fresh isolation token: its next attempt builds
+    /// new circuits instead of reusing one that may lead to a service instance that is gone (a
+    /// restarted peer). Still never shared with another identity.
+    fn renew_isolation(&self, from: &OnionAddress) {
+        let mut map = self
+            .isolation
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        map.insert(*from, IsolationToken::new());
+    }
 }
 
 /// Keeps a service running; dropping it stops the service and its tasks.
@@ -273,19 +284,25 @@ impl Transport for ArtiTransport {
             onion: to.redacted(),
             reason,
         };
-        let stream = tokio::time::timeout(
+        let result = tokio::time::timeout(
             self.options.connect_timeout,
             self.client
                 .connect_with_prefs((target.as_str(), port), &prefs),
         )
-        .await
-        .map_err(|_| {
-            unreachable(format!(
-                "no answer within {} s",
-                self.options.connect_timeout.as_secs()
-            ))
-        })?
-        .map_err(|e| unreachable(e.to_string()))?;
-        Ok(Box::new(stream))
+        .await;
+        match result {
+            Ok(Ok(stream)) => Ok(Box::new(stream)),
+            Ok(Err(e)) => {
+                self.renew_isolation(from);
+                Err(unreachable(e.to_string()))
+            }
+            Err(_) => {
+                self.renew_isolation(from);
+                Err(unreachable(format!(
+                    "no answer within {} s",
+                    self.options.connect_timeout.as_secs()
+                )))
+            }
+        }
     }
 }

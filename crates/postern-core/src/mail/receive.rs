@@ -54,6 +54,9 @@ fn refuse(code: u16, enhanced: &str, text: &str) -> Reply {
 /// What the checks decided, before storing.
 struct Accepted {
     letter: Letter,
+    /// The sender's name as authenticated: the address book's, or the one its binding signs.
+    /// The `From` header's display name is never shown: nothing vouches for it.
+    sender_name: String,
     inner: Vec<u8>,
     folder: &'static str,
     verification: &'static str,
@@ -141,7 +144,7 @@ impl Mailroom {
             identity_id,
             message_id,
             sender: a.letter.from.clone(),
-            sender_name: a.letter.from_name.clone().unwrap_or_default(),
+            sender_name: a.sender_name.clone(),
             subject: a.letter.subject.clone(),
             folder: a.folder.to_owned(),
             verification: a.verification.to_owned(),
@@ -234,6 +237,7 @@ fn check(
         }
         return Ok(Accepted {
             letter,
+            sender_name: contact.display_name.clone(),
             inner: opened.inner,
             folder: INBOX,
             verification: "contact",
@@ -252,6 +256,13 @@ fn check(
             "A first message must carry the sender's key and binding (Autocrypt, Postern-Binding)",
         ));
     };
+    if postern_card::DisplayName::new(&bh.display_name).is_err() {
+        return Err(refuse(
+            550,
+            "5.7.1",
+            "The sender's display name contains control, invisible or text-direction characters",
+        ));
+    }
     let info = PublicKeyInfo::parse(&key).map_err(|_| {
         refuse(
             550,
@@ -294,8 +305,13 @@ fn check(
     }
     let learned_key = contact.as_ref().map(|c| (c.id, key.clone()));
     let sender_sig = Some(bh.signature.to_vec());
+    let sender_name = match &contact {
+        Some(c) => c.display_name.clone(),
+        None => bh.display_name.clone(),
+    };
     Ok(Accepted {
         letter,
+        sender_name,
         inner: opened.inner,
         folder: if contact.is_some() { INBOX } else { REQUESTS },
         verification: if contact.is_some() {
