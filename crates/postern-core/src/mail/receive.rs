@@ -11,6 +11,7 @@
 //! | not signed, or the signature does not verify | `550 5.7.7` |
 //! | signed by a key other than the one bound to the sender's address | `550 5.7.1` |
 //! | unknown sender without key and binding, or a binding that does not verify | `550 5.7.1` |
+//! | a signed display name with control, invisible or text-direction characters | `550 5.7.1` |
 //! | the store cannot commit it now | `451 4.3.0` (the sender retries) |
 
 use std::collections::HashMap;
