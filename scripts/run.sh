@@ -17,7 +17,25 @@ cargo build --release --locked -q -p postern-cli -p postern-testnet
 bin=$PWD/target/release
 
 if [ "${1:-}" != "--local" ]; then
-  exec "$bin/postern" "${@:-run}"
+  if [ $# -eq 0 ]; then
+    # First start: create the store (one passphrase, asked once here) and a first identity.
+    data="${POSTERN_DATA_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/postern}"
+    export POSTERN_DATA_DIR="$data"
+    if [ -z "${POSTERN_PASSPHRASE:-}" ] && [ -t 0 ]; then
+      read -rsp "Passphrase: " POSTERN_PASSPHRASE; echo
+      if [ ! -f "$data/postern.db" ]; then
+        read -rsp "Repeat it: " again; echo
+        [ "$again" = "$POSTERN_PASSPHRASE" ] || { echo "The passphrases differ." >&2; exit 2; }
+      fi
+      export POSTERN_PASSPHRASE
+    fi
+    if [ ! -f "$data/postern.db" ]; then
+      "$bin/postern" init
+      "$bin/postern" identity new "${POSTERN_IDENTITY:-me}"
+    fi
+    exec "$bin/postern" run
+  fi
+  exec "$bin/postern" "$@"
 fi
 
 # ---- Local mode -----------------------------------------------------------------------------
