@@ -47,6 +47,15 @@ pub enum CardError {
         /// Length seen.
         len: usize,
     },
+    /// The text is not a Postern invite (`POSTERN:` link) or card.
+    #[error(
+        "this is not a Postern invite or card (it should start with postern: or POSTERN-CARD:)"
+    )]
+    NotAnInvite,
+    /// A vCard that is not a Postern contact (no verified `X-POSTERN-CARD`), or whose visible
+    /// fields disagree with the signed card inside it.
+    #[error("the vCard is not a usable Postern contact: {0}")]
+    VCard(&'static str),
     /// The address in the card is invalid.
     #[error("the contact card's address is invalid: {0}")]
     Address(#[from] AddressError),

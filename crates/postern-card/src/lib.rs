@@ -2,10 +2,14 @@
 
 mod display_name;
 mod error;
+mod invite;
+mod vcard;
 mod wire;
 
 pub use display_name::{DisplayName, MAX_DISPLAY_NAME_BYTES};
 pub use error::CardError;
+pub use invite::{Invite, INVITE_PREFIX, TOKEN_LEN};
+pub use vcard::MAX_VCARD_BYTES;
 
 use postern_crypto::{Binding, IdentityKeys, PublicKeyInfo};
 use postern_types::MailAddress;

@@ -81,6 +81,49 @@ pub(crate) enum Command {
     /// Manage an identity's contacts.
     #[command(subcommand)]
     Contact(ContactCommand),
+    /// Show a one-time invite as a QR code, or read one (or a card) from a picture.
+    #[command(subcommand)]
+    Qr(QrCommand),
+    /// Print a one-time invite link (`postern:…`) to send over another channel.
+    Link {
+        /// Number, full address, or name (if unique).
+        identity: String,
+        /// How long the invite stays valid, in hours.
+        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        valid_for: u64,
+    },
+    /// Introduce one contact to another: send CONTACT's card (a vCard with key) to --to.
+    Introduce {
+        /// Which of your identities knows both.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// The contact to introduce (address).
+        contact: String,
+        /// The contact who receives the introduction (address).
+        #[arg(long, value_name = "ADDRESS")]
+        to: String,
+        /// Also introduce --to to CONTACT.
+        #[arg(long)]
+        both: bool,
+    },
+    /// Revoke an identity's OpenPGP key (a new one replaces it) or its whole address, and
+    /// tell every contact. Stop `postern run` first; the notices go out when it next runs.
+    Revoke {
+        /// Number, full address, or name (if unique).
+        identity: String,
+        /// Revoke the OpenPGP key and replace it with a new one.
+        #[arg(long, required_unless_present = "address", conflicts_with = "address")]
+        key: bool,
+        /// Revoke the whole address: it never sends or receives again.
+        #[arg(long)]
+        address: bool,
+        /// Why (shown to contacts).
+        #[arg(long, default_value = "")]
+        reason: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -123,7 +166,7 @@ pub(crate) enum IdentityCommand {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum ContactCommand {
-    /// Add a contact from their card (POSTERN-CARD:…).
+    /// Add a contact from their card (POSTERN-CARD:…) or invite link (postern:…).
     Add {
         /// Which of your identities gets the contact.
         #[arg(long, short = 'i', value_name = "ID")]
@@ -147,6 +190,17 @@ pub(crate) enum ContactCommand {
         identity: String,
         /// The contact's address.
         address: String,
+    },
+    /// Show how far a contact is trusted and why (scan, introductions, revocations).
+    Trust {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// The contact's address.
+        address: String,
+        /// Mark the contact verified: you compared its fingerprint with its owner.
+        #[arg(long)]
+        confirm: bool,
     },
 }
 
@@ -203,4 +257,32 @@ pub(crate) struct SendArgs {
     /// Attach a file (repeatable).
     #[arg(long = "attach", value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum QrCommand {
+    /// Show a new one-time invite (your card and a token) as a QR code: in the terminal, or as
+    /// a PNG or SVG file.
+    Show {
+        /// Number, full address, or name (if unique).
+        identity: String,
+        /// Write a PNG file instead of printing.
+        #[arg(long, value_name = "FILE")]
+        png: Option<PathBuf>,
+        /// Write an SVG file instead of printing.
+        #[arg(long, value_name = "FILE", conflicts_with = "png")]
+        svg: Option<PathBuf>,
+        /// How long the invite stays valid, in hours.
+        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        valid_for: u64,
+    },
+    /// Read an invite or card from a photo or screenshot of its QR code (PNG or JPEG).
+    Scan {
+        /// The image file.
+        file: PathBuf,
+        /// Add it to this identity's contacts; an invite also sends the handshake (otherwise
+        /// only show what it is).
+        #[arg(long, value_name = "ID")]
+        add: Option<String>,
+    },
 }

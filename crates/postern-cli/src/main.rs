@@ -2,6 +2,7 @@
 
 mod args;
 mod mail;
+mod meet;
 mod node;
 mod output;
 mod passphrase;
@@ -92,6 +93,24 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let p = open(cli)?;
             node::run(p, args)?;
         }
+        Command::Qr(cmd) => meet::qr(cli, cmd, out)?,
+        Command::Link {
+            identity,
+            valid_for,
+        } => meet::link(cli, identity, *valid_for, out)?,
+        Command::Introduce {
+            identity,
+            contact,
+            to,
+            both,
+        } => meet::introduce(cli, identity, contact, to, *both, out)?,
+        Command::Revoke {
+            identity,
+            key: _,
+            address,
+            reason,
+            yes,
+        } => meet::revoke(cli, identity, *address, reason, *yes, out)?,
         Command::Send(args) => {
             let mut p = open(cli)?;
             mail::send(&mut p, args, out)?;
@@ -197,7 +216,7 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                         )),
                     };
                 let mut p = open(cli)?;
-                let c = p.add_contact(identity, &text)?;
+                let c = p.accept_scanned(identity, &text)?;
                 out.contact(&c, "Added contact");
             }
             ContactCommand::List { identity } => {
@@ -207,6 +226,19 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             ContactCommand::Show { identity, address } => {
                 let p = open(cli)?;
                 out.contact(&p.contact(identity, address)?, "");
+            }
+            ContactCommand::Trust {
+                identity,
+                address,
+                confirm,
+            } => {
+                let mut p = open(cli)?;
+                let c = if *confirm {
+                    p.confirm_contact(identity, address)?
+                } else {
+                    p.contact(identity, address)?
+                };
+                out.trust(&c);
             }
         },
     }

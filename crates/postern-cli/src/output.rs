@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use postern_core::{
-    ContactView, IdentityView, MessageSummary, MessageView, OutboxView, StatusView,
+    ContactView, Handshake, IdentityView, InviteView, MessageSummary, MessageView, OutboxView,
+    RevocationView, ScanPreview, StatusView,
 };
 use serde::Serialize;
 
@@ -118,6 +119,7 @@ impl Output {
             }
         );
         println!("  Verified by:  {}", c.verification);
+        println!("  Trust:        {} — {}", c.trust, c.trust_label);
     }
 
     pub(crate) fn contacts(&self, list: &[ContactView]) {
@@ -135,31 +137,129 @@ impl Output {
 }
 
 fn when(t: i64) -> String {
-    // UTC, to the minute: enough to tell messages apart, and the same on every machine.
-    let days = t.div_euclid(86_400);
-    let secs = t.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60
-    )
-}
-
-/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+    postern_types::utc_minute(t)
 }
 
 impl Output {
+    pub(crate) fn invite(&self, i: &InviteView, file: Option<&std::path::Path>, draw: bool) {
+        if self.json {
+            return print_json(i);
+        }
+        if draw {
+            match qr_text(&i.link) {
+                Some(code) => println!("{code}"),
+                None => println!("(too long for a terminal QR code)"),
+            }
+        }
+        if let Some(f) = file {
+            println!("Wrote the invite's QR code to {}.", f.display());
+        }
+        println!(
+            "Invite link (one use, valid until {} UTC):",
+            when(i.expires_at)
+        );
+        println!("{}", i.link);
+        println!("Whoever scans or opens it once becomes your contact; treat it as public.");
+    }
+
+    pub(crate) fn preview(&self, c: &ScanPreview) {
+        if self.json {
+            return print_json(c);
+        }
+        match c.expires_at {
+            Some(t) => println!(
+                "A valid Postern invite (its signature checks out), until {} UTC:",
+                when(t)
+            ),
+            None => println!("A valid Postern card (its signature checks out):"),
+        }
+        println!("  Address:      {}", c.address);
+        if !c.display_name.is_empty() {
+            println!("  Display name: {}", c.display_name);
+        }
+        println!("  OpenPGP key:  {}", group(&c.fingerprint));
+        println!("Add it with: postern qr scan FILE --add YOUR-IDENTITY");
+    }
+
+    pub(crate) fn handshake(&self, h: &Handshake) {
+        if self.json {
+            return print_json(h);
+        }
+        println!("Added contact {} (verified by scan).", h.contact.address);
+        println!(
+            "Queued the handshake (message {}): once delivered, {} has your key too.",
+            h.outbox.id,
+            if h.contact.display_name.is_empty() {
+                "the contact"
+            } else {
+                &h.contact.display_name
+            }
+        );
+        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+    }
+
+    pub(crate) fn trust(&self, c: &ContactView) {
+        if self.json {
+            return print_json(c);
+        }
+        println!("Contact {}", c.address);
+        println!("  Trust:        {} — {}", c.trust, c.trust_label);
+        println!("  OpenPGP key:  {}", group(&c.fingerprint));
+        for i in &c.introductions {
+            let who = if i.introducer_name.is_empty() {
+                i.introducer.clone()
+            } else {
+                format!("{} <{}>", i.introducer_name, i.introducer)
+            };
+            let flag = if i.conflict {
+                " — CONFLICT: a different key, not used"
+            } else {
+                ""
+            };
+            println!("  Introduced by {who} on {} UTC{flag}", when(i.received_at));
+        }
+        for r in &c.revocations {
+            println!(
+                "  Revoked its {} on {} UTC: {}",
+                r.scope,
+                when(r.revoked_at),
+                if r.reason.is_empty() {
+                    "no reason given"
+                } else {
+                    &r.reason
+                }
+            );
+        }
+    }
+
+    pub(crate) fn introductions(&self, list: &[OutboxView]) {
+        if self.json {
+            return print_json(&list);
+        }
+        for o in list {
+            println!("Queued introduction (message {}) to {}.", o.id, o.to);
+        }
+        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+    }
+
+    pub(crate) fn revocation(&self, r: &RevocationView) {
+        if self.json {
+            return print_json(r);
+        }
+        match r.successor.as_deref() {
+            Some(next) => println!(
+                "Revoked the key {}; the new key is {}.",
+                group(&r.fingerprint),
+                group(next)
+            ),
+            None => println!("Revoked the address {}.", r.address),
+        }
+        println!(
+            "Queued a signed notice to {} contact(s); it goes out when `postern run` next runs.",
+            r.notified
+        );
+    }
+
     pub(crate) fn queued(&self, o: &OutboxView) {
         if self.json {
             return print_json(o);
@@ -263,4 +363,17 @@ fn group(hex: &str) -> String {
         .map(|c| String::from_utf8_lossy(c).into_owned())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A QR code drawn with half-block characters, two modules per character row.
+fn qr_text(payload: &str) -> Option<String> {
+    let code =
+        qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).ok()?;
+    Some(
+        code.render::<qrcode::render::unicode::Dense1x2>()
+            .dark_color(qrcode::render::unicode::Dense1x2::Light)
+            .light_color(qrcode::render::unicode::Dense1x2::Dark)
+            .quiet_zone(true)
+            .build(),
+    )
 }

@@ -179,7 +179,7 @@ fn errors_have_codes_and_sentences() {
     fails_with(
         &postern(&dir, pass, &["contact", "add", "-i", "carol", "hello"]),
         2,
-        "not a Postern contact card",
+        "not a Postern invite or card",
     );
     // Delete needs confirmation; without a terminal the answer is no.
     fails_with(
@@ -217,4 +217,238 @@ fn corrupt_store_is_reported_and_kept() {
         std::fs::read(dir.join("postern.db")).expect("read"),
         garbage
     );
+}
+
+#[test]
+fn qr_show_and_scan_round_trip() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("pw");
+    ok(&postern(&dir, pass, &["init"]));
+    let alice = json(&postern(
+        &dir,
+        pass,
+        &[
+            "--json",
+            "identity",
+            "new",
+            "alice",
+            "--display-name",
+            "Alice",
+        ],
+    ));
+    ok(&postern(&dir, pass, &["identity", "new", "bob"]));
+    let shown = ok(&postern(&dir, pass, &["qr", "show", "alice"]));
+    assert!(
+        shown.contains("POSTERN:") && shown.contains('█') && shown.contains("one use"),
+        "{shown}"
+    );
+    let png = tmp.path().join("alice.png");
+    ok(&postern(
+        &dir,
+        pass,
+        &["qr", "show", "alice", "--png", png.to_str().expect("p")],
+    ));
+    let svg = tmp.path().join("alice.svg");
+    ok(&postern(
+        &dir,
+        pass,
+        &["qr", "show", "alice", "--svg", svg.to_str().expect("p")],
+    ));
+    assert!(std::fs::read_to_string(&svg).expect("svg").contains("<svg"));
+
+    // Scanning needs no store and adds nothing.
+    let preview = json(&postern(
+        &dir,
+        None,
+        &["--json", "qr", "scan", png.to_str().expect("p")],
+    ));
+    assert_eq!(preview["address"], alice["address"]);
+    assert_eq!(preview["display_name"], "Alice");
+    assert_eq!(preview["kind"], "invite");
+    let status = json(&postern(&dir, pass, &["--json", "status"]));
+    assert_eq!(status["contacts"], 0);
+    // With --add it becomes bob's contact, verified by scan, and the handshake is queued.
+    let added = ok(&postern(
+        &dir,
+        pass,
+        &["qr", "scan", png.to_str().expect("p"), "--add", "bob"],
+    ));
+    assert!(added.contains("verified by scan"), "{added}");
+    let contacts = json(&postern(
+        &dir,
+        pass,
+        &["--json", "contact", "list", "-i", "bob"],
+    ));
+    assert_eq!(contacts[0]["address"], alice["address"]);
+    assert_eq!(contacts[0]["trust"], "verified");
+    let outbox = json(&postern(&dir, pass, &["--json", "outbox"]));
+    assert_eq!(outbox[0]["subject"], "Contact exchange");
+
+    // Not a picture; a picture without a code.
+    let junk = tmp.path().join("junk.png");
+    std::fs::write(&junk, b"junk").expect("write");
+    fails_with(
+        &postern(&dir, pass, &["qr", "scan", junk.to_str().expect("p")]),
+        2,
+        "not a readable PNG or JPEG",
+    );
+    fails_with(
+        &postern(&dir, pass, &["qr", "scan", "/nonexistent.png"]),
+        11,
+        "cannot read",
+    );
+}
+
+#[test]
+fn links_introductions_trust_and_revocation() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("pw");
+    ok(&postern(&dir, pass, &["init"]));
+    let mut addr = std::collections::HashMap::new();
+    for name in ["alice", "bob", "carol"] {
+        let v = json(&postern(&dir, pass, &["--json", "identity", "new", name]));
+        addr.insert(name, v["address"].as_str().expect("address").to_owned());
+    }
+    // A link, pasted into `contact add`.
+    let invite = json(&postern(&dir, pass, &["--json", "link", "alice"]));
+    let link = invite["link"].as_str().expect("link").to_owned();
+    assert!(link.starts_with("POSTERN:"), "{link}");
+    ok(&postern(
+        &dir,
+        pass,
+        &["contact", "add", "-i", "bob", &link.to_lowercase()],
+    ));
+    let trust = ok(&postern(
+        &dir,
+        pass,
+        &["contact", "trust", "-i", "bob", &addr["alice"]],
+    ));
+    assert!(trust.contains("verified — verified by scan"), "{trust}");
+    fails_with(
+        &postern(&dir, pass, &["contact", "add", "-i", "bob", "postern:ABC!"]),
+        2,
+        "damaged",
+    );
+    fails_with(
+        &postern(&dir, pass, &["link", "alice", "--valid-for", "0"]),
+        2,
+        "--valid-for",
+    );
+
+    // Bob introduces Carol to Alice; the reverse needs Alice's key, which Bob does not hold yet.
+    let card = ok(&postern(&dir, pass, &["identity", "export-card", "carol"]));
+    ok(&postern(
+        &dir,
+        pass,
+        &["contact", "add", "-i", "bob", card.trim()],
+    ));
+    let intro = ok(&postern(
+        &dir,
+        pass,
+        &[
+            "introduce",
+            "-i",
+            "bob",
+            &addr["carol"],
+            "--to",
+            &addr["alice"],
+        ],
+    ));
+    assert!(intro.contains("Queued introduction"), "{intro}");
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &[
+                "introduce",
+                "-i",
+                "bob",
+                &addr["carol"],
+                "--to",
+                &addr["alice"],
+                "--both",
+            ],
+        ),
+        2,
+        "no key here yet",
+    );
+    let outbox = json(&postern(&dir, pass, &["--json", "outbox", "-i", "bob"]));
+    assert_eq!(
+        outbox.as_array().map(Vec::len),
+        Some(2),
+        "handshake + one introduction"
+    );
+
+    let t = ok(&postern(
+        &dir,
+        pass,
+        &["contact", "trust", "-i", "bob", &addr["carol"]],
+    ));
+    assert!(t.contains("unverified — added from a card"), "{t}");
+    let t = ok(&postern(
+        &dir,
+        pass,
+        &["contact", "trust", "-i", "bob", &addr["carol"], "--confirm"],
+    ));
+    assert!(t.contains("verified — fingerprint confirmed"), "{t}");
+
+    // Carol replaces her key, then closes her address.
+    let before = json(&postern(
+        &dir,
+        pass,
+        &["--json", "identity", "show", "carol"],
+    ));
+    let r = ok(&postern(
+        &dir,
+        pass,
+        &[
+            "revoke",
+            "carol",
+            "--key",
+            "--reason",
+            "old laptop",
+            "--yes",
+        ],
+    ));
+    assert!(r.contains("Revoked the key"), "{r}");
+    let after = json(&postern(
+        &dir,
+        pass,
+        &["--json", "identity", "show", "carol"],
+    ));
+    assert_ne!(before["fingerprint"], after["fingerprint"]);
+    ok(&postern(
+        &dir,
+        pass,
+        &["revoke", "carol", "--address", "--yes"],
+    ));
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &[
+                "send",
+                "--from",
+                "carol",
+                "--to",
+                &addr["bob"],
+                "-s",
+                "x",
+                "--body",
+                "y",
+            ],
+        ),
+        9,
+        "revoked",
+    );
+    fails_with(
+        &postern(&dir, pass, &["revoke", "carol", "--key", "--yes"]),
+        9,
+        "revoked",
+    );
+    // Without saying what to revoke, nothing happens.
+    let o = postern(&dir, pass, &["revoke", "alice"]);
+    assert_eq!(o.status.code(), Some(2));
 }

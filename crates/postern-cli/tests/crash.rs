@@ -106,6 +106,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
                     content_type: "application/octet-stream".into(),
                     data: attachment,
                 }],
+                headers: Vec::new(),
             },
             SenderKeys {
                 cert: alice.openpgp_cert(),

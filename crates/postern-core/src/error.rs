@@ -37,6 +37,9 @@ pub enum CoreError {
     /// The contact is already in the address book with a different key.
     #[error("{0} is already a contact with a different key; refusing to replace it")]
     ConflictingContact(String),
+    /// A QR code could not be made or read.
+    #[error(transparent)]
+    Qr(#[from] postern_qr::QrError),
     /// A node already runs on this data directory.
     #[error("a Postern node is already running on {0} (only one may serve its identities)")]
     AlreadyRunning(std::path::PathBuf),
@@ -55,6 +58,15 @@ pub enum CoreError {
     /// An OpenPGP or address error from a lower layer.
     #[error(transparent)]
     Onion(#[from] postern_types::OnionAddressError),
+    /// The invite expired before it was used.
+    #[error("this invite expired {0}; ask for a new QR code or link")]
+    InviteExpired(String),
+    /// The contact (or one of our identities) revoked this address or key.
+    #[error("{0}")]
+    Revoked(String),
+    /// The node must be stopped for this change.
+    #[error("stop the running node (`postern run`) on {0} first: {1}")]
+    NodeRunning(std::path::PathBuf, &'static str),
     /// The passphrase is unacceptable for a new store.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,
@@ -72,9 +84,12 @@ impl HasKind for CoreError {
             }
             CoreError::AmbiguousIdentity(_) => ErrorKind::BadInput,
             CoreError::IdentityNotFound(_) | CoreError::ContactNotFound(_) => ErrorKind::NotFound,
-            CoreError::ConflictingContact(_) => ErrorKind::Untrusted,
+            CoreError::ConflictingContact(_) | CoreError::Revoked(_) => ErrorKind::Untrusted,
+            CoreError::InviteExpired(_) => ErrorKind::BadInput,
+            CoreError::NodeRunning(..) => ErrorKind::AlreadyExists,
             CoreError::Corrupt(_) => ErrorKind::Corrupt,
             CoreError::AlreadyRunning(_) => ErrorKind::AlreadyExists,
+            CoreError::Qr(e) => e.kind(),
             CoreError::MessageNotFound(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_) | CoreError::BadDraft(_) | CoreError::Onion(_) => {
                 ErrorKind::BadInput

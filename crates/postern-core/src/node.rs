@@ -112,7 +112,7 @@ pub struct Node {
 /// Name of the lock file in the data directory.
 const NODE_LOCK: &str = "node.lock";
 
-fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CoreError> {
+pub(crate) fn lock_data_dir(dir: &Path) -> Result<std::fs::File, CoreError> {
     let path = dir.join(NODE_LOCK);
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -168,7 +168,7 @@ impl Node {
                 id.id,
                 Arc::new(postern.export_card(&id.id.to_string(), true)?),
             );
-            identities.insert(id.id, Arc::new(LocalIdentity { id: id.id, keys }));
+            identities.insert(id.id, Arc::new(LocalIdentity::load(postern, id.id, keys)?));
         }
         let writer = MailWriter::start(postern.store.another_connection()?);
         let mailroom = Arc::new(Mailroom::new(

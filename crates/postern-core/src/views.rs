@@ -34,10 +34,35 @@ pub struct ContactView {
     pub fingerprint: String,
     /// Whether we hold the contact's OpenPGP key (otherwise it is fetched on first contact).
     pub has_key: bool,
-    /// How the contact was verified.
+    /// How the contact was verified: `scanned` (QR code or invite link), `confirmed` (the
+    /// person compared fingerprints), `introduced`, `card` (a card handed over), `first_contact`.
     pub verification: String,
     /// When it was added (Unix seconds).
     pub added_at: i64,
+    /// The trust shown: `verified`, `vouched` (two or more independent introducers), `introduced`,
+    /// `unverified`, or `revoked`.
+    pub trust: String,
+    /// The same as a sentence ("verified by scan; introduced by Bob").
+    pub trust_label: String,
+    /// Who introduced this contact, and when; conflicting introductions are flagged.
+    pub introductions: Vec<IntroductionView>,
+    /// Revocations received from this contact.
+    pub revocations: Vec<crate::RevocationView>,
+}
+
+/// One introduction of a contact.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct IntroductionView {
+    /// The introducer's address.
+    pub introducer: String,
+    /// The introducer's name in the address book.
+    pub introducer_name: String,
+    /// When it arrived (Unix seconds).
+    pub received_at: i64,
+    /// The fingerprint the introducer vouched for.
+    pub fingerprint: String,
+    /// It contradicts the key held for this address (never merged).
+    pub conflict: bool,
 }
 
 /// A summary of the device.

@@ -9,8 +9,6 @@ use common::*;
 use postern_core::Attachment;
 use postern_crypto::PublicKeyInfo;
 use postern_mime::{compose, random_message_id, Draft, SenderKeys};
-use postern_smtp::data_block;
-use postern_transport::{LoopbackTransport, Transport};
 use postern_types::MailAddress;
 
 const WAIT: Duration = Duration::from_secs(15);
@@ -196,6 +194,7 @@ fn forged(signer: &Device, claimed: &Device, to: &Device, subject: &str) -> (Vec
             subject: subject.into(),
             text: "body".into(),
             attachments: vec![],
+            headers: Vec::new(),
         },
         SenderKeys {
             cert: keys.openpgp_cert(),
@@ -208,38 +207,6 @@ fn forged(signer: &Device, claimed: &Device, to: &Device, subject: &str) -> (Vec
     )
     .expect("compose");
     (msg, id)
-}
-
-async fn smtp_to(reg: &std::path::Path, to: &Device) -> RawSmtp {
-    let t = LoopbackTransport::new(reg).expect("t");
-    t.start().await.expect("start");
-    let addr: MailAddress = to.address.parse().expect("addr");
-    RawSmtp::new(
-        t.connect(addr.onion(), addr.onion(), 25)
-            .await
-            .expect("connect"),
-    )
-}
-
-/// EHLO, MAIL, RCPT, DATA, the message; returns the final reply.
-async fn submit(reg: &std::path::Path, from: &str, to: &Device, message: &[u8]) -> (u16, String) {
-    let mut s = smtp_to(reg, to).await;
-    let w = Duration::from_secs(5);
-    assert_eq!(s.code(w).await, Some(220));
-    s.send(
-        format!(
-            "EHLO t\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{}>\r\nDATA\r\n",
-            to.address
-        )
-        .as_bytes(),
-    )
-    .await;
-    assert_eq!(s.code(w).await, Some(250));
-    assert_eq!(s.code(w).await, Some(250));
-    assert_eq!(s.code(w).await, Some(250));
-    assert_eq!(s.code(w).await, Some(354));
-    s.send(&data_block(message)).await;
-    s.reply(w).await.expect("reply after data")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -488,6 +455,7 @@ async fn hostile_display_names_are_refused() {
                 subject: "hi".into(),
                 text: "hi".into(),
                 attachments: vec![],
+                headers: Vec::new(),
             },
             SenderKeys {
                 cert: evil.openpgp_cert(),

@@ -120,3 +120,43 @@ async fn alice_mails_bob_over_tor_and_bob_offline_gets_it_later() {
             .has_key
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invite_handshake_over_tor() {
+    let Some(net) = network() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut bob = Device::new(tmp.path(), "bob");
+    let t = transport(&alice, net);
+    alice.start(t).await;
+    let invite = alice
+        .api
+        .create_invite("alice", Duration::from_secs(600))
+        .expect("invite");
+    // Bob photographs the QR code.
+    let png = postern_core::Postern::qr_png(&invite.link, 6).expect("png");
+    let preview = bob.api.scan_image(&png).expect("scan");
+    bob.api.accept_invite("bob", &preview.text).expect("accept");
+    let t = transport(&bob, net);
+    bob.start(t).await;
+    let started = Instant::now();
+    let o = wait_for(Duration::from_secs(120), "the handshake over Tor", || {
+        let o = bob.api.outbox(None).ok()?.into_iter().next()?;
+        (o.state == "delivered" || o.state == "failed").then_some(o)
+    })
+    .await;
+    assert_eq!(o.state, "delivered", "{o:?}");
+    eprintln!("handshake over Tor: {:?}", started.elapsed());
+    let at_alice = alice
+        .api
+        .contact("alice", &bob.address)
+        .expect("Bob at Alice");
+    assert_eq!(at_alice.trust, "verified");
+    assert!(at_alice.has_key);
+    let at_bob = bob
+        .api
+        .contact("bob", &alice.address)
+        .expect("Alice at Bob");
+    assert_eq!(at_bob.trust, "verified");
+    assert!(at_bob.has_key);
+}

@@ -25,6 +25,9 @@ pub enum CryptoError {
     /// A secret had the wrong length or shape.
     #[error("malformed secret key material")]
     MalformedSecret,
+    /// A revocation statement that does not decode or verify.
+    #[error("revocation refused: {0}")]
+    BadRevocation(&'static str),
     /// Key derivation failed (bad parameters).
     #[error("passphrase key derivation failed: {0}")]
     Kdf(String),
@@ -35,7 +38,8 @@ impl HasKind for CryptoError {
         match self {
             CryptoError::BadBinding
             | CryptoError::UserIdMismatch(_)
-            | CryptoError::FingerprintMismatch => ErrorKind::Untrusted,
+            | CryptoError::FingerprintMismatch
+            | CryptoError::BadRevocation(_) => ErrorKind::Untrusted,
             CryptoError::Unseal => ErrorKind::WrongPassphrase,
             CryptoError::BadOpenPgpKey(_) => ErrorKind::BadInput,
             CryptoError::MalformedSecret => ErrorKind::Corrupt,

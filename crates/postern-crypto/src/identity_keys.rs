@@ -53,23 +53,28 @@ impl IdentityKeys {
         rand::rngs::OsRng.fill_bytes(seed.as_mut());
         let onion = onion_address_of(&hsid_keypair_from_seed(&seed));
         let address = MailAddress::new(local, onion);
-        let (cert, _revocation) = CertBuilder::new()
-            .set_profile(openpgp::Profile::RFC4880)
-            .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?
-            .set_cipher_suite(CipherSuite::Cv25519)
-            .add_userid(address.to_string())
-            .set_validity_period(None)
-            .add_signing_subkey()
-            .add_subkey(
-                KeyFlags::empty()
-                    .set_transport_encryption()
-                    .set_storage_encryption(),
-                None,
-                None,
-            )
-            .generate()
-            .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+        let cert = new_openpgp_cert(&address)?;
         Ok(Self::assemble(seed, cert, address, display_name))
+    }
+
+    /// The same identity (onion key, address, display name) with a freshly generated OpenPGP
+    /// key and a new binding: what remains after the old key is revoked.
+    pub fn with_new_openpgp_key(&self) -> Result<Self, CryptoError> {
+        let cert = new_openpgp_cert(&self.address)?;
+        Ok(Self::assemble(
+            self.onion_seed.clone(),
+            cert,
+            self.address.clone(),
+            self.binding.display_name(),
+        ))
+    }
+
+    /// Sign `message` with the onion service's identity key. Only for statements with their own
+    /// domain-separation prefix (bindings, revocations).
+    pub(crate) fn sign_with_onion_key(&self, message: &[u8]) -> [u8; 64] {
+        ExpandedKeypair::from(&Keypair::from_bytes(&self.onion_seed))
+            .sign(message)
+            .to_bytes()
     }
 
     /// Reload an identity from its stored secrets, checking that they still belong together.
@@ -167,6 +172,26 @@ impl IdentityKeys {
 
 fn hsid_keypair_from_seed(seed: &[u8; 32]) -> HsIdKeypair {
     HsIdKeypair::from(ExpandedKeypair::from(&Keypair::from_bytes(seed)))
+}
+
+fn new_openpgp_cert(address: &MailAddress) -> Result<openpgp::Cert, CryptoError> {
+    let (cert, _revocation) = CertBuilder::new()
+        .set_profile(openpgp::Profile::RFC4880)
+        .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?
+        .set_cipher_suite(CipherSuite::Cv25519)
+        .add_userid(address.to_string())
+        .set_validity_period(None)
+        .add_signing_subkey()
+        .add_subkey(
+            KeyFlags::empty()
+                .set_transport_encryption()
+                .set_storage_encryption(),
+            None,
+            None,
+        )
+        .generate()
+        .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?;
+    Ok(cert)
 }
 
 #[cfg(test)]

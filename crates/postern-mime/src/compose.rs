@@ -49,6 +49,10 @@ pub struct Draft {
     pub text: String,
     /// Attachments.
     pub attachments: Vec<Attachment>,
+    /// Postern control headers, protected inside the encryption (name, value): a
+    /// `Postern-Kind`, an invite token, a revocation statement. Names must start with `Postern-`;
+    /// values must be printable ASCII (they are folded as needed).
+    pub headers: Vec<(String, String)>,
 }
 
 /// The sender's keys: the OpenPGP certificate with secrets, and the identity's binding.
@@ -194,6 +198,19 @@ pub fn compose(
     .header("Message-ID", MessageId::new(message_id))
     .header("Autocrypt", Raw::new(autocrypt))
     .header("Postern-Binding", Raw::new(binding));
+    let mut inner = inner;
+    for (name, value) in &draft.headers {
+        if !name.starts_with("Postern-")
+            || name == "Postern-Binding"
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || !value.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Err(MimeError::Build(format!(
+                "not a Postern control header: {name}"
+            )));
+        }
+        inner = inner.header(name.clone(), Raw::new(fold("", value)));
+    }
     let mut inner_bytes = Vec::new();
     inner
         .write_part(&mut inner_bytes)

@@ -37,6 +37,13 @@ pub struct Letter {
     pub sender_key: Option<Vec<u8>>,
     /// The sender's binding, from `Postern-Binding`.
     pub sender_binding: Option<BindingHeader>,
+    /// What kind of Postern message this is (`Postern-Kind`: `handshake`, `introduction`,
+    /// `revocation`), if not plain mail.
+    pub kind: Option<String>,
+    /// An invite token being redeemed (`Postern-Invite`).
+    pub invite: Option<String>,
+    /// A signed revocation statement (`Postern-Revocation`, base64).
+    pub revocation: Option<Vec<u8>>,
 }
 
 fn attributes(value: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -112,7 +119,14 @@ impl Letter {
                 signature: sig,
             })
         });
+        let control = |name: &str| {
+            msg.header_raw(name)
+                .map(|v| v.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        };
         Ok(Letter {
+            kind: control("Postern-Kind"),
+            invite: control("Postern-Invite"),
+            revocation: control("Postern-Revocation").and_then(|v| b64(&v)),
             from,
             from_name,
             to,

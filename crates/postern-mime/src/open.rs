@@ -205,3 +205,33 @@ pub fn decrypt_and_verify(
         signer: helper.signer,
     })
 }
+
+/// Whether `raw` (a PGP/MIME message) is encrypted to one of `cert`'s keys — to tell mail sent
+/// to a revoked key from mail sent to a stranger's.
+pub fn encrypted_for(raw: &[u8], cert: &Cert) -> bool {
+    use openpgp::packet::Packet;
+    use openpgp::parse::{PacketParser, PacketParserResult};
+    let Ok(payload) = encrypted_payload(raw) else {
+        return false;
+    };
+    let Ok(mut ppr) = PacketParser::from_bytes(&payload) else {
+        return false;
+    };
+    while let PacketParserResult::Some(pp) = ppr {
+        if let Packet::PKESK(p) = &pp.packet {
+            if let Some(handle) = p.recipient() {
+                if cert.keys().any(|k| k.key().key_handle().aliases(&handle)) {
+                    return true;
+                }
+            }
+        } else if !matches!(pp.packet, Packet::SKESK(_)) {
+            // Key packets come first; nothing after them names a recipient.
+            return false;
+        }
+        match pp.next() {
+            Ok((_, next)) => ppr = next,
+            Err(_) => return false,
+        }
+    }
+    false
+}

@@ -109,6 +109,7 @@ fn gnupg_decrypts_and_verifies_what_we_send() {
             subject: "Protected subject for GnuPG".into(),
             text: "Hello Dave, this is Postern.\n".into(),
             attachments: vec![],
+            headers: Vec::new(),
         },
         SenderKeys {
             cert: alice.openpgp_cert(),

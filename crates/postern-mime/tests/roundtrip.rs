@@ -27,6 +27,7 @@ fn draft(from: &IdentityKeys, to: &IdentityKeys) -> Draft {
             content_type: "application/octet-stream".into(),
             data: (0..=255u8).cycle().take(5000).collect(),
         }],
+        headers: Vec::new(),
     }
 }
 
@@ -181,4 +182,57 @@ fn two_identities_messages_share_no_random_tokens() {
     };
     assert_ne!(boundary(&m1), boundary(&m2));
     assert_ne!(id1.split('@').nth(1), id2.split('@').nth(1));
+}
+
+#[test]
+fn postern_control_headers_travel_inside_the_encryption() {
+    let alice = keys("alice", "Alice");
+    let bob = keys("bob", "Bob");
+    let mut d = draft(&alice, &bob);
+    let long = "QUJD".repeat(150);
+    d.headers = vec![
+        ("Postern-Kind".into(), "handshake".into()),
+        ("Postern-Invite".into(), "ABCDEFGHIJKLMNOP".into()),
+        ("Postern-Revocation".into(), long.clone()),
+    ];
+    let mut rng = rand::thread_rng();
+    let msg = compose(
+        &d,
+        SenderKeys {
+            cert: alice.openpgp_cert(),
+            binding: alice.binding(),
+        },
+        &public(&bob),
+        1_800_000_000,
+        "x@y",
+        &mut rng,
+    )
+    .expect("compose");
+    let outer = String::from_utf8_lossy(&msg);
+    assert!(!outer.contains("Postern-Kind") && !outer.contains("handshake"));
+    let opened = open(&msg, bob.openpgp_cert(), Some(&public(&alice))).expect("open");
+    let letter = Letter::parse(&opened.inner).expect("parse");
+    assert_eq!(letter.kind.as_deref(), Some("handshake"));
+    assert_eq!(letter.invite.as_deref(), Some("ABCDEFGHIJKLMNOP"));
+    assert_eq!(letter.revocation.as_deref(), Some(&b"ABC".repeat(150)[..]));
+    // Only Postern- headers, never the binding, never line breaks.
+    for (name, value) in [
+        ("Subject", "x"),
+        ("Postern-Binding", "x"),
+        ("Postern-Kind", "a\r\nBcc: x"),
+    ] {
+        d.headers = vec![(name.into(), value.into())];
+        let r = compose(
+            &d,
+            SenderKeys {
+                cert: alice.openpgp_cert(),
+                binding: alice.binding(),
+            },
+            &public(&bob),
+            1,
+            "x@y",
+            &mut rng,
+        );
+        assert!(r.is_err(), "{name}: {value:?} accepted");
+    }
 }

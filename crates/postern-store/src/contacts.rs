@@ -1,6 +1,6 @@
 //! Contact rows: each identity's own address book.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{Store, StoreError};
 
@@ -67,38 +67,49 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ContactRecord> {
 impl Store {
     /// Add a contact to an identity's address book.
     pub fn insert_contact(&mut self, c: &NewContact<'_>) -> Result<ContactRecord, StoreError> {
-        let res = self.conn.execute(
-            "INSERT INTO contacts (identity_id, address, display_name, fingerprint, binding_sig,
-                public_key, verification, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![
-                c.identity_id,
-                c.address,
-                c.display_name,
-                c.fingerprint,
-                &c.binding_sig[..],
-                c.public_key,
-                c.verification,
-                c.added_at
-            ],
-        );
-        match res {
-            Ok(_) => {}
-            Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+        match insert_contact_in(&self.conn, c) {
+            Err(StoreError::Duplicate(_)) => {
                 // Either the contact exists, or the identity does not.
                 self.identity(c.identity_id)?;
-                return Err(StoreError::Duplicate("contact"));
+                Err(StoreError::Duplicate("contact"))
             }
-            Err(e) => return Err(e.into()),
+            other => other,
         }
-        let id = self.conn.last_insert_rowid();
-        self.conn
-            .query_row(
-                &format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"),
-                [id],
-                record,
-            )
-            .map_err(Into::into)
+    }
+
+    /// Replace a contact's key after a verified key revocation: the successor's fingerprint and
+    /// binding, and its key if known (else it is fetched before the next delivery).
+    pub fn replace_contact_key(
+        &mut self,
+        contact_id: i64,
+        fingerprint: &[u8],
+        binding_sig: &[u8; 64],
+        public_key: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "UPDATE contacts SET fingerprint = ?2, binding_sig = ?3, public_key = ?4 WHERE id = ?1",
+            params![contact_id, fingerprint, &binding_sig[..], public_key],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("contact"));
+        }
+        Ok(())
+    }
+
+    /// Set how a contact is verified (`scanned`, `confirmed`, …).
+    pub fn set_contact_verification(
+        &mut self,
+        contact_id: i64,
+        verification: &str,
+    ) -> Result<(), StoreError> {
+        let n = self.conn.execute(
+            "UPDATE contacts SET verification = ?2 WHERE id = ?1",
+            params![contact_id, verification],
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("contact"));
+        }
+        Ok(())
     }
 
     /// Record the key of a contact that was added without one, or whose key was just learned.
@@ -128,12 +139,54 @@ impl Store {
 
     /// One contact of an identity.
     pub fn contact(&self, identity_id: i64, address: &str) -> Result<ContactRecord, StoreError> {
-        self.conn
-            .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 AND address = ?2"
-            ))?
-            .query_row(params![identity_id, address], record)
-            .optional()?
-            .ok_or(StoreError::NotFound("contact"))
+        select_contact(&self.conn, identity_id, address)?.ok_or(StoreError::NotFound("contact"))
     }
+}
+
+pub(crate) fn select_contact(
+    conn: &Connection,
+    identity_id: i64,
+    address: &str,
+) -> Result<Option<ContactRecord>, StoreError> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM contacts WHERE identity_id = ?1 AND address = ?2"
+        ))?
+        .query_row(params![identity_id, address], record)
+        .optional()?)
+}
+
+pub(crate) fn insert_contact_in(
+    conn: &Connection,
+    c: &NewContact<'_>,
+) -> Result<ContactRecord, StoreError> {
+    let res = conn.execute(
+        "INSERT INTO contacts (identity_id, address, display_name, fingerprint, binding_sig,
+            public_key, verification, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            c.identity_id,
+            c.address,
+            c.display_name,
+            c.fingerprint,
+            &c.binding_sig[..],
+            c.public_key,
+            c.verification,
+            c.added_at
+        ],
+    );
+    match res {
+        Ok(_) => {}
+        Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
+            return Err(StoreError::Duplicate("contact"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let id = conn.last_insert_rowid();
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM contacts WHERE id = ?1"),
+        [id],
+        record,
+    )
+    .map_err(Into::into)
 }

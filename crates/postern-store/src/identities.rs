@@ -47,6 +47,8 @@ pub struct IdentityRecord {
     pub public_key: Vec<u8>,
     /// Creation time (Unix seconds).
     pub created_at: i64,
+    /// When its owner revoked the address, if so.
+    pub revoked_at: Option<i64>,
 }
 
 /// An identity's unsealed secrets. Zeroed on drop.
@@ -59,7 +61,7 @@ pub struct IdentitySecrets {
 }
 
 const COLUMNS: &str =
-    "id, local_part, onion, display_name, fingerprint, binding_sig, public_key, created_at";
+    "id, local_part, onion, display_name, fingerprint, binding_sig, public_key, created_at, revoked_at";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<IdentityRecord> {
     Ok(IdentityRecord {
@@ -71,10 +73,11 @@ fn record(r: &Row<'_>) -> rusqlite::Result<IdentityRecord> {
         binding_sig: r.get(5)?,
         public_key: r.get(6)?,
         created_at: r.get(7)?,
+        revoked_at: r.get(8)?,
     })
 }
 
-fn seal_context(onion: &str, what: &str) -> String {
+pub(crate) fn seal_context(onion: &str, what: &str) -> String {
     format!("identity/{onion}/{what}")
 }
 
@@ -110,8 +113,19 @@ impl Store {
             }
             Err(e) => return Err(e.into()),
         }
-        let id = self.conn.last_insert_rowid();
-        self.identity(id)
+        // Built from what was written rather than read back, so that inserting works on every
+        // schema version (older stores are filled this way in the migration tests).
+        Ok(IdentityRecord {
+            id: self.conn.last_insert_rowid(),
+            local_part: new.local_part.to_owned(),
+            onion: new.onion.to_owned(),
+            display_name: new.display_name.to_owned(),
+            fingerprint: new.fingerprint.to_vec(),
+            binding_sig: new.binding_sig.to_vec(),
+            public_key: new.public_key.to_vec(),
+            created_at: new.created_at,
+            revoked_at: None,
+        })
     }
 
     /// All identities, oldest first.

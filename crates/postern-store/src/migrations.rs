@@ -9,6 +9,7 @@ use crate::StoreError;
 pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_messages_outbox.sql"),
+    include_str!("migrations/0003_invites_introductions_revocations.sql"),
 ];
 
 /// The schema version this build writes.

@@ -7,3 +7,5 @@ mod onion;
 pub use address::{AddressError, LocalPart, MailAddress, MAX_LOCAL_PART};
 pub use error_kind::{ErrorKind, HasKind};
 pub use onion::{OnionAddress, OnionAddressError};
+mod time;
+pub use time::utc_minute;

@@ -218,6 +218,7 @@ async fn main() -> Result<()> {
                 subject: format!("message {i}"),
                 text: text.clone(),
                 attachments: vec![],
+                headers: Vec::new(),
             },
             SenderKeys {
                 cert: alice_keys.openpgp_cert(),

@@ -104,6 +104,7 @@ fn main() -> Result<()> {
         subject: "benchmark".into(),
         text: body.clone(),
         attachments: vec![],
+        headers: Vec::new(),
     };
     let mut rng = rand::thread_rng();
     let t0 = cpu_time("self").context("cpu")?;

@@ -160,11 +160,23 @@ impl Postern {
                 "the message is {size} bytes; the limit is {MAX_SEND_BYTES}"
             )));
         }
+        self.refuse_own_revoked(&me)?;
+        self.refuse_revoked(&me, &to.to_string())?;
         let draft = QueuedDraft::new(subject, text, attachments);
+        self.queue(me.id, &to.to_string(), draft)
+    }
+
+    /// Put a draft in the outbox (mail, or a handshake, introduction or revocation).
+    pub(crate) fn queue(
+        &mut self,
+        identity_id: i64,
+        to: &str,
+        draft: QueuedDraft,
+    ) -> Result<OutboxView, CoreError> {
         let message_id = random_message_id(&mut rand::rngs::OsRng);
         let row = self.store.enqueue(
-            me.id,
-            &to.to_string(),
+            identity_id,
+            to,
             &message_id,
             &draft.to_bytes(),
             self.clock.now_unix(),
@@ -298,6 +310,6 @@ impl Postern {
         })?;
         self.store
             .move_messages_from(m.identity_id, &m.sender, REQUESTS, INBOX)?;
-        Ok(crate::contacts::contact_view(contact))
+        self.describe(contact)
     }
 }

@@ -19,6 +19,9 @@ pub(crate) struct QueuedDraft {
     pub subject: String,
     pub text: String,
     attachments: Vec<StoredAttachment>,
+    /// Postern control headers (handshake, introduction, revocation).
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
 }
 
 impl QueuedDraft {
@@ -34,7 +37,13 @@ impl QueuedDraft {
                     data: BASE64.encode(&a.data),
                 })
                 .collect(),
+            headers: Vec::new(),
         }
+    }
+
+    pub(crate) fn with_headers(mut self, headers: Vec<(String, String)>) -> Self {
+        self.headers = headers;
+        self
     }
 
     pub(crate) fn to_bytes(&self) -> Vec<u8> {

@@ -2,6 +2,7 @@
 //! API a person uses (send, inbox, read, outbox, contact requests).
 
 pub(crate) mod api;
+pub(crate) mod controls;
 pub(crate) mod delivery;
 pub(crate) mod draft;
 pub(crate) mod outbox;

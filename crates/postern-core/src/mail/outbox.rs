@@ -162,6 +162,7 @@ async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), Deli
         subject: draft.subject.clone(),
         text: draft.text.clone(),
         attachments,
+        headers: draft.headers.clone(),
     };
     let keys = me.clone();
     let (date, message_id) = (row.created_at, row.message_id.clone());

@@ -20,12 +20,14 @@ use std::sync::{Arc, Mutex};
 use postern_crypto::{Binding, IdentityKeys, PublicKeyInfo};
 use postern_mime::{open, Letter, MimeError, SignerCheck};
 use postern_smtp::{Envelope, Reply};
-use postern_store::{Inserted, NewMessage, Store, StoreError};
+use postern_store::{Inserted, NewMessage, RevocationRecord, Store, StoreError};
 use postern_types::MailAddress;
 use sequoia_openpgp::Cert;
 
+use super::controls;
 use super::writer::MailWriter;
 use super::{INBOX, REQUESTS};
+use crate::revoke::revoked_sentence;
 use crate::Clock;
 
 /// One of our identities, as the node serves it.
@@ -33,6 +35,40 @@ use crate::Clock;
 pub(crate) struct LocalIdentity {
     pub id: i64,
     pub keys: IdentityKeys,
+    /// Why mail is refused, if its owner revoked the address.
+    pub revoked: Option<String>,
+    /// Keys this identity revoked (to tell senders why their mail cannot be read).
+    pub revoked_keys: Vec<(Cert, String)>,
+}
+
+impl LocalIdentity {
+    pub(crate) fn load(
+        postern: &crate::Postern,
+        id: i64,
+        keys: IdentityKeys,
+    ) -> Result<Self, crate::CoreError> {
+        let own = postern.store.revocations(id, &keys.address().to_string())?;
+        let mut revoked = None;
+        let mut revoked_keys = Vec::new();
+        for r in &own {
+            let sentence = crate::revoke::revoked_sentence(r, "Its owner");
+            if r.scope == "address" {
+                revoked = Some(sentence);
+            } else if let Some(cert) = r
+                .public_key
+                .as_deref()
+                .and_then(|k| PublicKeyInfo::parse(k).ok())
+            {
+                revoked_keys.push((cert.cert().clone(), sentence));
+            }
+        }
+        Ok(LocalIdentity {
+            id,
+            keys,
+            revoked,
+            revoked_keys,
+        })
+    }
 }
 
 /// Receives mail for the node's identities.
@@ -53,17 +89,17 @@ fn refuse(code: u16, enhanced: &str, text: &str) -> Reply {
 }
 
 /// What the checks decided, before storing.
-struct Accepted {
-    letter: Letter,
+pub(super) struct Accepted {
+    pub letter: Letter,
     /// The sender's name as authenticated: the address book's, or the one its binding signs.
     /// The `From` header's display name is never shown: nothing vouches for it.
-    sender_name: String,
-    inner: Vec<u8>,
-    folder: &'static str,
-    verification: &'static str,
-    learned_key: Option<(i64, Vec<u8>)>,
-    sender_key: Option<Vec<u8>>,
-    sender_sig: Option<Vec<u8>>,
+    pub sender_name: String,
+    pub inner: Vec<u8>,
+    pub folder: &'static str,
+    pub verification: &'static str,
+    pub learned_key: Option<(i64, Vec<u8>)>,
+    pub sender_key: Option<Vec<u8>>,
+    pub sender_sig: Option<Vec<u8>>,
 }
 
 impl Mailroom {
@@ -108,9 +144,29 @@ impl Mailroom {
         envelope: Envelope,
         data: Vec<u8>,
     ) -> Reply {
+        if let Some(why) = &me.revoked {
+            return refuse(550, "5.7.1", &format!("{why}; mail to it is refused"));
+        }
         let Ok(sender) = envelope.mail_from.parse::<MailAddress>() else {
             return refuse(553, "5.1.7", "Sender must be a Postern address");
         };
+        let revocations = match self.with_reader(|s| s.revocations(me.id, &envelope.mail_from)) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::error!("revocation lookup failed: {e}");
+                return refuse(451, "4.3.0", "Cannot check the sender now; try again later");
+            }
+        };
+        if let Some(r) = revocations.iter().find(|r| r.scope == "address") {
+            return refuse(
+                550,
+                "5.7.1",
+                &format!(
+                    "{}; mail from it is refused",
+                    revoked_sentence(r, "The sender")
+                ),
+            );
+        }
         let contact = match self.with_reader(|s| s.contact(me.id, &envelope.mail_from)) {
             Ok(c) => Some(c),
             Err(StoreError::NotFound(_)) => None,
@@ -125,14 +181,22 @@ impl Mailroom {
             .and_then(|k| self.contact_cert(k));
         let raw = data.clone();
         let identity_id = me.id;
-        let checked =
-            tokio::task::spawn_blocking(move || check(&me, &sender, contact, known_cert, &data))
-                .await
-                .unwrap_or_else(|_| Err(refuse(451, "4.3.0", "Internal error; try again later")));
-        let a = match checked {
+        let (me2, contact2) = (me.clone(), contact.clone());
+        let checked = tokio::task::spawn_blocking(move || {
+            check(&me2, &sender, contact2, known_cert, &revocations, &data)
+        })
+        .await
+        .unwrap_or_else(|_| Err(refuse(451, "4.3.0", "Internal error; try again later")));
+        let mut a = match checked {
             Ok(a) => a,
             Err(reply) => return reply,
         };
+        let now = self.clock.now_unix();
+        match self.with_reader(|s| controls::apply(s, now, &me, contact.as_ref(), &a)) {
+            Ok(Some(folder)) => a.folder = folder,
+            Ok(None) => {}
+            Err(reply) => return reply,
+        }
         let Some(message_id) = a.letter.message_id.clone() else {
             return refuse(554, "5.6.0", "Message has no Message-ID");
         };
@@ -209,11 +273,32 @@ fn check(
     sender: &MailAddress,
     contact: Option<postern_store::ContactRecord>,
     known_cert: Option<Cert>,
+    revocations: &[RevocationRecord],
     data: &[u8],
 ) -> Result<Accepted, Reply> {
     let recipient = me.keys.openpgp_cert();
-    let opened = open(data, recipient, known_cert.as_ref()).map_err(open_err)?;
+    let opened = match open(data, recipient, known_cert.as_ref()) {
+        Ok(o) => o,
+        Err(MimeError::Undecryptable) => {
+            if let Some((_, why)) = me
+                .revoked_keys
+                .iter()
+                .find(|(cert, _)| postern_mime::encrypted_for(data, cert))
+            {
+                return Err(refuse(
+                    550,
+                    "5.7.1",
+                    &format!(
+                        "Encrypted to a revoked key: {why}. Fetch the new card and send again"
+                    ),
+                ));
+            }
+            return Err(open_err(MimeError::Undecryptable));
+        }
+        Err(e) => return Err(open_err(e)),
+    };
     let letter = Letter::parse(&opened.inner).map_err(open_err)?;
+    let rotation = controls::rotates_key(&letter, sender, contact.as_ref());
     if letter.from != sender.to_string() {
         return Err(refuse(
             550,
@@ -221,8 +306,13 @@ fn check(
             "The From address does not match the envelope sender",
         ));
     }
-    if let (Some(contact), Some(_)) = (&contact, &known_cert) {
+    if let (Some(contact), Some(_), false) = (&contact, &known_cert, rotation) {
         // A contact whose key we hold: the signature must be by exactly that key.
+        if let Some(r) = controls::revoked_signer(&letter, revocations) {
+            if !matches!(&opened.signer, SignerCheck::Good { .. }) {
+                return Err(r);
+            }
+        }
         if let Some(r) = signature_err(&opened.signer, sender) {
             return Err(r);
         }
@@ -291,8 +381,11 @@ fn check(
             "The sender's key is not bound to its onion address",
         )
     })?;
+    if let Some(r) = controls::revoked_signer(&letter, revocations) {
+        return Err(r);
+    }
     if let Some(c) = &contact {
-        if c.fingerprint != info.fingerprint() {
+        if c.fingerprint != info.fingerprint() && !rotation {
             return Err(refuse(
                 550,
                 "5.7.1",
@@ -304,7 +397,11 @@ fn check(
     if let Some(r) = signature_err(&opened.signer, sender) {
         return Err(r);
     }
-    let learned_key = contact.as_ref().map(|c| (c.id, key.clone()));
+    // A key rotation replaces the key (and fingerprint) in `controls::apply`.
+    let learned_key = contact
+        .as_ref()
+        .filter(|_| !rotation)
+        .map(|c| (c.id, key.clone()));
     let sender_sig = Some(bh.signature.to_vec());
     let sender_name = match &contact {
         Some(c) => c.display_name.clone(),

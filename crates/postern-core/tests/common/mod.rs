@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use postern_core::{
     KdfParams, Network, Node, NodeConfig, Postern, RetryPolicy, SystemClock, Transport,
 };
+use postern_smtp::data_block;
 use postern_transport::{LoopbackTransport, Stream};
+use postern_types::MailAddress;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub fn fast_kdf() -> KdfParams {
@@ -36,6 +38,22 @@ pub fn test_config() -> NodeConfig {
 }
 
 /// One person's device: a store with one identity, and (once started) a node.
+/// The system clock plus an offset the test can move forward.
+#[derive(Debug, Default)]
+pub struct ShiftClock(pub std::sync::atomic::AtomicI64);
+
+impl ShiftClock {
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl postern_core::Clock for ShiftClock {
+    fn now_unix(&self) -> i64 {
+        SystemClock.now_unix() + self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
 pub struct Device {
     pub dir: PathBuf,
     pub api: Postern,
@@ -45,9 +63,12 @@ pub struct Device {
 
 impl Device {
     pub fn new(root: &Path, name: &str) -> Device {
+        Self::with_clock(root, name, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(root: &Path, name: &str, clock: Arc<dyn postern_core::Clock>) -> Device {
         let dir = root.join(name);
-        let mut api =
-            Postern::init_with(&dir, b"pw", fast_kdf(), Arc::new(SystemClock)).expect("init");
+        let mut api = Postern::init_with(&dir, b"pw", fast_kdf(), clock).expect("init");
         let address = api
             .create_identity(name, &format!("{name} (test)"))
             .expect("identity")
@@ -177,4 +198,41 @@ impl RawSmtp {
             Ok(Ok(0)) | Ok(Err(_))
         )
     }
+}
+
+pub async fn smtp_to(reg: &std::path::Path, to: &Device) -> RawSmtp {
+    let t = LoopbackTransport::new(reg).expect("t");
+    t.start().await.expect("start");
+    let addr: MailAddress = to.address.parse().expect("addr");
+    RawSmtp::new(
+        t.connect(addr.onion(), addr.onion(), 25)
+            .await
+            .expect("connect"),
+    )
+}
+
+/// EHLO, MAIL, RCPT, DATA, the message; returns the final reply.
+pub async fn submit(
+    reg: &std::path::Path,
+    from: &str,
+    to: &Device,
+    message: &[u8],
+) -> (u16, String) {
+    let mut s = smtp_to(reg, to).await;
+    let w = Duration::from_secs(5);
+    assert_eq!(s.code(w).await, Some(220));
+    s.send(
+        format!(
+            "EHLO t\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{}>\r\nDATA\r\n",
+            to.address
+        )
+        .as_bytes(),
+    )
+    .await;
+    assert_eq!(s.code(w).await, Some(250));
+    assert_eq!(s.code(w).await, Some(250));
+    assert_eq!(s.code(w).await, Some(250));
+    assert_eq!(s.code(w).await, Some(354));
+    s.send(&data_block(message)).await;
+    s.reply(w).await.expect("reply after data")
 }

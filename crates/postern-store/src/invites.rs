@@ -1,0 +1,91 @@
+//! One-time invite tokens, and redeeming one together with adding the redeemer as a contact.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use crate::contacts::{insert_contact_in, select_contact};
+use crate::{ContactRecord, NewContact, Store, StoreError};
+
+/// What redeeming a token came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Redemption {
+    /// The token was good: the redeemer is now a contact verified by scan.
+    Added(ContactRecord),
+    /// No such token for this identity.
+    Unknown,
+    /// The token expired at this time (Unix seconds).
+    Expired(i64),
+    /// Someone else already used it.
+    AlreadyUsed,
+    /// The redeemer's address is in the address book with a different key.
+    Conflict,
+}
+
+impl Store {
+    /// Remember a token (by its hash) that `identity_id` handed out.
+    pub fn insert_invite(
+        &mut self,
+        identity_id: i64,
+        token_hash: &[u8],
+        created_at: i64,
+        expires_at: i64,
+    ) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO invites (identity_id, token_hash, created_at, expires_at)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![identity_id, token_hash, created_at, expires_at],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    /// Redeem a token for `contact` (its sender, whose key and binding were verified): in one
+    /// transaction, check the token, mark it used and add (or upgrade) the contact with
+    /// `contact.verification`. The same sender redeeming again is answered `Added` (a retried
+    /// delivery); anyone else is refused.
+    pub fn redeem_invite(
+        &mut self,
+        token_hash: &[u8],
+        now: i64,
+        contact: &NewContact<'_>,
+    ) -> Result<Redemption, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(i64, i64, Option<String>)> = tx
+            .query_row(
+                "SELECT id, expires_at, used_by FROM invites
+                 WHERE token_hash = ?1 AND identity_id = ?2",
+                params![token_hash, contact.identity_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let Some((invite_id, expires_at, used_by)) = row else {
+            return Ok(Redemption::Unknown);
+        };
+        match used_by {
+            Some(by) if by != contact.address => return Ok(Redemption::AlreadyUsed),
+            Some(_) => {}
+            None if now > expires_at => return Ok(Redemption::Expired(expires_at)),
+            None => {}
+        }
+        let existing = select_contact(&tx, contact.identity_id, contact.address)?;
+        let record = match existing {
+            Some(c) if c.fingerprint != contact.fingerprint => return Ok(Redemption::Conflict),
+            Some(c) => {
+                tx.execute(
+                    "UPDATE contacts SET verification = ?2,
+                        public_key = COALESCE(public_key, ?3) WHERE id = ?1",
+                    params![c.id, contact.verification, contact.public_key],
+                )?;
+                select_contact(&tx, contact.identity_id, contact.address)?
+                    .ok_or(StoreError::NotFound("contact"))?
+            }
+            None => insert_contact_in(&tx, contact)?,
+        };
+        tx.execute(
+            "UPDATE invites SET used_at = COALESCE(used_at, ?2), used_by = ?3 WHERE id = ?1",
+            params![invite_id, now, contact.address],
+        )?;
+        tx.commit()?;
+        Ok(Redemption::Added(record))
+    }
+}
