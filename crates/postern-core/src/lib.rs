@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod carriers;
 mod clock;
 mod contacts;
 mod error;
@@ -12,11 +13,18 @@ mod postern;
 mod revoke;
 mod views;
 
+pub use carriers::{
+    CarriedView, CarrierAvailability, CarrierModeView, CarriersView, ContactCarriersView,
+    CARRIER_MODE_NOTE,
+};
 pub use clock::{Clock, SystemClock};
 pub use error::CoreError;
 pub use introductions::INTRODUCED;
 pub use invites::{Handshake, InviteView, ScanPreview, DEFAULT_INVITE_VALIDITY, VERIFIED_BY_SCAN};
-pub use mail::{DeliveryError, MessageSummary, MessageView, OutboxView, RetryPolicy, SmtpLimits};
+pub use mail::{
+    availability, carriers_needed, reach_probability, DeliveryError, MessageSummary, MessageView,
+    OutboxView, RetryPolicy, SmtpLimits,
+};
 pub use node::{Network, Node, NodeConfig, SMTP_PORT};
 pub use postern::{Postern, DEFAULT_KDF};
 pub use revoke::RevocationView;

@@ -15,7 +15,7 @@ use tokio::task::JoinHandle;
 use crate::mail::delivery::ClientTimeouts;
 use crate::mail::receive::{LocalIdentity, Mailroom};
 use crate::mail::writer::MailWriter;
-use crate::mail::{outbox, smtp_server, RetryPolicy, SmtpLimits};
+use crate::mail::{carrier, outbox, smtp_server, RetryPolicy, SmtpLimits};
 use crate::{Clock, CoreError, Postern};
 
 /// The virtual port every identity's mail service listens on.
@@ -67,13 +67,30 @@ impl Network {
 }
 
 /// How a node behaves.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct NodeConfig {
     /// SMTP server limits and timeouts.
     pub smtp: SmtpLimits,
-    /// Outbox retry policy.
+    /// Outbox (and carrier forwarding) retry policy.
     pub retry: RetryPolicy,
+    /// The chance, from carriers' measured availability, that at least one carrier a message is
+    /// handed to is reachable: decides how many carriers get it (default 99.9%).
+    pub carrier_target: f64,
+    /// How often a carrier retries telling a sender (who may be offline) how its message ended.
+    pub receipt_retry: Duration,
     pub(crate) client: ClientTimeouts,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            smtp: SmtpLimits::default(),
+            retry: RetryPolicy::default(),
+            carrier_target: 0.999,
+            receipt_retry: Duration::from_secs(60),
+            client: ClientTimeouts::default(),
+        }
+    }
 }
 
 /// What the node's tasks share.
@@ -85,6 +102,7 @@ pub(crate) struct NodeShared {
     pub clock: Arc<dyn Clock>,
     pub config: NodeConfig,
     pub wake: Notify,
+    pub carrier_wake: Arc<Notify>,
 }
 
 impl NodeShared {
@@ -171,10 +189,12 @@ impl Node {
             identities.insert(id.id, Arc::new(LocalIdentity::load(postern, id.id, keys)?));
         }
         let writer = MailWriter::start(postern.store.another_connection()?);
+        let carrier_wake = Arc::new(Notify::new());
         let mailroom = Arc::new(Mailroom::new(
             postern.store.another_connection()?,
             writer,
             postern.clock.clone(),
+            carrier_wake.clone(),
         ));
         let shared = Arc::new(NodeShared {
             transport: transport.clone(),
@@ -183,6 +203,7 @@ impl Node {
             clock: postern.clock.clone(),
             config,
             wake: Notify::new(),
+            carrier_wake,
         });
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
@@ -210,6 +231,9 @@ impl Node {
         }
         serving.sort();
         tasks.push(tokio::spawn(outbox::run(shared.clone())));
+        tasks.push(tokio::spawn(carrier::run(shared.clone())));
+        // Coming online: ask our carriers for what they hold for us.
+        tasks.push(tokio::spawn(carrier::pull_all(shared.clone())));
         Ok(Node {
             shared,
             serving,

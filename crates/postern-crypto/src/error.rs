@@ -28,6 +28,9 @@ pub enum CryptoError {
     /// A revocation statement that does not decode or verify.
     #[error("revocation refused: {0}")]
     BadRevocation(&'static str),
+    /// A signed statement (carrier pass, hand-over proof, receipt) does not verify.
+    #[error("the signature does not verify for that address")]
+    BadStatement,
     /// Key derivation failed (bad parameters).
     #[error("passphrase key derivation failed: {0}")]
     Kdf(String),
@@ -39,7 +42,8 @@ impl HasKind for CryptoError {
             CryptoError::BadBinding
             | CryptoError::UserIdMismatch(_)
             | CryptoError::FingerprintMismatch
-            | CryptoError::BadRevocation(_) => ErrorKind::Untrusted,
+            | CryptoError::BadRevocation(_)
+            | CryptoError::BadStatement => ErrorKind::Untrusted,
             CryptoError::Unseal => ErrorKind::WrongPassphrase,
             CryptoError::BadOpenPgpKey(_) => ErrorKind::BadInput,
             CryptoError::MalformedSecret => ErrorKind::Corrupt,

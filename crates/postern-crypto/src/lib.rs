@@ -5,6 +5,7 @@ mod error;
 mod identity_keys;
 mod public_key;
 mod revocation;
+mod statement;
 mod store_key;
 
 pub use binding::{Binding, BINDING_CONTEXT, MAX_NAME_BYTES};
@@ -12,6 +13,7 @@ pub use error::CryptoError;
 pub use identity_keys::{onion_address_of, IdentityKeys};
 pub use public_key::PublicKeyInfo;
 pub use revocation::{Revocation, RevocationScope, MAX_REASON_BYTES, REVOCATION_CONTEXT};
+pub use statement::{sign_statement, verify_statement};
 pub use store_key::{KdfParams, StoreKey, SALT_LEN};
 
 /// Re-exported so that callers can hand keys to arti without depending on its crates.

@@ -76,17 +76,16 @@ pub fn random_message_id(rng: &mut dyn RngCore) -> String {
     format!("{}@{}", random_token(rng, 15), random_token(rng, 10))
 }
 
-/// Fold a long token over several header lines (no line longer than 78 characters).
+/// `prefix` then `token` with a space every 64 characters: the header writer folds long lines
+/// only at whitespace, and readers drop the whitespace again (base64 and Postern's header values
+/// have none of their own).
 fn fold(prefix: &str, token: &str) -> String {
     let mut out = String::from(prefix);
-    let mut line_len = prefix.len() + 20;
-    for ch in token.chars() {
-        if line_len >= 76 {
-            out.push_str("\r\n ");
-            line_len = 1;
+    for (i, ch) in token.chars().enumerate() {
+        if i > 0 && i % 64 == 0 {
+            out.push(' ');
         }
         out.push(ch);
-        line_len += 1;
     }
     out
 }

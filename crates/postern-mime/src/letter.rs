@@ -44,6 +44,8 @@ pub struct Letter {
     pub invite: Option<String>,
     /// A signed revocation statement (`Postern-Revocation`, base64).
     pub revocation: Option<Vec<u8>>,
+    /// The sender's carriers and the passes it signed for us (`Postern-Carriers`).
+    pub carriers: Option<String>,
 }
 
 fn attributes(value: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -127,6 +129,7 @@ impl Letter {
             kind: control("Postern-Kind"),
             invite: control("Postern-Invite"),
             revocation: control("Postern-Revocation").and_then(|v| b64(&v)),
+            carriers: control("Postern-Carriers"),
             from,
             from_name,
             to,

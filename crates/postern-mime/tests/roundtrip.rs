@@ -236,3 +236,37 @@ fn postern_control_headers_travel_inside_the_encryption() {
         assert!(r.is_err(), "{name}: {value:?} accepted");
     }
 }
+
+#[test]
+fn long_header_values_survive_folding() {
+    // An address, a number and base64 in one value, longer than a header line: folded only at
+    // inserted spaces, read back whole.
+    let alice = keys("alice", "Alice");
+    let bob = keys("bob", "Bob");
+    let mut d = draft(&alice, &bob);
+    let v = format!("{};1795382608;{}", bob.address(), "A".repeat(300));
+    d.headers = vec![("Postern-Carriers".into(), v.clone())];
+    let mut rng = rand::thread_rng();
+    let msg = compose(
+        &d,
+        SenderKeys {
+            cert: alice.openpgp_cert(),
+            binding: alice.binding(),
+        },
+        &public(&bob),
+        1,
+        "x@y",
+        &mut rng,
+    )
+    .expect("compose");
+    let opened = open(&msg, bob.openpgp_cert(), Some(&public(&alice))).expect("open");
+    let inner = String::from_utf8_lossy(&opened.inner).into_owned();
+    let head = &inner[..inner.find("\r\n\r\n").expect("end of headers")];
+    assert!(head.lines().all(|l| l.len() <= 998 && !l.trim().is_empty()));
+    let letter = Letter::parse(&opened.inner).expect("parse");
+    assert_eq!(letter.carriers, Some(v));
+    assert!(
+        letter.sender_key.is_some(),
+        "the Autocrypt key survives too"
+    );
+}

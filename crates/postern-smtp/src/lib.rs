@@ -6,4 +6,7 @@ mod server;
 
 pub use client::{data_block, ReplyParseError, ReplyParser};
 pub use reply::Reply;
-pub use server::{Envelope, Event, ServerConfig, ServerSession, MAX_COMMAND_LINE, MAX_TEXT_LINE};
+pub use server::{
+    CarryClaim, Envelope, Event, ServerConfig, ServerSession, CONTROL_VERBS, MAX_COMMAND_LINE,
+    MAX_TEXT_LINE,
+};

@@ -31,7 +31,23 @@ pub struct Envelope {
     pub mail_from: String,
     /// RCPT TO addresses (accepted ones only).
     pub rcpt_to: Vec<String>,
+    /// A hand-over to a carrier (`XCARRY`), whose credentials the driver checks.
+    pub carry: Option<CarryClaim>,
 }
+
+/// `XCARRY <recipient> <credentials…>`: the client asks this node to hold a message for
+/// `recipient` (not served here) as its carrier. The session only allows that one foreign
+/// recipient in the transaction; checking the credentials is the driver's job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarryClaim {
+    /// The final recipient.
+    pub recipient: String,
+    /// The credentials as sent (opaque to the session).
+    pub credentials: Vec<String>,
+}
+
+/// Verbs answered by the driver (`Event::Control`, then `ServerSession::answer`).
+pub const CONTROL_VERBS: &[&str] = &["XRECEIPT", "XPULL"];
 
 /// What the session asks its driver to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +64,13 @@ pub enum Event {
     },
     /// `CARD <local part>`: answer with `ServerSession::card`.
     CardRequest(String),
+    /// One of `CONTROL_VERBS` with its arguments: answer with `ServerSession::answer`.
+    Control {
+        /// The verb, upper case.
+        verb: String,
+        /// Its arguments.
+        args: Vec<String>,
+    },
     /// Close the connection after sending what came before.
     Close,
 }
@@ -68,6 +91,7 @@ enum State {
     Data(DataState),
     AwaitMessage,
     AwaitCard,
+    AwaitControl,
     Closed,
 }
 
@@ -82,6 +106,7 @@ pub struct ServerSession {
     helo: bool,
     mail_from: Option<String>,
     rcpt_to: Vec<String>,
+    carry: Option<CarryClaim>,
     errors: usize,
 }
 
@@ -104,6 +129,7 @@ impl ServerSession {
             helo: false,
             mail_from: None,
             rcpt_to: Vec::new(),
+            carry: None,
             errors: 0,
         }
     }
@@ -115,7 +141,10 @@ impl ServerSession {
 
     /// Whether the session waits for `delivered` or `card` (the driver should not read).
     pub fn is_waiting(&self) -> bool {
-        matches!(self.state, State::AwaitMessage | State::AwaitCard)
+        matches!(
+            self.state,
+            State::AwaitMessage | State::AwaitCard | State::AwaitControl
+        )
     }
 
     /// Send the greeting — unless the client already spoke, which a client must not do.
@@ -200,9 +229,21 @@ impl ServerSession {
         out
     }
 
+    /// The driver's answer to the last `Event::Control`.
+    pub fn answer(&mut self, answer: Reply) -> Vec<Event> {
+        if !matches!(self.state, State::AwaitControl) {
+            return Vec::new();
+        }
+        self.state = State::Command;
+        let mut out = vec![Event::Reply(answer)];
+        self.process(&mut out);
+        out
+    }
+
     fn reset_transaction(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();
+        self.carry = None;
     }
 
     fn close_bare(&mut self, out: &mut Vec<Event>, what: &str) {
@@ -239,7 +280,11 @@ impl ServerSession {
     fn process(&mut self, out: &mut Vec<Event>) {
         loop {
             match self.state {
-                State::Pregreet | State::AwaitMessage | State::AwaitCard | State::Closed => return,
+                State::Pregreet
+                | State::AwaitMessage
+                | State::AwaitCard
+                | State::AwaitControl
+                | State::Closed => return,
                 State::Command => {
                     let (line, long) = match self.next_line(MAX_COMMAND_LINE) {
                         Ok(Some(l)) => l,
@@ -309,6 +354,7 @@ impl ServerSession {
                 let envelope = Envelope {
                     mail_from: self.mail_from.clone().unwrap_or_default(),
                     rcpt_to: self.rcpt_to.clone(),
+                    carry: self.carry.clone(),
                 };
                 self.state = State::AwaitMessage;
                 return Some(Event::Message {
@@ -367,6 +413,57 @@ impl ServerSession {
             out.push(Event::CardRequest(local.to_ascii_lowercase()));
             return;
         }
+        if verb == "XCARRY" {
+            let args: Vec<String> = words.map(str::to_owned).collect();
+            if !self.helo {
+                return self.error(out, 503, "5.5.1", "Send EHLO first");
+            }
+            if self.mail_from.is_some() || self.carry.is_some() {
+                return self.error(out, 503, "5.5.1", "XCARRY comes once, before MAIL");
+            }
+            let Some((recipient, credentials)) = args.split_first() else {
+                return self.error(
+                    out,
+                    501,
+                    "5.5.4",
+                    "Syntax: XCARRY <recipient> <credentials>",
+                );
+            };
+            let recipient = recipient.to_ascii_lowercase();
+            if recipient.parse::<postern_types::MailAddress>().is_err() || credentials.len() > 8 {
+                return self.error(
+                    out,
+                    501,
+                    "5.5.4",
+                    "Syntax: XCARRY <recipient> <credentials>",
+                );
+            }
+            self.carry = Some(CarryClaim {
+                recipient,
+                credentials: credentials.to_vec(),
+            });
+            out.push(reply(
+                250,
+                "2.0.0",
+                "Hand-over noted; checked after the message",
+            ));
+            return;
+        }
+        if CONTROL_VERBS.contains(&verb.as_str()) {
+            if !self.helo {
+                return self.error(out, 503, "5.5.1", "Send EHLO first");
+            }
+            if self.mail_from.is_some() {
+                return self.error(out, 503, "5.5.1", "Not inside a mail transaction");
+            }
+            let args: Vec<String> = words.map(str::to_owned).collect();
+            if args.len() > 8 {
+                return self.error(out, 501, "5.5.4", "Too many arguments");
+            }
+            self.state = State::AwaitControl;
+            out.push(Event::Control { verb, args });
+            return;
+        }
         let request = Request::parse(&mut line.iter());
         match request {
             Ok(Request::Ehlo { .. }) => {
@@ -381,6 +478,7 @@ impl ServerSession {
                         format!("SIZE {}", self.config.max_message_size),
                         "ENHANCEDSTATUSCODES".into(),
                         "CARD".into(),
+                        "XCARRY".into(),
                     ],
                 )));
             }
@@ -419,7 +517,12 @@ impl ServerSession {
                 if self.rcpt_to.len() >= self.config.max_recipients {
                     return self.error(out, 452, "4.5.3", "Too many recipients");
                 }
-                if !self.config.local_addresses.contains(&addr) {
+                // A hand-over names exactly one recipient: the one it is carried for.
+                let allowed = match &self.carry {
+                    Some(c) => c.recipient == addr,
+                    None => self.config.local_addresses.contains(&addr),
+                };
+                if !allowed {
                     return self.error(out, 550, "5.1.1", "No such recipient here");
                 }
                 if !self.rcpt_to.contains(&addr) {

@@ -40,6 +40,11 @@ fn run_chunks(chunks: &[&[u8]], cfg: ServerConfig) -> Outcome {
                         next.extend(s.delivered(Reply::new(250, "2.0.0", "Stored")));
                     }
                     Event::CardRequest(_) => next.extend(s.card(Some("POSTERN-CARD:AAAA".into()))),
+                    Event::Control { verb, args } => next.extend(s.answer(Reply::new(
+                        250,
+                        "2.0.0",
+                        format!("{verb} {}", args.len()),
+                    ))),
                     Event::Close => {}
                 }
             }
@@ -294,4 +299,40 @@ fn timeout_says_421() {
     let evs = s.timeout();
     assert!(matches!(&evs[0], Event::Reply(r) if r.code == 421));
     assert!(s.is_closed());
+}
+
+const CAROL: &str = "carol@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
+
+#[test]
+fn a_hand_over_allows_exactly_its_one_foreign_recipient() {
+    // Without XCARRY a foreign recipient is refused; with it, only the carried one passes, and
+    // the claim travels with the envelope to the driver.
+    let input = format!(
+        "EHLO c\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{CAROL}>\r\nRSET\r\n\
+         XCARRY {CAROL} pass proof\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nRCPT TO:<{CAROL}>\r\n\
+         DATA\r\nhi\r\n.\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{CAROL}>\r\n"
+    );
+    let (codes, messages, _) = run(input.as_bytes());
+    assert_eq!(
+        codes,
+        vec![220, 250, 250, 550, 250, 250, 250, 550, 250, 354, 250, 250, 550]
+    );
+    assert_eq!(messages.len(), 1);
+    let claim = messages[0].0.carry.clone().expect("claim");
+    assert_eq!(claim.recipient, CAROL);
+    assert_eq!(claim.credentials, vec!["pass", "proof"]);
+    assert_eq!(messages[0].0.rcpt_to, vec![CAROL.to_owned()]);
+}
+
+#[test]
+fn hand_over_and_control_commands_have_their_order() {
+    let input = format!(
+        "XCARRY {CAROL} x\r\nEHLO c\r\nXCARRY not-an-address x\r\n\
+         XCARRY {CAROL} x\r\nXCARRY {CAROL} x\r\nMAIL FROM:<{ALICE}>\r\nXPULL a\r\nRSET\r\nXPULL a b\r\n"
+    );
+    let (codes, _, _) = run(input.as_bytes());
+    assert_eq!(
+        codes,
+        vec![220, 503, 250, 501, 250, 503, 250, 503, 250, 250]
+    );
 }

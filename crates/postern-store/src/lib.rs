@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod carriers;
 mod contacts;
 mod error;
 mod identities;
@@ -11,6 +12,9 @@ mod open;
 mod outbox;
 mod revocations;
 
+pub use carriers::{
+    CarriedRecord, CarrierPolicy, CarrierStat, ContactCarrier, Handover, Held, NewCarried,
+};
 pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;
 pub use identities::{IdentityRecord, IdentitySecrets, NewIdentity};

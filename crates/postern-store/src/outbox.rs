@@ -15,6 +15,8 @@ pub mod state {
     pub const DELIVERED: &str = "delivered";
     /// Given up (permanent refusal, or retried for too long).
     pub const FAILED: &str = "failed";
+    /// Handed to carriers; waiting for a carrier's receipt.
+    pub const CARRIED: &str = "carried";
 }
 
 /// An outbox row (the sealed draft is read separately).
@@ -40,9 +42,11 @@ pub struct OutboxRecord {
     pub created_at: i64,
     /// When it was delivered.
     pub delivered_at: Option<i64>,
+    /// The carrier that delivered it (`None`: delivered directly, or not yet).
+    pub delivered_via: Option<String>,
 }
 
-const COLUMNS: &str = "id, identity_id, recipient, message_id, state, attempts, next_attempt, last_error, created_at, delivered_at";
+const COLUMNS: &str = "id, identity_id, recipient, message_id, state, attempts, next_attempt, last_error, created_at, delivered_at, delivered_via";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<OutboxRecord> {
     Ok(OutboxRecord {
@@ -56,6 +60,7 @@ fn record(r: &Row<'_>) -> rusqlite::Result<OutboxRecord> {
         last_error: r.get(7)?,
         created_at: r.get(8)?,
         delivered_at: r.get(9)?,
+        delivered_via: r.get(10)?,
     })
 }
 
@@ -188,5 +193,29 @@ impl Store {
             "UPDATE outbox SET state = 'queued' WHERE state = 'sending'",
             [],
         )?)
+    }
+
+    /// Handed to carriers: no more direct attempts; a carrier's receipt settles it.
+    pub fn mark_carried(&mut self, id: i64, note: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'carried', last_error = ?2 WHERE id = ?1",
+            params![id, note],
+        )?;
+        Ok(())
+    }
+
+    /// Delivered by a carrier (a verified receipt).
+    pub fn mark_delivered_via(
+        &mut self,
+        id: i64,
+        carrier: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'delivered', delivered_at = ?2, delivered_via = ?3,
+                last_error = NULL WHERE id = ?1 AND state != 'delivered'",
+            params![id, at, carrier],
+        )?;
+        Ok(())
     }
 }

@@ -152,6 +152,10 @@ async fn protocol_only_server(local: String) -> Result<String> {
                                     next.extend(session.delivered(Reply::new(250, "2.0.0", "OK")))
                                 }
                                 Event::CardRequest(_) => next.extend(session.card(None)),
+                                Event::Control { .. } => next
+                                    .extend(session.answer(postern_smtp::Reply::new(
+                                        502, "5.5.1", "Not here",
+                                    ))),
                                 Event::Close => {}
                             }
                         }

@@ -73,7 +73,8 @@ pub struct OutboxView {
     pub to: String,
     /// Subject.
     pub subject: String,
-    /// `queued`, `sending`, `delivered` or `failed`.
+    /// `queued`, `sending`, `carried` (held by carriers for an offline recipient), `delivered`
+    /// or `failed`.
     pub state: String,
     /// Attempts so far.
     pub attempts: i64,
@@ -85,6 +86,8 @@ pub struct OutboxView {
     pub created_at: i64,
     /// When it was delivered.
     pub delivered_at: Option<i64>,
+    /// The carrier that delivered it (`None`: delivered directly, or not yet).
+    pub delivered_via: Option<String>,
 }
 
 impl Postern {
@@ -129,6 +132,7 @@ impl Postern {
             last_error: r.last_error.clone(),
             created_at: r.created_at,
             delivered_at: r.delivered_at,
+            delivered_via: r.delivered_via.clone(),
         }
     }
 

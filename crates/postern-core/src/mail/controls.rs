@@ -20,8 +20,9 @@ use postern_store::{
 };
 use postern_types::MailAddress;
 
+use super::carry;
 use super::receive::{Accepted, LocalIdentity};
-use super::INBOX;
+use super::{INBOX, KIND_CARRIERS, SYSTEM};
 use crate::introductions::{INTRODUCED, KIND_INTRODUCTION};
 use crate::invites::{token_from_text, token_hash, KIND_HANDSHAKE, VERIFIED_BY_SCAN};
 use crate::revoke::revoked_sentence;
@@ -91,8 +92,23 @@ pub(super) fn apply(
             folder = Some(INBOX);
         }
     }
-    if a.letter.kind.as_deref() == Some(KIND_INTRODUCTION) && a.folder == INBOX {
+    let from_contact = a.folder == INBOX || folder == Some(INBOX);
+    if a.letter.kind.as_deref() == Some(KIND_INTRODUCTION) && from_contact {
         introduction(store, now, me, &a.letter)?;
+    }
+    let announcement = a.letter.kind.as_deref() == Some(KIND_CARRIERS);
+    if from_contact && (a.letter.carriers.is_some() || announcement) {
+        if let Ok(sender) = a.letter.from.parse::<MailAddress>() {
+            let own = me.keys.address().to_string();
+            let header = a.letter.carriers.as_deref().unwrap_or_default();
+            let list = carry::parse_carriers(header, &sender, &own, now);
+            store
+                .set_contact_carriers(me.id, &a.letter.from, &list)
+                .map_err(busy)?;
+        }
+    }
+    if a.letter.kind.as_deref() == Some(KIND_CARRIERS) && from_contact {
+        folder = Some(SYSTEM);
     }
     Ok(folder)
 }

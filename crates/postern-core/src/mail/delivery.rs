@@ -39,7 +39,8 @@ impl Default for ClientTimeouts {
     }
 }
 
-struct Conversation {
+/// An open SMTP conversation with a peer's onion service.
+pub(crate) struct Conversation {
     stream: Stream,
     parser: ReplyParser,
     timeouts: ClientTimeouts,
@@ -96,10 +97,67 @@ impl Conversation {
             Err(from_reply(what, &r))
         }
     }
+
+    /// Send one command line (without CRLF) and return its reply, whatever the code.
+    pub(crate) async fn command(&mut self, line: &str) -> Result<Reply, DeliveryError> {
+        self.send(format!("{line}\r\n").as_bytes()).await?;
+        let wait = self.timeouts.reply;
+        self.reply(wait).await
+    }
+
+    /// One mail transaction: MAIL, RCPT and DATA pipelined (RFC 2920), then the message.
+    /// Returns the final reply to the message, whatever its code; a refusal before DATA is
+    /// returned as an error.
+    pub(crate) async fn transaction(
+        &mut self,
+        from: &str,
+        to: &str,
+        message: &[u8],
+    ) -> Result<Reply, DeliveryError> {
+        let block = data_block(message);
+        self.send(
+            format!(
+                "MAIL FROM:<{from}> SIZE={} BODY=8BITMIME\r\nRCPT TO:<{to}>\r\nDATA\r\n",
+                block.len()
+            )
+            .as_bytes(),
+        )
+        .await?;
+        let wait = self.timeouts.reply;
+        let mail = self.reply(wait).await?;
+        let rcpt = self.reply(wait).await?;
+        let data = self.reply(wait).await?;
+        if mail.code != 250 {
+            return Err(from_reply("MAIL", &mail));
+        }
+        if rcpt.code != 250 {
+            return Err(from_reply("RCPT", &rcpt));
+        }
+        if data.code != 354 {
+            return Err(from_reply("DATA", &data));
+        }
+        self.send(&block).await?;
+        let wait = self.timeouts.after_data;
+        self.reply(wait).await
+    }
+
+    /// Say goodbye (best effort).
+    pub(crate) async fn quit(mut self) {
+        let _ = self.send(b"QUIT\r\n").await;
+    }
+}
+
+/// Classify a final reply: success, or why not.
+pub(crate) fn outcome(what: &str, r: &Reply) -> Result<(), DeliveryError> {
+    if r.is_positive() {
+        Ok(())
+    } else {
+        Err(from_reply(what, r))
+    }
 }
 
 /// Open an SMTP conversation with `to`'s onion service on behalf of `from`.
-async fn connect(
+pub(crate) async fn connect(
     transport: &dyn Transport,
     from: &MailAddress,
     to: &MailAddress,
@@ -186,33 +244,10 @@ pub(crate) async fn deliver(
         }
     };
     let message = compose(&key)?;
-    let block = data_block(&message);
-    // Pipelined (RFC 2920): MAIL, RCPT and DATA in one write, then their three replies.
-    c.send(
-        format!(
-            "MAIL FROM:<{from}> SIZE={} BODY=8BITMIME\r\nRCPT TO:<{to}>\r\nDATA\r\n",
-            block.len()
-        )
-        .as_bytes(),
-    )
-    .await?;
-    let mail = c.reply(timeouts.reply).await?;
-    let rcpt = c.reply(timeouts.reply).await?;
-    let data = c.reply(timeouts.reply).await?;
-    if mail.code != 250 {
-        return Err(from_reply("MAIL", &mail));
-    }
-    if rcpt.code != 250 {
-        return Err(from_reply("RCPT", &rcpt));
-    }
-    if data.code != 354 {
-        return Err(from_reply("DATA", &data));
-    }
-    c.send(&block).await?;
-    let done = c.reply(timeouts.after_data).await?;
-    if !done.is_positive() {
-        return Err(from_reply("message", &done));
-    }
-    let _ = c.send(b"QUIT\r\n").await;
+    let done = c
+        .transaction(&from.to_string(), &to.to_string(), &message)
+        .await?;
+    outcome("message", &done)?;
+    c.quit().await;
     Ok(Delivered { fetched_card })
 }

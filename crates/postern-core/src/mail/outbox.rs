@@ -5,12 +5,15 @@ use std::time::Duration;
 
 use postern_crypto::PublicKeyInfo;
 use postern_mime::{compose, Draft, SenderKeys};
-use postern_store::{NewContact, OutboxRecord, StoreError};
+use postern_store::{ContactRecord, NewContact, OutboxRecord, StoreError};
 use postern_types::MailAddress;
 use tokio::sync::Semaphore;
 
+use super::carry;
 use super::delivery::{deliver, DeliveryError, KnownRecipient};
 use super::draft::QueuedDraft;
+use super::handover;
+use super::receive::LocalIdentity;
 use crate::node::NodeShared;
 
 /// When to retry and when to give up (RFC 5321 §4.5.4.1: retry at least every 30 minutes, give
@@ -108,6 +111,14 @@ async fn attempt(shared: &NodeShared, row: OutboxRecord) {
             shared.with_store(|s| s.mark_failed(row.id, &e))
         }
         Err(DeliveryError::Transient(e)) => {
+            // Not reachable directly: hand it to the recipient's carriers, if it has any.
+            if let Some(note) = handover::to_carriers(shared, &row).await {
+                tracing::info!(to = %to, "handed to carriers");
+                if let Err(err) = shared.with_store(|s| s.mark_carried(row.id, &note)) {
+                    tracing::error!("outbox: {err}");
+                }
+                return;
+            }
             let age = u64::try_from(now - row.created_at).unwrap_or(0);
             if Duration::from_secs(age) >= policy.give_up_after {
                 let e = format!("gave up after {} hours: {e}", age / 3600);
@@ -126,7 +137,37 @@ async fn attempt(shared: &NodeShared, row: OutboxRecord) {
     }
 }
 
-async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), DeliveryError> {
+/// Everything needed to compose an outbox row's message, whoever carries it.
+pub(crate) struct Prepared {
+    pub me: Arc<LocalIdentity>,
+    pub to: MailAddress,
+    pub contact: Option<ContactRecord>,
+    draft: Draft,
+    date: i64,
+    message_id: String,
+}
+
+impl Prepared {
+    /// The message, signed and encrypted to `key`.
+    pub(crate) fn compose(&self, key: &[u8]) -> Result<Vec<u8>, DeliveryError> {
+        let info = PublicKeyInfo::parse(key)
+            .map_err(|e| DeliveryError::Permanent(format!("recipient key: {e}")))?;
+        compose(
+            &self.draft,
+            SenderKeys {
+                cert: self.me.keys.openpgp_cert(),
+                binding: self.me.keys.binding(),
+            },
+            info.cert(),
+            self.date,
+            &self.message_id,
+            &mut rand::rngs::OsRng,
+        )
+        .map_err(|e| DeliveryError::Permanent(e.to_string()))
+    }
+}
+
+pub(crate) fn prepare(shared: &NodeShared, row: &OutboxRecord) -> Result<Prepared, DeliveryError> {
     let store_err = |e: StoreError| DeliveryError::Transient(format!("local store: {e}"));
     let Some(me) = shared.identities.get(&row.identity_id).cloned() else {
         return Err(DeliveryError::Permanent(
@@ -150,50 +191,58 @@ async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), Deli
         Err(StoreError::NotFound(_)) => None,
         Err(e) => return Err(store_err(e)),
     };
-    let known = KnownRecipient {
-        key: contact.as_ref().and_then(|c| c.public_key.clone()),
-        fingerprint: contact.as_ref().map(|c| c.fingerprint.clone()),
-    };
+    // Every message tells the recipient where it may hand mail for us while we are offline.
+    let mut headers = draft.headers.clone();
+    let my_carriers = shared
+        .with_store(|s| s.my_carriers(me.id))
+        .map_err(store_err)?;
+    if let Some(h) = carry::carriers_header(
+        &me.keys,
+        &my_carriers,
+        &row.recipient,
+        shared.clock.now_unix(),
+    ) {
+        headers.push(("Postern-Carriers".into(), h));
+    }
     let from = me.keys.address().clone();
-    let full = Draft {
-        from: from.clone(),
-        from_name: me.keys.binding().display_name().to_owned(),
-        to: to.clone(),
-        subject: draft.subject.clone(),
-        text: draft.text.clone(),
-        attachments,
-        headers: draft.headers.clone(),
+    Ok(Prepared {
+        draft: Draft {
+            from,
+            from_name: me.keys.binding().display_name().to_owned(),
+            to: to.clone(),
+            subject: draft.subject.clone(),
+            text: draft.text.clone(),
+            attachments,
+            headers,
+        },
+        me,
+        to,
+        contact,
+        date: row.created_at,
+        message_id: row.message_id.clone(),
+    })
+}
+
+async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), DeliveryError> {
+    let p = prepare(shared, row)?;
+    let known = KnownRecipient {
+        key: p.contact.as_ref().and_then(|c| c.public_key.clone()),
+        fingerprint: p.contact.as_ref().map(|c| c.fingerprint.clone()),
     };
-    let keys = me.clone();
-    let (date, message_id) = (row.created_at, row.message_id.clone());
-    let make = move |key: &[u8]| -> Result<Vec<u8>, DeliveryError> {
-        let info = PublicKeyInfo::parse(key)
-            .map_err(|e| DeliveryError::Permanent(format!("recipient key: {e}")))?;
-        compose(
-            &full,
-            SenderKeys {
-                cert: keys.keys.openpgp_cert(),
-                binding: keys.keys.binding(),
-            },
-            info.cert(),
-            date,
-            &message_id,
-            &mut rand::rngs::OsRng,
-        )
-        .map_err(|e| DeliveryError::Permanent(e.to_string()))
-    };
+    let from = p.me.keys.address().clone();
     let delivered = deliver(
         shared.transport.as_ref(),
         &from,
-        &to,
+        &p.to,
         known,
-        make,
+        |key: &[u8]| p.compose(key),
         shared.config.client,
     )
     .await?;
+    let (me, contact) = (&p.me, &p.contact);
     if let Some(card) = delivered.fetched_card {
         let key = card.public_key().map(<[u8]>::to_vec).unwrap_or_default();
-        let r = match &contact {
+        let r = match contact {
             Some(c) => shared.with_store(|s| s.set_contact_key(c.id, &key)),
             None => shared
                 .with_store(|s| {

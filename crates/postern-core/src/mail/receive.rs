@@ -76,7 +76,9 @@ impl LocalIdentity {
 pub(crate) struct Mailroom {
     reader: Mutex<Store>,
     writer: MailWriter,
-    clock: Arc<dyn Clock>,
+    pub(super) clock: Arc<dyn Clock>,
+    /// Wakes the carrier loop when a message is held or pulled.
+    pub(super) carrier_wake: Arc<tokio::sync::Notify>,
     /// Contacts' keys, parsed and policy-checked once (keyed by the key's bytes).
     certs: Mutex<HashMap<Vec<u8>, Cert>>,
 }
@@ -103,11 +105,17 @@ pub(super) struct Accepted {
 }
 
 impl Mailroom {
-    pub(crate) fn new(reader: Store, writer: MailWriter, clock: Arc<dyn Clock>) -> Self {
+    pub(crate) fn new(
+        reader: Store,
+        writer: MailWriter,
+        clock: Arc<dyn Clock>,
+        carrier_wake: Arc<tokio::sync::Notify>,
+    ) -> Self {
         Mailroom {
             reader: Mutex::new(reader),
             writer,
             clock,
+            carrier_wake,
             certs: Mutex::new(HashMap::new()),
         }
     }
@@ -129,7 +137,7 @@ impl Mailroom {
         Some(cert)
     }
 
-    fn with_reader<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
+    pub(super) fn with_reader<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
         let mut guard = self
             .reader
             .lock()

@@ -130,13 +130,25 @@ async fn handle(
                     {
                         return Flow::Close;
                     }
-                    let reply = mailroom.receive(me.clone(), envelope, data).await;
+                    let reply = if envelope.carry.is_some() {
+                        mailroom.hold(me, envelope, data).await
+                    } else {
+                        mailroom.receive(me.clone(), envelope, data).await
+                    };
                     next.extend(session.delivered(reply));
                 }
                 Event::CardRequest(local) => {
                     let answer = (local == me.keys.address().local().as_str())
                         .then(|| card.as_ref().clone());
                     next.extend(session.card(answer));
+                }
+                Event::Control { verb, args } => {
+                    let reply = match verb.as_str() {
+                        "XPULL" => mailroom.pull(me, &args),
+                        "XRECEIPT" => mailroom.receipt(me, &args),
+                        _ => postern_smtp::Reply::new(502, "5.5.1", "Command not implemented"),
+                    };
+                    next.extend(session.answer(reply));
                 }
                 Event::Close => close = true,
             }
