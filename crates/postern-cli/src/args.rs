@@ -106,6 +106,25 @@ pub(crate) enum Command {
         #[arg(long)]
         both: bool,
     },
+    /// Carrier mode: hold sealed mail for contacts while they are offline.
+    #[command(subcommand)]
+    Carrier(CarrierCommand),
+    /// Your carriers, your contacts' carriers (measured availability, how many get a message),
+    /// and what you hold as a carrier.
+    Carriers {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// Designate a carrier (a device that holds mail for you while you are offline).
+        #[arg(long, value_name = "ADDRESS")]
+        add: Option<String>,
+        /// Stop using a carrier.
+        #[arg(long, value_name = "ADDRESS", conflicts_with = "add")]
+        remove: Option<String>,
+        /// The chance that at least one chosen carrier is reachable, for the estimate.
+        #[arg(long, default_value_t = 0.999, value_name = "P")]
+        target: f64,
+    },
     /// Revoke an identity's OpenPGP key (a new one replaces it) or its whole address, and
     /// tell every contact. Stop `postern run` first; the notices go out when it next runs.
     Revoke {
@@ -284,5 +303,45 @@ pub(crate) enum QrCommand {
         /// only show what it is).
         #[arg(long, value_name = "ID")]
         add: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CarrierCommand {
+    /// Switch carrier mode on.
+    On {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// Switch carrier mode off (what is held is still delivered).
+    Off {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// Show carrier mode, its policy and what is held.
+    Status {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// Change whom you carry for (contacts only), the quota and the longest hold.
+    Policy {
+        /// Which of your identities.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// Carry mail for this contact (repeatable).
+        #[arg(long, value_name = "ADDRESS")]
+        allow: Vec<String>,
+        /// Stop carrying for this address (repeatable).
+        #[arg(long, value_name = "ADDRESS")]
+        disallow: Vec<String>,
+        /// Most megabytes held at once.
+        #[arg(long, value_name = "MB")]
+        quota_mb: Option<i64>,
+        /// Longest a message is held, in hours.
+        #[arg(long, value_name = "HOURS")]
+        max_hold_hours: Option<i64>,
     },
 }

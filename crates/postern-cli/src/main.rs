@@ -104,6 +104,20 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             to,
             both,
         } => meet::introduce(cli, identity, contact, to, *both, out)?,
+        Command::Carrier(cmd) => meet::carrier(cli, cmd, out)?,
+        Command::Carriers {
+            identity,
+            add,
+            remove,
+            target,
+        } => meet::carriers(
+            cli,
+            identity,
+            add.as_deref(),
+            remove.as_deref(),
+            *target,
+            out,
+        )?,
         Command::Revoke {
             identity,
             key: _,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use postern_core::{Clock, Postern, RevocationScope, SystemClock};
 
-use crate::args::{Cli, QrCommand};
+use crate::args::{CarrierCommand, Cli, QrCommand};
 use crate::output::Output;
 use crate::{open, passphrase, CliError};
 
@@ -119,5 +119,65 @@ pub(crate) fn revoke(
     }
     let r = p.revoke(&me.id.to_string(), scope, reason)?;
     out.revocation(&r);
+    Ok(())
+}
+
+pub(crate) fn carrier(cli: &Cli, cmd: &CarrierCommand, out: &Output) -> Result<(), CliError> {
+    let mut p = open(cli)?;
+    let view = match cmd {
+        CarrierCommand::On { identity } => p.set_carrier_mode(identity, true)?,
+        CarrierCommand::Off { identity } => p.set_carrier_mode(identity, false)?,
+        CarrierCommand::Status { identity } => p.carrier_mode(identity)?,
+        CarrierCommand::Policy {
+            identity,
+            allow,
+            disallow,
+            quota_mb,
+            max_hold_hours,
+        } => {
+            if quota_mb.is_some_and(|q| !(1..=1_000_000).contains(&q))
+                || max_hold_hours.is_some_and(|h| !(1..=24 * 365).contains(&h))
+            {
+                return Err(CliError::Usage(
+                    "--quota-mb must be 1..1000000 and --max-hold-hours 1..8760".into(),
+                ));
+            }
+            p.set_carrier_policy(
+                identity,
+                allow,
+                disallow,
+                quota_mb.map(|q| q * 1024 * 1024),
+                max_hold_hours.map(|h| h * 3600),
+            )?
+        }
+    };
+    out.carrier_mode(&view);
+    Ok(())
+}
+
+pub(crate) fn carriers(
+    cli: &Cli,
+    identity: &str,
+    add: Option<&str>,
+    remove: Option<&str>,
+    target: f64,
+    out: &Output,
+) -> Result<(), CliError> {
+    if !(target > 0.0 && target < 1.0) {
+        return Err(CliError::Usage("--target must be between 0 and 1".into()));
+    }
+    let mut p = open(cli)?;
+    if let Some(c) = add {
+        let q = p.designate_carrier(identity, c, true)?;
+        eprintln!("Designated {c}; queued a note to {} contact(s).", q.len());
+    }
+    if let Some(c) = remove {
+        let q = p.designate_carrier(identity, c, false)?;
+        eprintln!(
+            "Stopped using {c}; queued a note to {} contact(s).",
+            q.len()
+        );
+    }
+    out.carriers(&p.carriers(identity, target)?);
     Ok(())
 }

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use postern_core::{
-    ContactView, Handshake, IdentityView, InviteView, MessageSummary, MessageView, OutboxView,
-    RevocationView, ScanPreview, StatusView,
+    CarrierModeView, CarriersView, ContactView, Handshake, IdentityView, InviteView,
+    MessageSummary, MessageView, OutboxView, RevocationView, ScanPreview, StatusView,
 };
 use serde::Serialize;
 
@@ -260,6 +260,86 @@ impl Output {
         );
     }
 
+    pub(crate) fn carrier_mode(&self, m: &CarrierModeView) {
+        if self.json {
+            return print_json(m);
+        }
+        println!(
+            "Carrier mode of {}: {}",
+            m.identity,
+            if m.enabled { "on" } else { "off" }
+        );
+        println!(
+            "  Quota: {} MB; holds mail for at most {} hours.",
+            m.quota_bytes / (1024 * 1024),
+            m.max_hold_secs / 3600
+        );
+        if m.carrying_for.is_empty() {
+            println!("  Carries for nobody yet (postern carrier policy -i ID --allow ADDRESS).");
+        }
+        for a in &m.carrying_for {
+            println!("  Carries for {a}");
+        }
+        println!("  Holding {} message(s), {} bytes.", m.held, m.held_bytes);
+        println!("{}", m.note);
+    }
+
+    pub(crate) fn carriers(&self, v: &CarriersView) {
+        if self.json {
+            return print_json(v);
+        }
+        println!("Carriers of {}", v.identity);
+        if v.my_carriers.is_empty() {
+            println!("  Your carriers: none (postern carriers -i ID --add ADDRESS).");
+        }
+        for c in &v.my_carriers {
+            println!("  Your carrier: {c}");
+        }
+        println!(
+            "Contacts' carriers (k chosen so that at least one is reachable with {:.1}% probability):",
+            v.target * 100.0
+        );
+        if v.contacts.is_empty() {
+            println!("  none known yet");
+        }
+        for c in &v.contacts {
+            println!(
+                "  {} — hand to k = {} of {}: estimate {:.2}%",
+                c.contact,
+                c.k,
+                c.carriers.len(),
+                c.estimate * 100.0
+            );
+            for a in &c.carriers {
+                println!(
+                    "    {}  p = {:.2} ({} reached, {} not)",
+                    a.carrier, a.availability, a.successes, a.failures
+                );
+            }
+        }
+        let held: Vec<_> = v
+            .held
+            .iter()
+            .filter(|h| h.state == "held" || h.state == "forwarding")
+            .collect();
+        println!(
+            "Carrier mode: {}; holding {} message(s).",
+            if v.mode.enabled { "on" } else { "off" },
+            held.len()
+        );
+        for h in held {
+            println!(
+                "  {:>4}  {} → {}  {} bytes, since {} UTC, until {} UTC",
+                h.id,
+                h.sender,
+                h.recipient,
+                h.size,
+                when(h.received_at),
+                when(h.expires_at)
+            );
+        }
+    }
+
     pub(crate) fn queued(&self, o: &OutboxView) {
         if self.json {
             return print_json(o);
@@ -278,9 +358,14 @@ impl Output {
         }
         for o in list {
             let state = match (o.state.as_str(), &o.last_error) {
-                ("delivered", _) => {
-                    format!("delivered {}", o.delivered_at.map(when).unwrap_or_default())
-                }
+                ("delivered", _) => match &o.delivered_via {
+                    Some(c) => format!(
+                        "delivered via carrier {c} {}",
+                        o.delivered_at.map(when).unwrap_or_default()
+                    ),
+                    None => format!("delivered {}", o.delivered_at.map(when).unwrap_or_default()),
+                },
+                ("carried", Some(note)) => format!("carried: {note}"),
                 ("failed", Some(e)) => format!("failed: {e}"),
                 ("queued", Some(e)) if o.attempts > 0 => format!(
                     "queued, retry {} (attempt {} failed: {e})",

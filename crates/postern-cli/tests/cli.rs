@@ -452,3 +452,90 @@ fn links_introductions_trust_and_revocation() {
     let o = postern(&dir, pass, &["revoke", "alice"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+#[test]
+fn carrier_mode_policy_and_carriers() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("pw");
+    ok(&postern(&dir, pass, &["init"]));
+    let mut addr = std::collections::HashMap::new();
+    for name in ["bob", "carol"] {
+        let v = json(&postern(&dir, pass, &["--json", "identity", "new", name]));
+        addr.insert(name, v["address"].as_str().expect("address").to_owned());
+    }
+    let off = ok(&postern(&dir, pass, &["carrier", "status", "-i", "carol"]));
+    assert!(
+        off.contains(": off") && off.contains("cannot read"),
+        "{off}"
+    );
+    ok(&postern(&dir, pass, &["carrier", "on", "-i", "carol"]));
+    // Only contacts can be carried for.
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &["carrier", "policy", "-i", "carol", "--allow", &addr["bob"]],
+        ),
+        6,
+        "no contact",
+    );
+    let card = ok(&postern(&dir, pass, &["identity", "export-card", "bob"]));
+    ok(&postern(
+        &dir,
+        pass,
+        &["contact", "add", "-i", "carol", card.trim()],
+    ));
+    let v = json(&postern(
+        &dir,
+        pass,
+        &[
+            "--json",
+            "carrier",
+            "policy",
+            "-i",
+            "carol",
+            "--allow",
+            &addr["bob"],
+            "--quota-mb",
+            "5",
+            "--max-hold-hours",
+            "48",
+        ],
+    ));
+    assert_eq!(v["enabled"], true);
+    assert_eq!(v["carrying_for"][0], addr["bob"].as_str());
+    assert_eq!(v["quota_bytes"], 5 * 1024 * 1024);
+    assert_eq!(v["max_hold_secs"], 48 * 3600);
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &["carrier", "policy", "-i", "carol", "--quota-mb", "0"],
+        ),
+        2,
+        "--quota-mb",
+    );
+    let v = json(&postern(
+        &dir,
+        pass,
+        &["--json", "carriers", "-i", "bob", "--add", &addr["carol"]],
+    ));
+    assert_eq!(v["my_carriers"][0], addr["carol"].as_str());
+    fails_with(
+        &postern(&dir, pass, &["carriers", "-i", "bob", "--target", "1.5"]),
+        2,
+        "--target",
+    );
+    fails_with(
+        &postern(
+            &dir,
+            pass,
+            &["carriers", "-i", "bob", "--add", &addr["bob"]],
+        ),
+        2,
+        "own carrier",
+    );
+    let off = ok(&postern(&dir, pass, &["carrier", "off", "-i", "carol"]));
+    assert!(off.contains(": off"), "{off}");
+}

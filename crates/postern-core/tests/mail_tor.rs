@@ -160,3 +160,93 @@ async fn invite_handshake_over_tor() {
     assert_eq!(at_bob.trust, "verified");
     assert!(at_bob.has_key);
 }
+
+/// The carrier scenario over the private Tor network, with three real arti nodes: Bob is
+/// offline, Alice's message goes to Carol, Alice goes offline, Bob comes back and pulls, Alice
+/// comes back and learns "delivered via Carol".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn carrier_holds_mail_for_an_offline_recipient_over_tor() {
+    let Some(net) = network() else { return };
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut bob = Device::new(tmp.path(), "bob");
+    let mut carol = Device::new(tmp.path(), "carol");
+    alice.add_contact(&bob, true);
+    bob.add_contact(&alice, true);
+    carol.add_contact(&bob, true);
+    carol.api.set_carrier_mode("carol", true).expect("on");
+    carol
+        .api
+        .set_carrier_policy("carol", &[bob.address.clone()], &[], None, None)
+        .expect("policy");
+    bob.api
+        .designate_carrier("bob", &carol.address, true)
+        .expect("designate");
+    let mut quick = test_config();
+    quick.receipt_retry = Duration::from_secs(2);
+    let mut patient = quick.clone();
+    patient.retry.first_retry = Duration::from_secs(3600);
+    patient.retry.max_interval = Duration::from_secs(3600);
+    let wait = Duration::from_secs(150);
+
+    let t = transport(&alice, net);
+    alice.start_with(t, quick.clone()).await;
+    let t = transport(&bob, net);
+    bob.start_with(t, quick.clone()).await;
+    let t = transport(&carol, net);
+    carol.start_with(t, patient).await;
+    wait_for(wait, "Alice to learn Bob's carrier", || {
+        let v = alice.api.carriers("alice", 0.999).ok()?;
+        (!v.contacts.is_empty()).then_some(())
+    })
+    .await;
+    bob.stop();
+
+    let started = Instant::now();
+    alice
+        .api
+        .send("alice", &bob.address, "carried over tor", "hello", &[])
+        .expect("send");
+    alice.node.as_ref().expect("node").wake_outbox();
+    wait_for(wait, "the hand-over to Carol", || {
+        alice
+            .api
+            .outbox(None)
+            .ok()?
+            .into_iter()
+            .find(|m| m.state == "carried")
+    })
+    .await;
+    eprintln!("send -> held by Carol over Tor: {:?}", started.elapsed());
+    alice.stop();
+
+    let t = transport(&bob, net);
+    let back = Instant::now();
+    bob.start_with(t, quick.clone()).await;
+    let m = wait_for(wait, "Bob to receive from Carol", || {
+        bob.api
+            .inbox(None)
+            .ok()?
+            .into_iter()
+            .find(|m| m.subject == "carried over tor")
+    })
+    .await;
+    eprintln!(
+        "Bob online -> message from Carol over Tor: {:?}",
+        back.elapsed()
+    );
+    assert_eq!(m.from, alice.address);
+
+    let t = transport(&alice, net);
+    alice.start_with(t, quick).await;
+    let o = wait_for(wait, "Alice to see delivered via Carol", || {
+        alice
+            .api
+            .outbox(None)
+            .ok()?
+            .into_iter()
+            .find(|m| m.subject == "carried over tor" && m.state == "delivered")
+    })
+    .await;
+    assert_eq!(o.delivered_via.as_deref(), Some(carol.address.as_str()));
+}
