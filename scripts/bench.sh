@@ -5,6 +5,7 @@
 #   pgp      P3: OpenPGP encrypt+sign / decrypt+verify, in-process vs the gpg CLI
 #   ingest   P2: durable ingest vs Postfix's smtp-sink (Debian's postfix package, unpacked only)
 #   mail     P1: send -> stored over the private Tor network vs raw onion connect + echo
+#   carrier  P7: a carrier drains 10,000 held messages vs the recipient's direct ingest
 #   crash    kill -9 during DATA, 1000 trials
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,13 +30,14 @@ run() {
     pgp) target/release/pgp-bench "${@:2}" ;;
     ingest) postfix; target/release/ingest-bench "${@:2}" ;;
     mail) target/release/mail-tor-bench "${@:2}" ;;
+    carrier) target/release/carrier-bench "${@:2}" ;;
     crash) POSTERN_CRASH_TRIALS="${2:-1000}" cargo test --release --locked -q -p postern-cli --test crash -- --nocapture 2>&1 | grep -E "trials in|test result" ;;
-    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|crash] [ARGS]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|carrier|crash] [ARGS]" >&2; exit 2 ;;
   esac
 }
 
 if [ "$name" = all ]; then
-  for b in pgp ingest mail tor crash; do echo "== $b"; run "$b"; echo; done
+  for b in pgp ingest carrier mail tor crash; do echo "== $b"; run "$b"; echo; done
 else
   run "$name" "$@"
 fi

@@ -1,5 +1,7 @@
 #![doc = include_str!("../README.md")]
 
+pub mod load;
+
 use std::time::Duration;
 
 /// Summary statistics of a sample of durations.

@@ -56,6 +56,29 @@ pub enum Held {
     OverQuota,
 }
 
+/// What became of one forwarding attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CarriedOutcome {
+    /// Over: `delivered` or `refused` (with the recipient's words).
+    Finished {
+        /// Row id.
+        id: i64,
+        /// `delivered` or `refused`.
+        state: &'static str,
+        /// Why it was refused.
+        error: Option<String>,
+    },
+    /// Not this time.
+    Retry {
+        /// Row id.
+        id: i64,
+        /// Next attempt.
+        at: i64,
+        /// Why.
+        error: String,
+    },
+}
+
 /// A held message (without its bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CarriedRecord {
@@ -307,34 +330,30 @@ impl Store {
             .ok_or(StoreError::NotFound("held message"))
     }
 
-    /// Forwarding is over: `delivered` or `refused` (the sender gets a receipt).
-    pub fn finish_carried(
+    /// Record forwarding outcomes in one transaction: each row is either finished
+    /// (`delivered` or `refused`; its bytes are dropped and its sender is owed a receipt) or
+    /// held again until `retry_at`.
+    pub fn settle_carried(
         &mut self,
-        id: i64,
-        state: &str,
-        error: Option<&str>,
+        outcomes: &[CarriedOutcome],
         now: i64,
     ) -> Result<(), StoreError> {
-        // The bytes are no longer needed once the outcome is final.
-        self.conn.execute(
-            "UPDATE carried SET state = ?2, last_error = ?3, done_at = ?4, data = x'',
-                receipt_state = 'due', receipt_next = ?4 WHERE id = ?1",
-            params![id, state, error, now],
-        )?;
-        Ok(())
-    }
-
-    /// Not delivered this time; try again at `next_attempt`.
-    pub fn retry_carried(
-        &mut self,
-        id: i64,
-        next_attempt: i64,
-        error: &str,
-    ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE carried SET state = 'held', next_attempt = ?2, last_error = ?3 WHERE id = ?1",
-            params![id, next_attempt, error],
-        )?;
+        let tx = self.conn.transaction()?;
+        for o in outcomes {
+            match o {
+                CarriedOutcome::Finished { id, state, error } => tx.execute(
+                    "UPDATE carried SET state = ?2, last_error = ?3, done_at = ?4, data = x'',
+                        receipt_state = 'due', receipt_next = ?4 WHERE id = ?1",
+                    params![id, state, error, now],
+                )?,
+                CarriedOutcome::Retry { id, at, error } => tx.execute(
+                    "UPDATE carried SET state = 'held', next_attempt = ?2, last_error = ?3
+                     WHERE id = ?1",
+                    params![id, at, error],
+                )?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 
@@ -381,18 +400,22 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// A receipt was accepted (`next` = `None`) or must be retried at `next`.
-    pub fn receipt_done(&mut self, id: i64, next: Option<i64>) -> Result<(), StoreError> {
-        match next {
-            None => self.conn.execute(
-                "UPDATE carried SET receipt_state = 'sent' WHERE id = ?1",
-                [id],
-            )?,
-            Some(t) => self.conn.execute(
-                "UPDATE carried SET receipt_next = ?2 WHERE id = ?1",
-                params![id, t],
-            )?,
-        };
+    /// Receipts accepted (`next` = `None`) or to be retried at `next`, in one transaction.
+    pub fn receipts_done(&mut self, done: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for (id, next) in done {
+            match next {
+                None => tx.execute(
+                    "UPDATE carried SET receipt_state = 'sent' WHERE id = ?1",
+                    [id],
+                )?,
+                Some(t) => tx.execute(
+                    "UPDATE carried SET receipt_next = ?2 WHERE id = ?1",
+                    params![id, t],
+                )?,
+            };
+        }
+        tx.commit()?;
         Ok(())
     }
 

@@ -13,7 +13,8 @@ mod outbox;
 mod revocations;
 
 pub use carriers::{
-    CarriedRecord, CarrierPolicy, CarrierStat, ContactCarrier, Handover, Held, NewCarried,
+    CarriedOutcome, CarriedRecord, CarrierPolicy, CarrierStat, ContactCarrier, Handover, Held,
+    NewCarried,
 };
 pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;

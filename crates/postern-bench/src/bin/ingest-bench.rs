@@ -16,12 +16,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
+use postern_bench::load::blast;
 use postern_core::{KdfParams, Network, Node, NodeConfig, Postern, SystemClock};
 use postern_crypto::PublicKeyInfo;
 use postern_mime::{compose, random_message_id, Draft, SenderKeys};
 use postern_smtp::{data_block, Event, Reply, ServerConfig, ServerSession};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 fn postfix_dir() -> PathBuf {
     std::env::var_os("POSTFIX_DIR")
@@ -48,80 +49,6 @@ impl Drop for Killed {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
-}
-
-async fn read_reply(s: &mut TcpStream, buf: &mut Vec<u8>) -> Result<u16> {
-    loop {
-        while let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            if line.len() >= 4 && line[3] == b'-' {
-                continue;
-            }
-            return Ok(std::str::from_utf8(&line[..3])?.parse()?);
-        }
-        let mut chunk = [0u8; 4096];
-        let n = s.read(&mut chunk).await?;
-        if n == 0 {
-            bail!("server closed the connection");
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-/// The load generator: `sessions` connections, each sending its share of `messages` with
-/// MAIL/RCPT/DATA pipelined; every message waits for its final reply. Returns the elapsed time
-/// and how many messages got 250.
-async fn blast(
-    addr: String,
-    from: &str,
-    to: &str,
-    messages: Arc<Vec<Vec<u8>>>,
-    sessions: usize,
-) -> Result<(Duration, usize)> {
-    let start = Instant::now();
-    let mut tasks = Vec::new();
-    for s in 0..sessions {
-        let (addr, from, to, messages) = (
-            addr.clone(),
-            from.to_owned(),
-            to.to_owned(),
-            messages.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut ok = 0usize;
-            let mut c = TcpStream::connect(&addr).await?;
-            c.set_nodelay(true)?;
-            let mut buf = Vec::new();
-            if read_reply(&mut c, &mut buf).await? != 220 {
-                bail!("no greeting");
-            }
-            c.write_all(b"EHLO blast\r\n").await?;
-            read_reply(&mut c, &mut buf).await?;
-            for m in messages.iter().skip(s).step_by(sessions) {
-                c.write_all(format!("MAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes())
-                    .await?;
-                let (a, b, d) = (
-                    read_reply(&mut c, &mut buf).await?,
-                    read_reply(&mut c, &mut buf).await?,
-                    read_reply(&mut c, &mut buf).await?,
-                );
-                if (a, b, d) != (250, 250, 354) {
-                    bail!("refused: {a} {b} {d}");
-                }
-                c.write_all(m).await?;
-                if read_reply(&mut c, &mut buf).await? == 250 {
-                    ok += 1;
-                }
-            }
-            c.write_all(b"QUIT\r\n").await?;
-            Ok::<usize, anyhow::Error>(ok)
-        }));
-    }
-    let mut ok = 0;
-    for t in tasks {
-        ok += t.await??;
-    }
-    Ok((start.elapsed(), ok))
 }
 
 /// Postern's SMTP session alone, answering 250 at once: the protocol layer's own speed.

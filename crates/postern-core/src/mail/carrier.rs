@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use postern_smtp::{Envelope, Reply};
-use postern_store::{CarriedRecord, Held, NewCarried};
+use postern_store::{CarriedOutcome, CarriedRecord, Held, NewCarried};
 use postern_types::MailAddress;
 
 use super::carry::{self, Outcome};
@@ -158,7 +158,9 @@ impl Mailroom {
 }
 
 /// Most held messages taken per round.
-const BATCH: usize = 256;
+const BATCH: usize = 1024;
+/// Most receipts sent per round.
+const RECEIPT_BATCH: usize = 1024;
 
 /// The carrier loop: drop what expired, forward what is due (one connection per recipient, many
 /// messages on it), send receipts.
@@ -221,23 +223,69 @@ fn retry_at(shared: &NodeShared, attempts: i64) -> i64 {
     shared.clock.now_unix() + i64::try_from(wait).unwrap_or(i64::MAX / 2)
 }
 
-/// Forward held messages to one recipient over one connection.
-async fn forward(shared: &NodeShared, carrier_id: i64, recipient: &str, rows: Vec<CarriedRecord>) {
+/// Connections per recipient while forwarding: the recipient commits messages arriving
+/// together in one transaction, so a few parallel sessions drain a backlog much faster than one.
+const FORWARD_PARALLEL: usize = 8;
+/// Outcomes written per transaction on the carrier's side.
+const SETTLE_EVERY: usize = 64;
+
+/// Forward held messages to one recipient, over up to `FORWARD_PARALLEL` connections.
+async fn forward(
+    shared: &Arc<NodeShared>,
+    carrier_id: i64,
+    recipient: &str,
+    rows: Vec<CarriedRecord>,
+) {
+    let lanes = FORWARD_PARALLEL.min(rows.len()).max(1);
+    let mut split: Vec<Vec<CarriedRecord>> = vec![Vec::new(); lanes];
+    for (i, r) in rows.into_iter().enumerate() {
+        split[i % lanes].push(r);
+    }
+    let mut tasks = Vec::new();
+    for lane in split {
+        let (shared, recipient) = (shared.clone(), recipient.to_owned());
+        tasks.push(tokio::spawn(async move {
+            forward_lane(&shared, carrier_id, &recipient, lane).await;
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
+fn settle(shared: &NodeShared, outcomes: &mut Vec<CarriedOutcome>) {
+    if outcomes.is_empty() {
+        return;
+    }
+    let now = shared.clock.now_unix();
+    if let Err(e) = shared.with_store(|s| s.settle_carried(outcomes, now)) {
+        // Not recorded: the messages are forwarded again later, and the recipient stores
+        // each once.
+        tracing::error!("carrier: {e}");
+    }
+    outcomes.clear();
+}
+
+/// Forward messages to one recipient over one connection, in order.
+async fn forward_lane(
+    shared: &NodeShared,
+    carrier_id: i64,
+    recipient: &str,
+    rows: Vec<CarriedRecord>,
+) {
     let Some(me) = shared.identities.get(&carrier_id).cloned() else {
         return;
     };
+    let mut outcomes = Vec::new();
     let Ok(to) = recipient.parse::<MailAddress>() else {
         for r in &rows {
-            let _ = shared.with_store(|s| {
-                s.finish_carried(
-                    r.id,
-                    "refused",
-                    Some("bad recipient address"),
-                    shared.clock.now_unix(),
-                )
+            outcomes.push(CarriedOutcome::Finished {
+                id: r.id,
+                state: "refused",
+                error: Some("bad recipient address".into()),
             });
         }
-        return;
+        return settle(shared, &mut outcomes);
     };
     let mut c = match connect(
         shared.transport.as_ref(),
@@ -250,10 +298,13 @@ async fn forward(shared: &NodeShared, carrier_id: i64, recipient: &str, rows: Ve
         Ok(c) => c,
         Err(e) => {
             for r in &rows {
-                let next = retry_at(shared, r.attempts + 1);
-                let _ = shared.with_store(|s| s.retry_carried(r.id, next, &e.to_string()));
+                outcomes.push(CarriedOutcome::Retry {
+                    id: r.id,
+                    at: retry_at(shared, r.attempts + 1),
+                    error: e.to_string(),
+                });
             }
-            return;
+            return settle(shared, &mut outcomes);
         }
     };
     let mut rows = rows.into_iter();
@@ -265,94 +316,109 @@ async fn forward(shared: &NodeShared, carrier_id: i64, recipient: &str, rows: Ve
                 continue;
             }
         };
-        let now = shared.clock.now_unix();
-        let result = match c.transaction(&r.sender, recipient, &data).await {
-            Ok(reply) if reply.is_positive() => {
-                shared.with_store(|s| s.finish_carried(r.id, "delivered", None, now))
+        let finished = |state: &'static str, error: Option<String>| CarriedOutcome::Finished {
+            id: r.id,
+            state,
+            error,
+        };
+        match c.transaction(&r.sender, recipient, &data).await {
+            Ok(reply) if reply.is_positive() => outcomes.push(finished("delivered", None)),
+            Ok(reply) if !reply.is_transient() => {
+                outcomes.push(finished("refused", Some(reply.to_string())));
             }
-            Ok(reply) if !reply.is_transient() => shared
-                .with_store(|s| s.finish_carried(r.id, "refused", Some(&reply.to_string()), now)),
-            Ok(reply) => shared.with_store(|s| {
-                s.retry_carried(r.id, retry_at(shared, r.attempts + 1), &reply.to_string())
+            Ok(reply) => outcomes.push(CarriedOutcome::Retry {
+                id: r.id,
+                at: retry_at(shared, r.attempts + 1),
+                error: reply.to_string(),
             }),
-            Err(DeliveryError::Permanent(e)) => {
-                shared.with_store(|s| s.finish_carried(r.id, "refused", Some(&e), now))
-            }
+            Err(DeliveryError::Permanent(e)) => outcomes.push(finished("refused", Some(e))),
             Err(DeliveryError::Transient(e)) => {
                 // The connection is gone: this and the rest wait for the next round.
-                let _ = shared
-                    .with_store(|s| s.retry_carried(r.id, retry_at(shared, r.attempts + 1), &e));
-                for rest in rows.by_ref() {
-                    let _ = shared.with_store(|s| {
-                        s.retry_carried(rest.id, retry_at(shared, rest.attempts + 1), &e)
+                for rest in std::iter::once(r).chain(rows.by_ref()) {
+                    outcomes.push(CarriedOutcome::Retry {
+                        id: rest.id,
+                        at: retry_at(shared, rest.attempts + 1),
+                        error: e.clone(),
                     });
                 }
-                return;
+                return settle(shared, &mut outcomes);
             }
-        };
-        if let Err(e) = result {
-            tracing::error!("carrier: {e}");
+        }
+        if outcomes.len() >= SETTLE_EVERY {
+            settle(shared, &mut outcomes);
         }
     }
+    settle(shared, &mut outcomes);
     c.quit().await;
 }
 
-/// Tell senders what became of what they handed over.
+/// Tell senders what became of what they handed over: one connection per sender, one
+/// transaction for the bookkeeping.
 async fn send_receipts(shared: &NodeShared) {
     let now = shared.clock.now_unix();
     let due = shared
-        .with_store(|s| s.receipts_due(now, 64))
+        .with_store(|s| s.receipts_due(now, RECEIPT_BATCH))
         .unwrap_or_default();
+    let mut by_sender: BTreeMap<(i64, String), Vec<CarriedRecord>> = BTreeMap::new();
     for r in due {
-        let Some(me) = shared.identities.get(&r.identity_id).cloned() else {
+        by_sender
+            .entry((r.identity_id, r.sender.clone()))
+            .or_default()
+            .push(r);
+    }
+    let wait = i64::try_from(shared.config.receipt_retry.as_secs().max(1)).unwrap_or(60);
+    let mut done = Vec::new();
+    for ((carrier_id, sender), rows) in by_sender {
+        let Some(me) = shared.identities.get(&carrier_id).cloned() else {
             continue;
         };
-        let outcome = match r.state.as_str() {
-            "delivered" => Outcome::Delivered,
-            "expired" => Outcome::Expired,
-            _ => Outcome::Refused,
+        // Receipts are retried until a day after the message's holding time is over.
+        let retry = |r: &CarriedRecord| (now < r.expires_at + 24 * 3600).then_some(now + wait);
+        let Ok(to) = sender.parse::<MailAddress>() else {
+            done.extend(rows.iter().map(|r| (r.id, None)));
+            continue;
         };
-        let at = r.done_at.unwrap_or(now);
-        let sig = carry::sign_receipt(&me.keys, &r.sender, &r.recipient, &r.data_hash, outcome, at);
-        let line = format!(
-            "XRECEIPT {} {} {} {} {at} {}",
+        let mut conv = match connect(
+            shared.transport.as_ref(),
             me.keys.address(),
-            r.recipient,
-            carry::b64(&r.data_hash),
-            outcome.as_str(),
-            carry::b64(&sig)
-        );
-        let sent = match r.sender.parse::<MailAddress>() {
-            Ok(sender) => {
-                match connect(
-                    shared.transport.as_ref(),
-                    me.keys.address(),
-                    &sender,
-                    shared.config.client,
-                )
-                .await
-                {
-                    Ok(mut c) => {
-                        let reply = c.command(&line).await;
-                        c.quit().await;
-                        match reply {
-                            // A permanent refusal will not change: stop trying.
-                            Ok(reply) => !reply.is_transient(),
-                            Err(_) => false,
-                        }
-                    }
-                    Err(_) => false,
-                }
+            &to,
+            shared.config.client,
+        )
+        .await
+        {
+            Ok(c) => c,
+            Err(_) => {
+                done.extend(rows.iter().map(|r| (r.id, retry(r))));
+                continue;
             }
-            Err(_) => true,
         };
-        // Receipts are retried every few minutes until the message's holding time is over.
-        let wait = shared.config.receipt_retry.as_secs().max(1);
-        let next = (!sent && now < r.expires_at + 24 * 3600)
-            .then(|| now + i64::try_from(wait).unwrap_or(60));
-        if let Err(e) = shared.with_store(|s| s.receipt_done(r.id, next)) {
-            tracing::error!("carrier: {e}");
+        for r in &rows {
+            let outcome = match r.state.as_str() {
+                "delivered" => Outcome::Delivered,
+                "expired" => Outcome::Expired,
+                _ => Outcome::Refused,
+            };
+            let at = r.done_at.unwrap_or(now);
+            let sig =
+                carry::sign_receipt(&me.keys, &r.sender, &r.recipient, &r.data_hash, outcome, at);
+            let line = format!(
+                "XRECEIPT {} {} {} {} {at} {}",
+                me.keys.address(),
+                r.recipient,
+                carry::b64(&r.data_hash),
+                outcome.as_str(),
+                carry::b64(&sig)
+            );
+            match conv.command(&line).await {
+                // A permanent refusal will not change: stop trying.
+                Ok(reply) if !reply.is_transient() => done.push((r.id, None)),
+                _ => done.push((r.id, retry(r))),
+            }
         }
+        conv.quit().await;
+    }
+    if let Err(e) = shared.with_store(|s| s.receipts_done(&done)) {
+        tracing::error!("carrier: {e}");
     }
 }
 
