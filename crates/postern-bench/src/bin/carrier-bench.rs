@@ -92,7 +92,7 @@ async fn main() -> Result<()> {
     carol.set_carrier_mode("carol", true)?;
     carol.set_carrier_policy(
         "carol",
-        &[b.address.clone()],
+        std::slice::from_ref(&b.address),
         &[],
         Some(4 * 1024 * 1024 * 1024),
         None,
