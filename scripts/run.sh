@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Set up and run Postern.
 #
-#   scripts/run.sh                 the headless node on the real Tor network (`postern run`)
+#   scripts/run.sh                 with a display: the desktop app; without one (or with
+#                                  POSTERN_HEADLESS=1): the headless node on the real Tor
+#                                  network (`postern run`)
 #   scripts/run.sh --local         local mode: start the project's private Tor network on
 #                                  127.0.0.1, run three nodes on it (alice, bob, and carol,
 #                                  bob's carrier) and show them exchanging mail, then carol
@@ -16,6 +18,14 @@ if [ "${1:-}" = "--local" ]; then
 fi
 cargo build --release --locked -q -p postern-cli -p postern-testnet
 bin=$PWD/target/release
+
+if [ $# -eq 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${POSTERN_HEADLESS:-}" ]; then
+  # The desktop app: the same core, the web UI in a window; it asks for the passphrase itself.
+  scripts/setup.sh libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+  cargo build --release --locked -q -p postern-app --features custom-protocol
+  exec "$bin/postern-app"
+fi
 
 if [ "${1:-}" != "--local" ]; then
   if [ $# -eq 0 ]; then

@@ -4,7 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg
+scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
+  libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file \
+  chromium webkit2gtk-driver xvfb xauth
+
+# The web UI first: the app crate embeds its build.
+echo "== ui (npm ci, build)"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
 
 export CARGO_TERM_COLOR=never
 echo "== cargo fmt --check"
@@ -26,7 +32,10 @@ log=$(mktemp -t postern-test-XXXXXX.log)
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
-awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?$/) p += $(i-1); if ($i ~ /^failed;?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
+if [ "$status" -eq 0 ]; then
+  scripts/app-test.sh 2>&1 | tee -a "$log" || status=$?
+fi
+awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed[;,]?$/) p += $(i-1); if ($i ~ /^failed[;,]?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

@@ -25,7 +25,7 @@ pub use mail::{
     availability, carriers_needed, reach_probability, DeliveryError, MessageSummary, MessageView,
     OutboxView, RetryPolicy, SmtpLimits,
 };
-pub use node::{Network, Node, NodeConfig, SMTP_PORT};
+pub use node::{Network, Node, NodeConfig, PreparedNode, SMTP_PORT};
 pub use postern::{Postern, DEFAULT_KDF};
 pub use revoke::RevocationView;
 pub use views::{ContactView, IdentityView, IntroductionView, StatusView};

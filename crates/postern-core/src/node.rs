@@ -176,8 +176,17 @@ impl Node {
         transport: Arc<dyn Transport>,
         config: NodeConfig,
     ) -> Result<Node, CoreError> {
+        Self::prepare(postern, transport, config)?.start().await
+    }
+
+    /// Everything [`Node::start`] needs from the store, taken now (holding the data directory's
+    /// lock), so that the rest can run on any thread without borrowing the `Postern`.
+    pub fn prepare(
+        postern: &Postern,
+        transport: Arc<dyn Transport>,
+        config: NodeConfig,
+    ) -> Result<PreparedNode, CoreError> {
         let lock = lock_data_dir(postern.data_dir())?;
-        transport.start().await?;
         let mut identities = HashMap::new();
         let mut cards = HashMap::new();
         for id in postern.identities()? {
@@ -188,19 +197,76 @@ impl Node {
             );
             identities.insert(id.id, Arc::new(LocalIdentity::load(postern, id.id, keys)?));
         }
-        let writer = MailWriter::start(postern.store.another_connection()?);
+        Ok(PreparedNode {
+            transport,
+            config,
+            identities,
+            cards,
+            writer_store: postern.store.another_connection()?,
+            reader_store: postern.store.another_connection()?,
+            shared_store: postern.store.another_connection()?,
+            clock: postern.clock.clone(),
+            lock,
+        })
+    }
+    /// The addresses being served.
+    pub fn serving(&self) -> &[String] {
+        &self.serving
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &Arc<dyn Transport> {
+        &self.shared.transport
+    }
+
+    /// Look at the outbox now (after queuing a message in this process).
+    pub fn wake_outbox(&self) {
+        self.shared.wake.notify_one();
+    }
+}
+
+/// A node ready to start: see [`Node::prepare`].
+#[derive(Debug)]
+pub struct PreparedNode {
+    transport: Arc<dyn Transport>,
+    config: NodeConfig,
+    identities: HashMap<i64, Arc<LocalIdentity>>,
+    cards: HashMap<i64, Arc<String>>,
+    writer_store: Store,
+    reader_store: Store,
+    shared_store: Store,
+    clock: Arc<dyn Clock>,
+    lock: std::fs::File,
+}
+
+impl PreparedNode {
+    /// Join the network and start serving; see [`Node::start`].
+    pub async fn start(self) -> Result<Node, CoreError> {
+        let PreparedNode {
+            transport,
+            config,
+            identities,
+            cards,
+            writer_store,
+            reader_store,
+            shared_store,
+            clock,
+            lock,
+        } = self;
+        transport.start().await?;
+        let writer = MailWriter::start(writer_store);
         let carrier_wake = Arc::new(Notify::new());
         let mailroom = Arc::new(Mailroom::new(
-            postern.store.another_connection()?,
+            reader_store,
             writer,
-            postern.clock.clone(),
+            clock.clone(),
             carrier_wake.clone(),
         ));
         let shared = Arc::new(NodeShared {
             transport: transport.clone(),
-            store: Mutex::new(postern.store.another_connection()?),
+            store: Mutex::new(shared_store),
             identities,
-            clock: postern.clock.clone(),
+            clock,
             config,
             wake: Notify::new(),
             carrier_wake,
@@ -241,19 +307,11 @@ impl Node {
             _lock: lock,
         })
     }
+}
 
-    /// The addresses being served.
-    pub fn serving(&self) -> &[String] {
-        &self.serving
-    }
-
-    /// The transport.
+impl PreparedNode {
+    /// The transport it will use (subscribe to its bootstrap progress before `start`).
     pub fn transport(&self) -> &Arc<dyn Transport> {
-        &self.shared.transport
-    }
-
-    /// Look at the outbox now (after queuing a message in this process).
-    pub fn wake_outbox(&self) {
-        self.shared.wake.notify_one();
+        &self.transport
     }
 }

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The app's tests (called by scripts/test.sh after the UI is built):
+#   1. every screen of the web UI in headless Chromium, Tauri IPC mocked, at 1280x800 and
+#      390x844 (screenshots: target/ui-screenshots/);
+#   2. the real app window under Xvfb through tauri-driver + WebKitWebDriver: first run, invite,
+#      and a message between two app instances over the loopback transport
+#      (screenshots: target/app-screenshots/).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== UI screens (headless Chromium)"
+(cd ui && node tests/screens.mjs)
+
+echo "== app window (Xvfb, tauri-driver, WebKitWebDriver)"
+cargo build --locked -q -p postern-app --features custom-protocol
+if ! command -v tauri-driver >/dev/null; then
+  cargo install tauri-driver --version '^2' --locked -q
+fi
+venv=target/app-venv
+if [ ! -x "$venv/bin/python" ]; then
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q selenium==4.51.0
+fi
+work=$(mktemp -d -t postern-app-XXXXXX)
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+trap cleanup EXIT
+Xvfb :87 -screen 0 1280x900x24 >/dev/null 2>&1 & pids+=($!)
+export DISPLAY=:87
+export POSTERN_LOOPBACK="$work/registry"
+mkdir -p "$POSTERN_LOOPBACK"
+# One driver per app instance, each with its own data directory (the app inherits the driver's
+# environment).
+POSTERN_DATA_DIR="$work/alice" tauri-driver --port 4544 --native-port 4545 >"$work/driver-a.log" 2>&1 & pids+=($!)
+POSTERN_DATA_DIR="$work/bob" tauri-driver --port 4546 --native-port 4547 >"$work/driver-b.log" 2>&1 & pids+=($!)
+sleep 2
+"$venv/bin/python" src-tauri/tests/window.py "$PWD/target/debug/postern-app" 4544 4546

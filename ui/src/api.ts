@@ -1,0 +1,159 @@
+// The one door to the core: every call is a Tauri command of `src-tauri`, which forwards it to
+// `postern-core`. Nothing here decides anything; it only names the commands and their shapes.
+import { invoke } from "@tauri-apps/api/core";
+
+export interface AppError {
+  kind: string;
+  message: string;
+}
+export interface AppStatus {
+  initialized: boolean;
+  unlocked: boolean;
+  data_dir: string;
+}
+export interface Identity {
+  id: number;
+  address: string;
+  display_name: string;
+  fingerprint: string;
+  contacts: number;
+}
+export interface NodeStatus {
+  state: "off" | "connecting" | "online" | "failed";
+  percent: number;
+  message: string;
+  serving: string[];
+}
+export interface MessageSummary {
+  id: number;
+  identity: string;
+  from: string;
+  from_name: string;
+  subject: string;
+  folder: string;
+  verification: string;
+  received_at: number;
+  read: boolean;
+}
+export interface MessageView extends MessageSummary {
+  text: string;
+  attachments: { name: string; content_type: string; size: number }[];
+}
+export interface OutboxItem {
+  id: number;
+  to: string;
+  subject: string;
+  state: string;
+  attempts: number;
+  last_error: string | null;
+  delivered_via: string | null;
+}
+export interface Introduction {
+  introducer: string;
+  introducer_name: string;
+  received_at: number;
+  conflict: boolean;
+}
+export interface Contact {
+  id: number;
+  address: string;
+  display_name: string;
+  fingerprint: string;
+  has_key: boolean;
+  verification: string;
+  trust: string;
+  trust_label: string;
+  introductions: Introduction[];
+}
+export interface Invite {
+  link: string;
+  svg: string;
+  expires_at: number;
+}
+export interface ScanPreview {
+  kind: string;
+  address: string;
+  display_name: string;
+  fingerprint: string;
+  expires_at: number | null;
+  text: string;
+}
+export interface CarrierMode {
+  enabled: boolean;
+  quota_bytes: number;
+  max_hold_secs: number;
+  carrying_for: string[];
+  held: number;
+  held_bytes: number;
+  note: string;
+}
+export interface Held {
+  id: number;
+  sender: string;
+  recipient: string;
+  size: number;
+  state: string;
+  expires_at: number;
+}
+export interface Carriers {
+  my_carriers: string[];
+  mode: CarrierMode;
+  held: Held[];
+}
+export interface Attachment {
+  name: string;
+  content_type: string;
+  data_b64: string;
+}
+
+export const api = {
+  status: () => invoke<AppStatus>("app_status"),
+  init: (passphrase: string) => invoke<AppStatus>("init_store", { passphrase }),
+  unlock: (passphrase: string) => invoke<AppStatus>("unlock", { passphrase }),
+  identities: () => invoke<Identity[]>("identities"),
+  createIdentity: (name: string, displayName: string) =>
+    invoke<Identity>("create_identity", { name, displayName }),
+  startNode: () => invoke<NodeStatus>("start_node"),
+  nodeStatus: () => invoke<NodeStatus>("node_status"),
+  inbox: (identity: string) => invoke<MessageSummary[]>("inbox", { identity }),
+  requests: (identity: string) => invoke<MessageSummary[]>("requests", { identity }),
+  read: (id: number) => invoke<MessageView>("read_message", { id }),
+  acceptRequest: (id: number) => invoke<Contact>("accept_request", { id }),
+  send: (identity: string, to: string, subject: string, text: string, attachments: Attachment[]) =>
+    invoke<OutboxItem>("send", { identity, to, subject, text, attachments }),
+  outbox: (identity: string) => invoke<OutboxItem[]>("outbox", { identity }),
+  contacts: (identity: string) => invoke<Contact[]>("contacts", { identity }),
+  introduce: (identity: string, whom: string, to: string, both: boolean) =>
+    invoke<OutboxItem[]>("introduce", { identity, whom, to, both }),
+  createInvite: (identity: string) => invoke<Invite>("create_invite", { identity }),
+  readScanned: (text: string) => invoke<ScanPreview>("read_scanned", { text }),
+  scanImage: (dataB64: string) => invoke<ScanPreview>("scan_image", { dataB64 }),
+  scanFrame: (width: number, height: number, pixelsB64: string) =>
+    invoke<ScanPreview>("scan_frame", { width, height, pixelsB64 }),
+  acceptScanned: (identity: string, text: string) =>
+    invoke<Contact>("accept_scanned", { identity, text }),
+  carriers: (identity: string) => invoke<Carriers>("carriers", { identity }),
+  setCarrierMode: (identity: string, enabled: boolean) =>
+    invoke<CarrierMode>("set_carrier_mode", { identity, enabled }),
+  setCarrierPolicy: (identity: string, allow: string[], quotaMb: number, maxHoldHours: number) =>
+    invoke<CarrierMode>("set_carrier_policy", { identity, allow, quotaMb, maxHoldHours }),
+};
+
+/// What to tell a person, by error kind (the core's `ErrorKind`).
+export function explain(e: unknown): string {
+  const err = e as AppError;
+  const what = err && typeof err.message === "string" ? err.message : String(e);
+  const todo: Record<string, string> = {
+    WrongPassphrase: "Check the passphrase and try again.",
+    BadInput: "Check what you entered.",
+    NotFound: "It may have been deleted; reload the list.",
+    Untrusted: "Do not use it: it does not verify. Ask the person for a new card or code.",
+    Unreachable: "The other side is offline; Postern keeps trying.",
+    AlreadyExists: "It is already there.",
+    Corrupt: "The data is damaged; restore from a backup.",
+    LocalIo: "Check the disk (space, permissions).",
+  };
+  const hint = err && todo[err.kind] ? " " + todo[err.kind] : "";
+  const sentence = what.charAt(0).toUpperCase() + what.slice(1);
+  return (sentence.endsWith(".") ? sentence : sentence + ".") + hint;
+}

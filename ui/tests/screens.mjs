@@ -1,0 +1,209 @@
+// Every screen of the web UI in headless Chromium (Debian's), with the Tauri commands replaced by
+// tests/fake-backend.js, at a desktop and a phone size. Screenshots go to target/ui-screenshots/.
+// Exits non-zero on the first failed expectation.
+import { chromium } from "playwright-core";
+import { createServer } from "node:http";
+import { readFile, mkdir } from "node:fs/promises";
+import { extname, join, resolve } from "node:path";
+
+const dist = resolve("dist");
+const shots = resolve("../target/ui-screenshots");
+await mkdir(shots, { recursive: true });
+const types = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml" };
+const server = createServer(async (req, res) => {
+  const path = new URL(req.url, "http://x").pathname;
+  try {
+    const body = await readFile(join(dist, path === "/" ? "index.html" : path));
+    res.writeHead(200, { "content-type": types[extname(path)] ?? "text/html" }).end(body);
+  } catch {
+    res.writeHead(404).end();
+  }
+});
+await new Promise((r) => server.listen(0, "127.0.0.1", r));
+const base = `http://127.0.0.1:${server.address().port}/`;
+const fake = await readFile(resolve("tests/fake-backend.js"), "utf8");
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+});
+let failures = 0;
+let passed = 0;
+function expect(ok, what) {
+  if (ok) passed++;
+  else {
+    failures++;
+    console.error(`FAIL: ${what}`);
+  }
+}
+
+const sizes = [
+  { name: "desktop", width: 1280, height: 800 },
+  { name: "phone", width: 390, height: 844 },
+];
+
+async function page(size, start = { initialized: true, unlocked: true }) {
+  const ctx = await browser.newContext({ viewport: { width: size.width, height: size.height } });
+  await ctx.addInitScript(`sessionStorage.setItem("fake.start", ${JSON.stringify(JSON.stringify(start))});`);
+  await ctx.addInitScript(fake);
+  const p = await ctx.newPage();
+  p.on("pageerror", (e) => expect(false, `page error: ${e.message}`));
+  return p;
+}
+
+async function shot(p, size, name) {
+  await p.waitForTimeout(150);
+  await p.screenshot({ path: join(shots, `${name}-${size.width}x${size.height}.png`), fullPage: true });
+}
+
+async function text(p, sel) {
+  return (await p.locator(sel).first().textContent({ timeout: 5000 })) ?? "";
+}
+
+for (const size of sizes) {
+  const tag = `[${size.name}]`;
+
+  // First run: passphrase (twice) and a first identity, then the invite QR code.
+  let p = await page(size, { initialized: false, unlocked: false });
+  await p.goto(base);
+  await p.fill("#new-passphrase", "correct horse");
+  await p.fill("#repeat-passphrase", "different");
+  await p.click("button[type=submit]");
+  expect((await text(p, ".error")).includes("The passphrases differ"), `${tag} differing passphrases are refused with a sentence`);
+  await shot(p, size, "first-run-error");
+  await p.fill("#repeat-passphrase", "correct horse");
+  await p.fill("#display-name", "Me");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("#my-qr svg");
+  expect(p.url().endsWith("#/qr"), `${tag} first run ends on the QR screen`);
+  expect((await p.inputValue("#my-link")).startsWith("POSTERN:"), `${tag} the invite link is shown`);
+  await shot(p, size, "qr");
+  await p.context().close();
+
+  // Unlock, with a wrong passphrase first.
+  p = await page(size, { initialized: true, unlocked: false });
+  await p.goto(base);
+  await p.fill("#passphrase", "wrong");
+  await p.click("button[type=submit]");
+  expect((await text(p, ".error")).includes("Check the passphrase"), `${tag} a wrong passphrase says what to do`);
+  await shot(p, size, "unlock-error");
+  await p.fill("#passphrase", "right");
+  await p.click("button[type=submit]");
+  await p.waitForSelector("#inbox");
+  await p.context().close();
+
+  p = await page(size);
+  // Tor: progress, then each identity reachable.
+  await p.goto(base + "#/tor");
+  await p.click("#connect");
+  await p.waitForSelector("#reachability li", { timeout: 8000 });
+  expect((await text(p, "#bootstrap-text")).includes("Connected"), `${tag} bootstrap reaches connected`);
+  expect((await p.getAttribute("#bootstrap", "value")) === "100", `${tag} the progress bar is full`);
+  await shot(p, size, "tor");
+
+  // Inbox, reading with the verification state, a contact request accepted.
+  await p.goto(base + "#/inbox");
+  await p.click("#inbox button");
+  await p.waitForSelector("#reader .verified");
+  expect((await text(p, "#reader .verified")).includes("Signed by your contact's key"), `${tag} the message says how it was verified`);
+  expect((await text(p, "#reader .attachment")).includes("menu.pdf"), `${tag} attachments are listed`);
+  await shot(p, size, "inbox-read");
+  await p.click("#requests button");
+  await p.waitForSelector("#accept");
+  expect((await text(p, "#reader .verified")).includes("First contact"), `${tag} a request says it is a first contact`);
+  await shot(p, size, "request");
+
+  // Compose: a bad address is a sentence; a good one lands in the outbox; delivery states.
+  await p.goto(base + "#/compose");
+  await p.waitForSelector("#outbox li");
+  expect((await text(p, "#outbox")).includes("delivered via carrier"), `${tag} delivered via a carrier is shown`);
+  expect((await text(p, "#outbox")).includes("held by a carrier"), `${tag} carried mail is shown`);
+  await p.fill("#to", "not-an-address");
+  await p.fill("#subject", "Hi");
+  await p.click("form button[type=submit]");
+  expect((await text(p, ".error")).includes("is not a Postern address"), `${tag} a bad address is refused with a sentence`);
+  await p.fill("#to", `bob@${"b".repeat(56)}.onion`);
+  await p.setInputFiles("#attach", { name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+  await p.click("form button[type=submit]");
+  await p.waitForSelector("#outbox .state.queued");
+  await shot(p, size, "compose");
+
+  // Contacts: trust, provenance with a flagged conflict, introducing.
+  await p.goto(base + "#/contacts");
+  await p.click("#contacts li:nth-child(2) button");
+  await p.waitForSelector(".provenance li");
+  expect((await text(p, "#contact-detail .trust")).includes("introduced by Bob and Dave"), `${tag} provenance is shown`);
+  expect((await p.locator(".provenance li.conflict").count()) === 1, `${tag} a conflicting introduction is flagged`);
+  await p.click("#contact-detail button[type=submit]");
+  await p.waitForSelector("#introduced");
+  await shot(p, size, "contacts");
+
+  // Meeting: a pasted link is checked and shown; adding needs a click.
+  await p.goto(base + "#/qr");
+  await p.fill("#paste", "https://example.com");
+  await p.click("form.inline button");
+  expect((await text(p, ".error")).includes("not a Postern invite"), `${tag} a pasted non-link is refused`);
+  await p.fill("#paste", "postern:AEAQ");
+  await p.click("form.inline button");
+  await p.waitForSelector("#confirm-add");
+  expect((await text(p, "#scan-result")).includes("Dana"), `${tag} the scanned invite is previewed`);
+  await p.click("#confirm-add");
+  await p.waitForSelector("#added");
+  expect((await text(p, "#added")).includes("verified by scan"), `${tag} added, verified by scan`);
+  await shot(p, size, "qr-scan");
+
+  // Identities: create and switch.
+  await p.goto(base + "#/identities");
+  await p.fill("#new-name", "Work Stuff");
+  await p.click("form button[type=submit]");
+  expect((await text(p, ".error")).includes("name may use"), `${tag} a bad identity name is refused`);
+  await p.fill("#new-name", "work");
+  await p.click("form button[type=submit]");
+  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 2);
+  expect((await text(p, "#identities li.current")).includes("work@"), `${tag} the new identity is in use`);
+  await shot(p, size, "identities");
+
+  // Carrier mode: the toggle, the policy, what is held, and what a carrier can see.
+  await p.goto(base + "#/carrier");
+  await p.check("#carrier-on");
+  await p.check("#allow-1");
+  await p.fill("#quota", "0");
+  await p.click("form button[type=submit]");
+  expect((await text(p, ".error")).includes("must be positive"), `${tag} a zero quota is refused`);
+  await p.fill("#quota", "50");
+  await p.click("form button[type=submit]");
+  await p.waitForSelector("#saved");
+  expect((await text(p, "#carrier-note")).includes("cannot read"), `${tag} the carrier note says what it sees`);
+  expect((await p.locator("#held li").count()) === 1, `${tag} held mail is listed`);
+  await shot(p, size, "carrier");
+
+  // Keyboard: the navigation is reachable and works with Tab and Enter.
+  await p.goto(base + "#/inbox");
+  await p.waitForSelector("nav a");
+  let reached = false;
+  for (let i = 0; i < 12 && !reached; i++) {
+    await p.keyboard.press("Tab");
+    reached = await p.evaluate(() => document.activeElement?.textContent === "Contacts");
+  }
+  expect(reached, `${tag} Tab reaches the Contacts link`);
+  await p.keyboard.press("Enter");
+  await p.waitForSelector("#contacts");
+  expect(p.url().endsWith("#/contacts"), `${tag} Enter follows it`);
+  // Quick successive navigations show one screen, the last one.
+  await p.evaluate(() => {
+    location.hash = "#/compose";
+    location.hash = "#/carrier";
+  });
+  await p.waitForSelector("#carrier-on");
+  await p.waitForTimeout(300);
+  expect((await p.locator("main").count()) === 1 && (await p.locator("header").count()) === 1, `${tag} one screen at a time`);
+  // Nothing wider than the screen.
+  const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow <= 1, `${tag} no horizontal scrolling (${overflow}px)`);
+  await p.context().close();
+}
+
+await browser.close();
+server.close();
+console.log(`ui screens: ${passed} passed, ${failures} failed; screenshots in ${shots}`);
+process.exit(failures ? 1 : 0);
