@@ -19,7 +19,11 @@
         { introducer: `eve@${onion("e")}.onion`, introducer_name: "Eve", received_at: 1795320000, conflict: true },
       ] },
     ],
-    inbox: [{ id: 1, identity: me, from: bob, from_name: "Bob", subject: "Lunch on Friday?", folder: "inbox", verification: "contact", received_at: 1795380000, read: false }],
+    inbox: [
+      { id: 1, identity: me, from: bob, from_name: "Bob", subject: "Lunch on Friday?", folder: "inbox", verification: "contact", received_at: 1795380000, read: false },
+      { id: 3, identity: me, from: bob, from_name: "Bob", subject: "Re: Lunch on Friday?", folder: "inbox", verification: "contact", received_at: 1795383000, read: false },
+      { id: 4, identity: me, from: carol, from_name: "Carol", subject: "Photos", folder: "inbox", verification: "contact", received_at: 1795382000, read: true },
+    ],
     requests: [{ id: 2, identity: me, from: `zed@${onion("z")}.onion`, from_name: "Zed", subject: "Hello, we met at the meetup", folder: "requests", verification: "first_contact", received_at: 1795381000, read: false }],
     outbox: [
       { id: 7, to: bob, subject: "Notes", state: "delivered", attempts: 1, last_error: null, delivered_via: carol },
@@ -53,7 +57,7 @@
     requests: () => db.requests,
     read_message: ({ id }) => {
       const m = [...db.inbox, ...db.requests].find((x) => x.id === id);
-      return m ? { ...m, read: true, text: "Shall we?\nThe usual place.", attachments: [{ name: "menu.pdf", content_type: "application/pdf", size: 40000 }] } : fail("NotFound", `no message ${id}`);
+      return m ? { ...m, read: true, text: m.id === 3 ? "Noon works." : "Shall we?\nThe usual place.", attachments: m.id === 1 ? [{ name: "menu.pdf", content_type: "application/pdf", size: 40000 }] : [] } : fail("NotFound", `no message ${id}`);
     },
     accept_request: ({ id }) => ((db.requests = db.requests.filter((m) => m.id !== id)), db.contacts[0]),
     send: ({ to, subject }) => {
@@ -69,7 +73,9 @@
     read_scanned: ({ text }) => text.trim().toUpperCase().startsWith("POSTERN:")
       ? { kind: "invite", address: `dana@${onion("q")}.onion`, display_name: "Dana", fingerprint: "DA".repeat(20), has_key: false, expires_at: 1795470000, text }
       : fail("BadInput", "this is not a Postern invite or card (it should start with postern: or POSTERN-CARD:)"),
-    scan_image: () => fail("BadInput", "no QR code found in the image"),
+    scan_image: ({ dataB64 }) => atob(dataB64).startsWith("\x89PNG")
+      ? { kind: "card", address: `erin@${onion("r")}.onion`, display_name: "Erin", fingerprint: "EE".repeat(20), has_key: true, expires_at: null, text: "POSTERN-CARD:AAAA" }
+      : fail("BadInput", "this file is not a readable PNG or JPEG image"),
     scan_frame: () => fail("BadInput", "no QR code found in the image"),
     accept_scanned: () => ({ id: 3, address: `dana@${onion("q")}.onion`, display_name: "Dana", fingerprint: "DA".repeat(20), has_key: false, verification: "scanned", trust: "verified", trust_label: "verified by scan", introductions: [] }),
     carriers: () => ({ my_carriers: [carol], mode: db.carrier, held: [{ id: 1, sender: bob, recipient: carol, size: 4829, state: "held", expires_at: 1796500000 }] }),

@@ -103,8 +103,13 @@ for (const size of sizes) {
 
   // Inbox, reading with the verification state, a contact request accepted.
   await p.goto(base + "#/inbox");
-  await p.click("#inbox button");
+  await p.waitForSelector("#inbox li");
+  expect((await p.locator("#inbox li").count()) === 2, `${tag} three messages in two threads`);
+  expect((await text(p, "#inbox li:first-child")).includes("Lunch on Friday? (2)"), `${tag} the newest thread first, with its count`);
+  await p.click("#inbox li:first-child button");
   await p.waitForSelector("#reader .verified");
+  expect((await p.locator("#reader .in-thread").count()) === 2, `${tag} a thread shows all its messages`);
+  expect((await text(p, "#reader")).includes("Noon works."), `${tag} the reply is in the thread`);
   expect((await text(p, "#reader .verified")).includes("Signed by your contact's key"), `${tag} the message says how it was verified`);
   expect((await text(p, "#reader .attachment")).includes("menu.pdf"), `${tag} attachments are listed`);
   await shot(p, size, "inbox-read");
@@ -140,6 +145,12 @@ for (const size of sizes) {
 
   // Meeting: a pasted link is checked and shown; adding needs a click.
   await p.goto(base + "#/qr");
+  await p.setInputFiles("#scan-file", { name: "not-a-picture.png", mimeType: "image/png", buffer: Buffer.from("hello") });
+  await p.waitForSelector(".error");
+  expect((await text(p, ".error")).includes("not a readable PNG"), `${tag} a file that is not a picture is refused`);
+  await p.setInputFiles("#scan-file", { name: "card.png", mimeType: "image/png", buffer: Buffer.from("\x89PNG\r\n\x1a\nrest", "latin1") });
+  await p.waitForSelector("#confirm-add");
+  expect((await text(p, "#scan-result")).includes("Erin"), `${tag} a card read from a picture is previewed`);
   await p.fill("#paste", "https://example.com");
   await p.click("form.inline button");
   expect((await text(p, ".error")).includes("not a Postern invite"), `${tag} a pasted non-link is refused`);

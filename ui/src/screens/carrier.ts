@@ -41,7 +41,7 @@ export async function carrierScreen(root: HTMLElement) {
     }
   });
   const held = v.held.filter((x) => x.state === "held" || x.state === "forwarding");
-  put(root, 
+  put(root,
     h("label", { class: "switch", for: "carrier-on" }, toggle, " Hold mail for friends who are offline"),
     h("p", { class: "hint", id: "carrier-note" }, m.note),
     policy,

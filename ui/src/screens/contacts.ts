@@ -47,7 +47,7 @@ export async function contactsScreen(root: HTMLElement) {
         : null,
     );
   };
-  put(root, 
+  put(root,
     h(
       "ul",
       { class: "list", id: "contacts" },

@@ -7,7 +7,7 @@ import { state } from "../state";
 export async function identitiesScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Identities"));
   const ids = await api.identities();
-  put(root, 
+  put(root,
     h("p", { class: "hint" }, "Each identity has its own onion address and keys. Nobody can tell two of your identities belong together."),
     h(
       "ul",

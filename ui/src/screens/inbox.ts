@@ -8,64 +8,88 @@ const trust: Record<string, string> = {
   first_contact: "First contact: signed by the key its address vouches for",
 };
 
+/// The subject a thread is known by: without "Re:" / "Fwd:" prefixes.
+function topic(subject: string): string {
+  return subject.replace(/^\s*((re|fwd?|aw|sv)\s*:\s*)+/i, "").trim().toLowerCase();
+}
+
+/// Messages grouped into threads: same correspondent, same topic; newest thread first.
+function threads(mail: MessageSummary[]): MessageSummary[][] {
+  const byKey = new Map<string, MessageSummary[]>();
+  for (const m of mail) {
+    const key = `${m.from}\u0000${topic(m.subject)}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), m]);
+  }
+  return [...byKey.values()]
+    .map((t) => t.sort((a, b) => a.received_at - b.received_at))
+    .sort((a, b) => b[b.length - 1].received_at - a[a.length - 1].received_at);
+}
+
 /// Inbox, contact requests, and one message with how it was verified.
 export async function inboxScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Inbox"));
   const me = state.identity;
   const [mail, requests] = await Promise.all([api.inbox(me), api.requests(me)]);
   const reader = h("article", { id: "reader", "aria-live": "polite" });
-  const row = (m: MessageSummary, request: boolean) =>
-    h(
+  const open = async (thread: MessageSummary[], request: boolean) => {
+    try {
+      const views = [];
+      for (const m of thread) views.push(await api.read(m.id));
+      replace(
+        reader,
+        h("h2", {}, views[0].subject || "(no subject)"),
+        ...views.map((v) =>
+          h(
+            "section",
+            { class: "in-thread" },
+            h("p", { class: "meta" }, `From ${v.from_name || short(v.from)} — ${when(v.received_at)}`),
+            h("p", { class: "verified" }, trust[v.verification] ?? v.verification),
+            h("pre", { class: "body" }, v.text),
+            ...v.attachments.map((a) => h("p", { class: "attachment" }, `📎 ${a.name} (${a.size} bytes)`)),
+          ),
+        ),
+        request
+          ? h(
+              "button",
+              {
+                type: "button",
+                id: "accept",
+                onclick: async () => {
+                  try {
+                    await api.acceptRequest(thread[0].id);
+                    location.reload();
+                  } catch (e) {
+                    showError(root, e);
+                  }
+                },
+              },
+              "Accept as contact",
+            )
+          : null,
+      );
+    } catch (e) {
+      showError(root, e);
+    }
+  };
+  const row = (t: MessageSummary[], request: boolean) => {
+    const last = t[t.length - 1];
+    return h(
       "li",
-      { class: m.read ? "read" : "unread" },
+      { class: t.every((m) => m.read) ? "read" : "unread" },
       h(
         "button",
-        {
-          type: "button",
-          class: "message",
-          onclick: async () => {
-            try {
-              const v = await api.read(m.id);
-              replace(reader,
-                h("h2", {}, v.subject || "(no subject)"),
-                h("p", { class: "meta" }, `From ${v.from_name || short(v.from)} — ${when(v.received_at)}`),
-                h("p", { class: "verified" }, trust[v.verification] ?? v.verification),
-                h("pre", { class: "body" }, v.text),
-                ...v.attachments.map((a) => h("p", { class: "attachment" }, `📎 ${a.name} (${a.size} bytes)`)),
-                request
-                  ? h(
-                      "button",
-                      {
-                        type: "button",
-                        id: "accept",
-                        onclick: async () => {
-                          try {
-                            await api.acceptRequest(m.id);
-                            location.reload();
-                          } catch (e) {
-                            showError(root, e);
-                          }
-                        },
-                      },
-                      "Accept as contact",
-                    )
-                  : null,
-              );
-            } catch (e) {
-              showError(root, e);
-            }
-          },
-        },
-        h("span", { class: "from" }, m.from_name || short(m.from)),
-        h("span", { class: "subject" }, m.subject || "(no subject)"),
-        h("time", {}, when(m.received_at)),
+        { type: "button", class: "message", onclick: () => open(t, request) },
+        h("span", { class: "from" }, last.from_name || short(last.from)),
+        h("span", { class: "subject" }, (t[0].subject || "(no subject)") + (t.length > 1 ? ` (${t.length})` : "")),
+        h("time", {}, when(last.received_at)),
       ),
     );
-  put(root, 
-    h("ul", { class: "list", id: "inbox" }, ...mail.map((m) => row(m, false))),
+  };
+  put(root,
+    h("ul", { class: "list", id: "inbox" }, ...threads(mail).map((t) => row(t, false))),
     mail.length === 0 ? h("p", { class: "empty" }, "No mail yet. Meet someone on the Meet screen.") : null,
     h("h2", {}, `Contact requests (${requests.length})`),
-    h("ul", { class: "list", id: "requests" }, ...requests.map((m) => row(m, true))),
+    h("ul", { class: "list", id: "requests" }, ...threads(requests).map((t) => row(t, true))),
     reader,
   );
 }

@@ -11,7 +11,7 @@ export async function qrScreen(root: HTMLElement) {
   const code = h("div", { class: "qr", id: "my-qr", role: "img", "aria-label": "Your invite as a QR code" });
   code.innerHTML = invite.svg;
   const link = h("input", { id: "my-link", readonly: true, value: invite.link });
-  put(root, 
+  put(root,
     h("section", { class: "card" }, h("h2", {}, "Show this to them"), code, h("label", { for: "my-link" }, `Or send this link (one use, until ${when(invite.expires_at)})`), link, h("p", { class: "hint" }, "Whoever uses it once becomes your contact, with keys checked both ways. Treat it as public.")),
   );
 
