@@ -22,7 +22,7 @@ bin=$PWD/target/release
 if [ $# -eq 0 ] && [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ] && [ -z "${POSTERN_HEADLESS:-}" ]; then
   # The desktop app: the same core, the web UI in a window; it asks for the passphrase itself.
   scripts/setup.sh libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file
-  (cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+  (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
   cargo build --release --locked -q -p postern-app --features custom-protocol
   exec "$bin/postern-app"
 fi

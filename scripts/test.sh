@@ -8,9 +8,11 @@ scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file \
   chromium webkit2gtk-driver xvfb xauth
 
-# The web UI first: the app crate embeds its build.
+# The web UI first: the app crate embeds its build. (`npm install` rather than `npm ci`: the
+# registry's metadata for other platforms' optional packages differs from the lockfile's, which
+# `npm ci` refuses; `npm install` keeps the locked versions.)
 echo "== ui (npm ci, build)"
-(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build)
+(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
 
 export CARGO_TERM_COLOR=never
 echo "== cargo fmt --check"
