@@ -11,7 +11,7 @@ scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
 # The web UI first: the app crate embeds its build. (`npm install` rather than `npm ci`: the
 # registry's metadata for other platforms' optional packages differs from the lockfile's, which
 # `npm ci` refuses; `npm install` keeps the locked versions.)
-echo "== ui (npm ci, build)"
+echo "== ui (npm install, build)"
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
 
 export CARGO_TERM_COLOR=never
