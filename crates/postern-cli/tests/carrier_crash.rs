@@ -7,10 +7,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use data_encoding::BASE64URL_NOPAD;
@@ -21,55 +21,10 @@ use postern_types::LocalPart;
 use rand::Rng;
 use sha2::{Digest, Sha256};
 
-use common::{json, ok, postern};
+use common::{json, ok, postern, smtp_code, start_node};
 
 fn start(dir: &Path, reg: &Path) -> Child {
-    let mut child = postern(dir)
-        .args([
-            "run",
-            "--retry-first",
-            "1",
-            "--retry-max",
-            "1",
-            "--loopback",
-        ])
-        .arg(reg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = out.read_line(&mut line).expect("read");
-        assert!(n > 0, "node exited before serving");
-        if line.starts_with("Connected.") {
-            break;
-        }
-    }
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = out.read_to_string(&mut sink);
-    });
-    child
-}
-
-fn reply(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
-    loop {
-        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            if line.get(3) != Some(&b'-') {
-                return std::str::from_utf8(&line[..3]).ok()?.parse().ok();
-            }
-            continue;
-        }
-        let mut chunk = [0u8; 1024];
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+    start_node(dir, reg, &["--retry-first", "1", "--retry-max", "1"])
 }
 
 fn identity(dir: &Path, name: &str) -> String {
@@ -142,9 +97,9 @@ fn kill_9_while_carrying_loses_nothing_acknowledged_and_shows_nothing_twice() {
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
         let mut buf = Vec::new();
-        assert_eq!(reply(&mut s, &mut buf), Some(220));
+        assert_eq!(smtp_code(&mut s, &mut buf), Some(220));
         s.write_all(b"EHLO t\r\n").expect("write");
-        assert_eq!(reply(&mut s, &mut buf), Some(250));
+        assert_eq!(smtp_code(&mut s, &mut buf), Some(250));
         for j in 0..PER_TRIAL {
             let subject = format!("trial {trial} message {j}");
             let msg = compose(
@@ -181,10 +136,10 @@ fn kill_9_while_carrying_loses_nothing_acknowledged_and_shows_nothing_twice() {
             )
             .expect("write");
             for want in [250, 250, 250, 354] {
-                assert_eq!(reply(&mut s, &mut buf), Some(want), "{subject}");
+                assert_eq!(smtp_code(&mut s, &mut buf), Some(want), "{subject}");
             }
             s.write_all(&data_block(&msg)).expect("data");
-            if reply(&mut s, &mut buf) == Some(250) {
+            if smtp_code(&mut s, &mut buf) == Some(250) {
                 acked.push(subject);
             }
         }

@@ -6,10 +6,10 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
 use postern_card::ContactCard;
@@ -19,49 +19,10 @@ use postern_smtp::data_block;
 use postern_types::LocalPart;
 use rand::Rng;
 
-use common::{json, postern};
+use common::{json, postern, smtp_code, start_node};
 
 fn start_bob(dir: &Path, reg: &Path) -> Child {
-    let mut child = postern(dir)
-        .args(["run", "--loopback"])
-        .arg(reg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    loop {
-        line.clear();
-        let n = out.read_line(&mut line).expect("read");
-        assert!(n > 0, "node exited before serving");
-        if line.starts_with("Connected.") {
-            break;
-        }
-    }
-    // Keep draining stdout so the node never blocks on a full pipe.
-    std::thread::spawn(move || {
-        let mut sink = String::new();
-        let _ = out.read_to_string(&mut sink);
-    });
-    child
-}
-
-fn reply(s: &mut TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
-    loop {
-        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = buf.drain(..=pos).collect();
-            if line.get(3) != Some(&b'-') {
-                return std::str::from_utf8(&line[..3]).ok()?.parse().ok();
-            }
-            continue;
-        }
-        let mut chunk = [0u8; 1024];
-        match s.read(&mut chunk) {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => buf.extend_from_slice(&chunk[..n]),
-        }
-    }
+    start_node(dir, reg, &[])
 }
 
 #[test]
@@ -126,7 +87,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
         let mut buf = Vec::new();
-        assert_eq!(reply(&mut s, &mut buf), Some(220));
+        assert_eq!(smtp_code(&mut s, &mut buf), Some(220));
         write!(
             s,
             "EHLO t\r\nMAIL FROM:<{}>\r\nRCPT TO:<{bob_addr}>\r\nDATA\r\n",
@@ -134,7 +95,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
         )
         .expect("write");
         for want in [250, 250, 250, 354] {
-            assert_eq!(reply(&mut s, &mut buf), Some(want));
+            assert_eq!(smtp_code(&mut s, &mut buf), Some(want));
         }
         // Half the trials die somewhere inside DATA, half in the moments after the final dot
         // (while the message is being verified and committed, or just after the reply).
@@ -160,7 +121,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
             let wait = Duration::from_millis(rng.gen_range(0..150));
             s.set_read_timeout(Some(wait.max(Duration::from_millis(1))))
                 .expect("timeout");
-            got_250 = reply(&mut s, &mut buf) == Some(250);
+            got_250 = smtp_code(&mut s, &mut buf) == Some(250);
         }
         node.kill().expect("kill -9");
         let _ = node.wait();

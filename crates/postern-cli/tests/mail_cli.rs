@@ -2,12 +2,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
 
-use common::{json, ok, postern};
+use common::{json, ok, postern, start_node};
 
 struct Node(Child);
 impl Drop for Node {
@@ -18,27 +17,11 @@ impl Drop for Node {
 }
 
 fn run(dir: &Path, reg: &Path) -> Node {
-    let mut child = postern(dir)
-        .args([
-            "run",
-            "--retry-first",
-            "1",
-            "--retry-max",
-            "2",
-            "--loopback",
-        ])
-        .arg(reg)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut line = String::new();
-    while out.read_line(&mut line).expect("read") > 0 && !line.starts_with("Connected.") {
-        line.clear();
-    }
-    std::thread::spawn(move || for _ in out.lines() {});
-    Node(child)
+    Node(start_node(
+        dir,
+        reg,
+        &["--retry-first", "1", "--retry-max", "2"],
+    ))
 }
 
 fn until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {

@@ -36,3 +36,52 @@ pub fn ok(c: &mut Command) -> String {
 pub fn json(c: &mut Command) -> serde_json::Value {
     serde_json::from_str(&ok(c)).expect("json output")
 }
+
+/// Start `postern run --loopback REG` (plus `extra` arguments) on `dir` and wait until it serves.
+/// Its standard output keeps being drained so that it never blocks on a full pipe.
+pub fn start_node(dir: &Path, reg: &Path, extra: &[&str]) -> std::process::Child {
+    use std::io::{BufRead, BufReader, Read};
+    let mut child = postern(dir)
+        .arg("run")
+        .args(extra)
+        .arg("--loopback")
+        .arg(reg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let n = out.read_line(&mut line).expect("read");
+        assert!(n > 0, "node exited before serving");
+        if line.starts_with("Connected.") {
+            break;
+        }
+    }
+    std::thread::spawn(move || {
+        let mut sink = String::new();
+        let _ = out.read_to_string(&mut sink);
+    });
+    child
+}
+
+/// The next complete SMTP reply's code from a blocking socket (`None`: closed or timed out).
+pub fn smtp_code(s: &mut std::net::TcpStream, buf: &mut Vec<u8>) -> Option<u16> {
+    use std::io::Read;
+    loop {
+        if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = buf.drain(..=pos).collect();
+            if line.get(3) != Some(&b'-') {
+                return std::str::from_utf8(&line[..3]).ok()?.parse().ok();
+            }
+            continue;
+        }
+        let mut chunk = [0u8; 1024];
+        match s.read(&mut chunk) {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
