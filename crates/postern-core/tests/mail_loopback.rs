@@ -182,31 +182,13 @@ fn sealed(from: &Device, to: &Device, subject: &str) -> (Vec<u8>, String) {
 /// of `signer`.
 fn forged(signer: &Device, claimed: &Device, to: &Device, subject: &str) -> (Vec<u8>, String) {
     let keys = signer.api.identity_keys(&signer.name()).expect("keys");
-    let to_keys = to.api.identity_keys(&to.name()).expect("keys");
-    let recipient = PublicKeyInfo::parse(&to_keys.openpgp_public().expect("pub")).expect("key");
-    let mut rng = rand::thread_rng();
-    let id = random_message_id(&mut rng);
-    let msg = compose(
-        &Draft {
-            from: claimed.address.parse::<MailAddress>().expect("addr"),
-            from_name: String::new(),
-            to: to.address.parse::<MailAddress>().expect("addr"),
-            subject: subject.into(),
-            text: "body".into(),
-            attachments: vec![],
-            headers: Vec::new(),
-        },
-        SenderKeys {
-            cert: keys.openpgp_cert(),
-            binding: keys.binding(),
-        },
-        recipient.cert(),
-        1_800_000_000,
-        &id,
-        &mut rng,
-    )
-    .expect("compose");
-    (msg, id)
+    let to_key = to
+        .api
+        .identity_keys(&to.name())
+        .expect("keys")
+        .openpgp_public()
+        .expect("pub");
+    compose_as(&keys, &claimed.address, &to.address, &to_key, subject)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

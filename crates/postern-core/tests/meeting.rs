@@ -9,9 +9,7 @@ use std::time::Duration;
 use common::*;
 use postern_card::ContactCard;
 use postern_core::{CoreError, Postern, RevocationScope};
-use postern_crypto::{IdentityKeys, PublicKeyInfo};
-use postern_mime::{compose, random_message_id, Draft, SenderKeys};
-use postern_types::MailAddress;
+use postern_crypto::IdentityKeys;
 
 const WAIT: Duration = Duration::from_secs(20);
 
@@ -25,28 +23,7 @@ fn outbox_settled(d: &Device) -> Option<Vec<postern_core::OutboxView>> {
 
 /// Compose a message as `keys` (possibly an old key of the sender) to `to_key`.
 fn message_from(keys: &IdentityKeys, to: &str, to_key: &[u8], subject: &str) -> Vec<u8> {
-    let recipient = PublicKeyInfo::parse(to_key).expect("key");
-    let mut rng = rand::thread_rng();
-    compose(
-        &Draft {
-            from: keys.address().clone(),
-            from_name: String::new(),
-            to: to.parse::<MailAddress>().expect("addr"),
-            subject: subject.into(),
-            text: "body".into(),
-            attachments: vec![],
-            headers: Vec::new(),
-        },
-        SenderKeys {
-            cert: keys.openpgp_cert(),
-            binding: keys.binding(),
-        },
-        recipient.cert(),
-        1_800_000_000,
-        &random_message_id(&mut rng),
-        &mut rng,
-    )
-    .expect("compose")
+    compose_as(keys, &keys.address().to_string(), to, to_key, subject).0
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

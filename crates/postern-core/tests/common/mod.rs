@@ -236,3 +236,40 @@ pub async fn submit(
     s.send(&data_block(message)).await;
     s.reply(w).await.expect("reply after data")
 }
+
+/// A message composed the way a node would, signed by `keys` (carrying their key and binding),
+/// with `from` as its sender (which may differ from `keys`' address, for forgeries), encrypted to
+/// `to_key`. Returns the message and its Message-ID.
+pub fn compose_as(
+    keys: &postern_crypto::IdentityKeys,
+    from: &str,
+    to: &str,
+    to_key: &[u8],
+    subject: &str,
+) -> (Vec<u8>, String) {
+    use postern_mime::{compose, random_message_id, Draft, SenderKeys};
+    let recipient = postern_crypto::PublicKeyInfo::parse(to_key).expect("key");
+    let mut rng = rand::thread_rng();
+    let id = random_message_id(&mut rng);
+    let msg = compose(
+        &Draft {
+            from: from.parse::<MailAddress>().expect("addr"),
+            from_name: String::new(),
+            to: to.parse::<MailAddress>().expect("addr"),
+            subject: subject.into(),
+            text: "body".into(),
+            attachments: vec![],
+            headers: Vec::new(),
+        },
+        SenderKeys {
+            cert: keys.openpgp_cert(),
+            binding: keys.binding(),
+        },
+        recipient.cert(),
+        1_800_000_000,
+        &id,
+        &mut rng,
+    )
+    .expect("compose");
+    (msg, id)
+}
