@@ -185,49 +185,108 @@ fn schema(s: &Store) -> Vec<(String, String)> {
         .expect("rows")
 }
 
+/// SHA-256 of every shipped migration, in order. A shipped migration is never edited: a store
+/// made by an earlier Postern has run the old text, and editing it would make that store differ
+/// from a new one. A new migration appends its file and its checksum here (and a fixture).
+const SHIPPED_MIGRATIONS: &[&str] = &[
+    "061b668b11c0cdd7002c2582b44636bca7ff33a02369a61ead7c98eced11a607",
+    "0e6ec0a52e92cb77deb8f341d40392c2a2c19a43995f1416bbf40649b11f571f",
+    "5229c7e4af703044604e840c03877d2ae0f5fd1f28fee5780561267bb3966710",
+    "3eb8410025bff1ee8f31fc4929547070d838cbf92a76aca12951744c957e1858",
+];
+
 #[test]
-fn migrates_from_every_earlier_version() {
+fn shipped_migrations_are_never_edited() {
+    use sha2::{Digest, Sha256};
+    assert_eq!(
+        MIGRATIONS.len(),
+        SHIPPED_MIGRATIONS.len(),
+        "a new migration must add its checksum to SHIPPED_MIGRATIONS (and a fixture database)"
+    );
+    for (i, (sql, want)) in MIGRATIONS.iter().zip(SHIPPED_MIGRATIONS).enumerate() {
+        let got: String = Sha256::digest(sql.as_bytes())
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        assert_eq!(
+            &got,
+            want,
+            "migration {} was edited after it shipped; append a new migration instead",
+            i + 1
+        );
+    }
+}
+
+/// A copy of the checked-in store made by the code of schema version `v` (see
+/// `tests/fixtures/README.md`).
+fn fixture(dir: &tempfile::TempDir, v: i64) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/fixtures/v{v}.db"));
+    let to = dir.path().join(format!("v{v}.db"));
+    std::fs::copy(&from, &to).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} — every schema version needs a fixture made by the code of that version",
+            from.display()
+        )
+    });
+    to
+}
+
+fn count(s: &Store, table: &str) -> i64 {
+    s.connection()
+        .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+        .expect("count")
+}
+
+#[test]
+fn migrates_from_every_released_version() {
     let dir = tempfile::tempdir().expect("tmp");
     let fresh = Store::create(&dir.path().join("fresh.db"), b"p", fast()).expect("fresh");
     let want = schema(&fresh);
 
     for v in 1..=LATEST_VERSION {
-        let path = dir.path().join(format!("v{v}.db"));
+        let path = fixture(&dir, v);
         {
-            let mut s = Store::create_at_version(&path, b"p", fast(), v).expect("old");
-            assert_eq!(s.schema_version().expect("v"), v);
-            // Data valid at every version: an identity and a contact.
-            let id = s
-                .insert_identity(&sample_identity("x.onion"))
-                .expect("identity")
-                .id;
-            s.insert_contact(&NewContact {
-                identity_id: id,
-                address: "bob@y.onion",
-                display_name: "Bob",
-                fingerprint: &[1; 20],
-                binding_sig: &[2; 64],
-                public_key: None,
-                verification: "card",
-                added_at: 1,
-            })
-            .expect("contact");
+            let old = rusqlite::Connection::open(&path).expect("raw open");
+            let found: i64 = old
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .expect("version");
+            assert_eq!(found, v, "fixture v{v} is at schema {found}");
         }
-        let s = Store::open(&path, b"p").expect("open migrates");
+        assert!(matches!(
+            Store::open(&path, b"wrong"),
+            Err(StoreError::WrongPassphrase)
+        ));
+        let s = Store::open(&path, b"fixture").expect("open migrates");
         assert_eq!(s.schema_version().expect("v"), LATEST_VERSION, "from v{v}");
         assert_eq!(schema(&s), want, "schema after migrating from v{v}");
         let ids = s.identities().expect("ids");
         assert_eq!(ids.len(), 1, "identity kept from v{v}");
-        assert_eq!(s.contacts(ids[0].id).expect("contacts").len(), 1);
+        assert_eq!(ids[0].display_name, "Alice Fixture");
         assert_eq!(
             s.identity_secrets(ids[0].id)
                 .expect("secrets")
                 .openpgp_secret
                 .as_slice(),
-            b"OPENPGP-SECRET-KEY-MATERIAL-0123456789"
+            b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
+            "sealed secrets still open after migrating from v{v}"
         );
+        assert_eq!(s.contacts(ids[0].id).expect("contacts").len(), 1);
+        // Every row the fixture wrote at its version is still there.
+        let tables: &[(&str, i64)] = &[
+            ("messages", 2),
+            ("outbox", 2),
+            ("invites", 3),
+            ("introductions", 3),
+            ("revocations", 3),
+            ("carried", 4),
+            ("contact_carriers", 4),
+            ("handovers", 4),
+        ];
+        for (table, since) in tables {
+            let want = i64::from(v >= *since);
+            assert_eq!(count(&s, table), want, "{table} after migrating from v{v}");
+        }
     }
-    assert_eq!(MIGRATIONS.len() as i64, LATEST_VERSION);
 }
 
 #[test]

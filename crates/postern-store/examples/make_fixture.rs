@@ -1,0 +1,127 @@
+//! Writes a store at an older schema version, with a row in every table that version has, using
+//! the code of the version being captured. `crates/postern-store/tests/fixtures/README.md` says how
+//! the checked-in fixtures were made. Usage: `make_fixture VERSION OUT.db`.
+
+use postern_crypto::KdfParams;
+use postern_store::{NewIdentity, Store};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let (Some(version), Some(out)) = (args.get(1), args.get(2)) else {
+        eprintln!("usage: make_fixture VERSION OUT.db");
+        std::process::exit(2);
+    };
+    let version: i64 = version.parse().expect("a schema version");
+    let params = KdfParams {
+        memory_kib: 1024,
+        iterations: 1,
+        parallelism: 1,
+    };
+    let mut s = Store::create_at_version(std::path::Path::new(out), b"fixture", params, version)
+        .expect("create");
+    let id = s
+        .insert_identity(&NewIdentity {
+            local_part: "alice",
+            onion: "fixturealiceonionaddressfixturealiceonionaddressfixtur.onion",
+            display_name: "Alice Fixture",
+            fingerprint: &[7; 20],
+            binding_sig: &[9; 64],
+            public_key: b"ALICE-PUBLIC-KEY",
+            onion_secret: b"ONION-SECRET-0123456789abcdefXYZ",
+            openpgp_secret: b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
+            created_at: 1_700_000_000,
+        })
+        .expect("identity")
+        .id;
+    let c = s.connection();
+    let tables: Vec<String> = c
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .and_then(|mut st| st.query_map([], |r| r.get(0))?.collect())
+        .expect("tables");
+    let has = |t: &str| tables.iter().any(|x| x == t);
+    let bob = "bob@fixturebobonionaddressfixturebobonionaddressfixturebobo.onion";
+    let carol = "carol@fixturecarolonionaddressfixturecarolonionaddressfixtu.onion";
+    let exec = |sql: &str, p: &[&dyn rusqlite::ToSql]| {
+        c.execute(sql, p).unwrap_or_else(|e| panic!("{sql}: {e}"));
+    };
+    exec(
+        "INSERT INTO contacts (identity_id, address, display_name, fingerprint, binding_sig,
+            public_key, verification, added_at) VALUES (?1, ?2, 'Bob', ?3, ?4, ?5, 'scanned', 1700000100)",
+        &[&id, &bob, &vec![1u8; 20], &vec![2u8; 64], &b"BOB-PUBLIC-KEY".to_vec()],
+    );
+    if has("messages") {
+        exec(
+            "INSERT INTO messages (identity_id, message_id, sender, sender_name, subject, folder,
+                verification, sent_at, received_at, inner, raw) VALUES
+                (?1, 'm1@fixture', ?2, 'Bob', 'Fixture subject', 'inbox', 'contact', 1700000200,
+                 1700000201, ?3, ?4)",
+            &[
+                &id,
+                &bob,
+                &b"Subject: Fixture subject\r\n\r\nFixture body\r\n".to_vec(),
+                &b"RAW".to_vec(),
+            ],
+        );
+        exec(
+            "INSERT INTO outbox (identity_id, recipient, message_id, draft_sealed, state,
+                next_attempt, created_at) VALUES (?1, ?2, 'o1@fixture', ?3, 'queued', 0, 1700000300)",
+            &[&id, &bob, &b"SEALED-DRAFT".to_vec()],
+        );
+    }
+    if has("invites") {
+        exec(
+            "INSERT INTO invites (identity_id, token_hash, created_at, expires_at)
+             VALUES (?1, ?2, 1700000400, 1700086800)",
+            &[&id, &vec![3u8; 32]],
+        );
+        exec(
+            "INSERT INTO introductions (identity_id, address, fingerprint, introducer, received_at,
+                conflict, card) VALUES (?1, ?2, ?3, ?4, 1700000500, 0, 'POSTERN-CARD:FIXTURE')",
+            &[&id, &carol, &vec![4u8; 20], &bob],
+        );
+        exec(
+            "INSERT INTO revocations (identity_id, address, scope, fingerprint, revoked_at,
+                received_at, reason, statement) VALUES (?1, ?2, 'key', ?3, 1700000600, 1700000601,
+                'lost', ?4)",
+            &[&id, &bob, &vec![5u8; 20], &b"STATEMENT".to_vec()],
+        );
+    }
+    if has("carried") {
+        exec(
+            "INSERT INTO carrier_policy (identity_id, enabled, quota_bytes, max_hold_secs)
+             VALUES (?1, 1, 1048576, 3600)",
+            &[&id],
+        );
+        exec(
+            "INSERT INTO carrier_allowed (identity_id, recipient) VALUES (?1, ?2)",
+            &[&id, &carol],
+        );
+        exec(
+            "INSERT INTO carried (identity_id, sender, recipient, data_hash, data, size,
+                received_at, expires_at, state, next_attempt) VALUES
+                (?1, ?2, ?3, ?4, ?5, 4, 1700000700, 1700004300, 'held', 1700000700)",
+            &[&id, &bob, &carol, &vec![6u8; 32], &b"DATA".to_vec()],
+        );
+        exec(
+            "INSERT INTO my_carriers (identity_id, carrier, added_at) VALUES (?1, ?2, 1700000800)",
+            &[&id, &bob],
+        );
+        exec(
+            "INSERT INTO contact_carriers (identity_id, contact, carrier, pass_sig, expires_at)
+             VALUES (?1, ?2, ?3, ?4, 1800000000)",
+            &[&id, &bob, &carol, &vec![8u8; 64]],
+        );
+        exec(
+            "INSERT INTO carrier_stats (identity_id, carrier, successes, failures, last_contact)
+             VALUES (?1, ?2, 3, 1, 1700000900)",
+            &[&id, &carol],
+        );
+        exec(
+            "INSERT INTO handovers (outbox_id, carrier, data_hash, handed_at, state, updated_at)
+             VALUES (1, ?1, ?2, 1700001000, 'held', 1700001000)",
+            &[&carol, &vec![9u8; 32]],
+        );
+    }
+    drop(s);
+    println!("wrote schema version {version} to {out}");
+}
