@@ -68,7 +68,12 @@ impl PublicKeyInfo {
         address: &MailAddress,
     ) -> Result<(), CryptoError> {
         let want = address.to_string();
-        if cert
+        // Only a User ID with a valid self-signature counts: anyone can append an unsigned one.
+        let policy = StandardPolicy::new();
+        let valid = cert
+            .with_policy(&policy, None)
+            .map_err(|e| CryptoError::BadOpenPgpKey(e.to_string()))?;
+        if valid
             .userids()
             .any(|u| u.userid().value() == want.as_bytes())
         {
