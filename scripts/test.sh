@@ -3,6 +3,9 @@
 # real-Tor tests on the project's private Tor network. This is the command CI runs (.ci/run).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Tests that need tor must run here; they fail rather than show as ignored (see
+# postern_testnet::declare_tor_cfg). Set before any build, so build scripts see it once.
+export POSTERN_REQUIRE_TOR=1
 
 scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file \
@@ -26,8 +29,6 @@ net=$(mktemp -d -t postern-testnet-XXXXXX)
 trap 'target/debug/postern-testnet down "$net" >/dev/null 2>&1 || true; rm -rf "$net"' EXIT
 target/debug/postern-testnet up "$net" --owner-pid $$ >/dev/null
 export POSTERN_TESTNET_DIR="$net"
-# Tests that need tor must run here; they fail rather than skip.
-export POSTERN_REQUIRE_TOR=1
 
 echo "== cargo test"
 log=$(mktemp -t postern-test-XXXXXX.log)

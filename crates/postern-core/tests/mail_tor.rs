@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use postern_core::{Network, Transport};
-use postern_testnet::{tor_or_skip, Testnet};
+use postern_testnet::Testnet;
 
 fn tor_network(net: &Testnet) -> Network {
     Network::Tor {
@@ -21,16 +21,14 @@ fn transport(d: &Device, net: &Testnet) -> Arc<dyn Transport> {
     tor_network(net).transport(&d.dir).expect("arti")
 }
 
-fn network() -> Option<&'static Testnet> {
-    if !tor_or_skip("mail over Tor") {
-        return None;
-    }
-    Some(Testnet::shared().expect("private Tor network"))
+fn network() -> &'static Testnet {
+    Testnet::shared().expect("private Tor network")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn alice_mails_bob_over_tor_and_bob_offline_gets_it_later() {
-    let Some(net) = network() else { return };
+    let net = network();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(
             std::env::var("RUST_LOG").unwrap_or_else(|_| "warn,tor_netdir=error".into()),
@@ -122,8 +120,9 @@ async fn alice_mails_bob_over_tor_and_bob_offline_gets_it_later() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn invite_handshake_over_tor() {
-    let Some(net) = network() else { return };
+    let net = network();
     let tmp = tempfile::tempdir().expect("tmp");
     let mut alice = Device::new(tmp.path(), "alice");
     let mut bob = Device::new(tmp.path(), "bob");
@@ -165,8 +164,9 @@ async fn invite_handshake_over_tor() {
 /// offline, Alice's message goes to Carol, Alice goes offline, Bob comes back and pulls, Alice
 /// comes back and learns "delivered via Carol".
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn carrier_holds_mail_for_an_offline_recipient_over_tor() {
-    let Some(net) = network() else { return };
+    let net = network();
     let tmp = tempfile::tempdir().expect("tmp");
     let mut alice = Device::new(tmp.path(), "alice");
     let mut bob = Device::new(tmp.path(), "bob");

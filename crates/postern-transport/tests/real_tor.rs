@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-use postern_testnet::{tor_or_skip, Testnet};
+use postern_testnet::Testnet;
 use postern_transport::{ArtiOptions, ArtiTransport, Transport, TransportError};
 
 fn options(dir: &Path, net: &Testnet) -> ArtiOptions {
@@ -30,11 +30,8 @@ async fn started(dir: &Path, net: &Testnet) -> ArtiTransport {
     t
 }
 
-fn network() -> Option<&'static Testnet> {
-    if !tor_or_skip("real_tor") {
-        return None;
-    }
-    Some(Testnet::shared().expect("private Tor network"))
+fn network() -> &'static Testnet {
+    Testnet::shared().expect("private Tor network")
 }
 
 fn init_logs() {
@@ -47,8 +44,9 @@ fn init_logs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn alice_reaches_bob_both_ways_and_again_after_bob_restarts() {
-    let Some(net) = network() else { return };
+    let net = network();
     init_logs();
     let tmp = tempfile::tempdir().expect("tmp");
     let alice_t = started(&tmp.path().join("alice"), net).await;
@@ -83,8 +81,9 @@ async fn alice_reaches_bob_both_ways_and_again_after_bob_restarts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn nonexistent_onion_is_unreachable_in_bounded_time() {
-    let Some(net) = network() else { return };
+    let net = network();
     init_logs();
     let tmp = tempfile::tempdir().expect("tmp");
     let t = started(tmp.path(), net).await;
@@ -94,8 +93,9 @@ async fn nonexistent_onion_is_unreachable_in_bounded_time() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
 async fn identities_never_share_a_circuit() {
-    let Some(net) = network() else { return };
+    let net = network();
     init_logs();
     let tmp = tempfile::tempdir().expect("tmp");
     let carol_t = started(&tmp.path().join("carol"), net).await;
