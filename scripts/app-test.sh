@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The app's tests (called by scripts/test.sh after the UI is built):
-#   1. every screen of the web UI in headless Chromium, Tauri IPC mocked, at 1280x800 and
-#      390x844 (screenshots: target/ui-screenshots/);
+#   1. every screen of the web UI in headless Chromium at 1280x800 and 390x844, against the real
+#      core: the page's Tauri IPC goes to postern-ui-bridge on a copy of a world of real nodes
+#      (ui/tests/world.mjs, built with the postern CLI over loopback) (screenshots:
+#      target/ui-screenshots/);
 #   2. the real app window under Xvfb through tauri-driver + WebKitWebDriver: first run, invite,
 #      and a message between two app instances over the loopback transport
 #      (screenshots: target/app-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== UI screens (headless Chromium)"
+echo "== UI screens (headless Chromium, real core)"
+cargo build --locked -q -p postern-api -p postern-cli
 (cd ui && node tests/screens.mjs)
 
 echo "== app window (Xvfb, tauri-driver, WebKitWebDriver)"

@@ -1,6 +1,10 @@
-// The one door to the core: every call is a Tauri command of `src-tauri`, which forwards it to
-// `postern-core`. Nothing here decides anything; it only names the commands and their shapes.
+// The one door to the core: every call goes through the app's one Tauri command, `call`, to
+// `postern-api` (crates/postern-api), which defines the commands. Nothing here decides anything.
 import { invoke } from "@tauri-apps/api/core";
+
+function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
+  return invoke<T>("call", { command, args });
+}
 
 export interface AppError {
   kind: string;
@@ -107,36 +111,36 @@ export interface Attachment {
 }
 
 export const api = {
-  status: () => invoke<AppStatus>("app_status"),
-  init: (passphrase: string) => invoke<AppStatus>("init_store", { passphrase }),
-  unlock: (passphrase: string) => invoke<AppStatus>("unlock", { passphrase }),
-  identities: () => invoke<Identity[]>("identities"),
+  status: () => call<AppStatus>("app_status"),
+  init: (passphrase: string) => call<AppStatus>("init_store", { passphrase }),
+  unlock: (passphrase: string) => call<AppStatus>("unlock", { passphrase }),
+  identities: () => call<Identity[]>("identities"),
   createIdentity: (name: string, displayName: string) =>
-    invoke<Identity>("create_identity", { name, displayName }),
-  startNode: () => invoke<NodeStatus>("start_node"),
-  nodeStatus: () => invoke<NodeStatus>("node_status"),
-  inbox: (identity: string) => invoke<MessageSummary[]>("inbox", { identity }),
-  requests: (identity: string) => invoke<MessageSummary[]>("requests", { identity }),
-  read: (id: number) => invoke<MessageView>("read_message", { id }),
-  acceptRequest: (id: number) => invoke<Contact>("accept_request", { id }),
+    call<Identity>("create_identity", { name, displayName }),
+  startNode: () => call<NodeStatus>("start_node"),
+  nodeStatus: () => call<NodeStatus>("node_status"),
+  inbox: (identity: string) => call<MessageSummary[]>("inbox", { identity }),
+  requests: (identity: string) => call<MessageSummary[]>("requests", { identity }),
+  read: (id: number) => call<MessageView>("read_message", { id }),
+  acceptRequest: (id: number) => call<Contact>("accept_request", { id }),
   send: (identity: string, to: string, subject: string, text: string, attachments: Attachment[]) =>
-    invoke<OutboxItem>("send", { identity, to, subject, text, attachments }),
-  outbox: (identity: string) => invoke<OutboxItem[]>("outbox", { identity }),
-  contacts: (identity: string) => invoke<Contact[]>("contacts", { identity }),
+    call<OutboxItem>("send", { identity, to, subject, text, attachments }),
+  outbox: (identity: string) => call<OutboxItem[]>("outbox", { identity }),
+  contacts: (identity: string) => call<Contact[]>("contacts", { identity }),
   introduce: (identity: string, whom: string, to: string, both: boolean) =>
-    invoke<OutboxItem[]>("introduce", { identity, whom, to, both }),
-  createInvite: (identity: string) => invoke<Invite>("create_invite", { identity }),
-  readScanned: (text: string) => invoke<ScanPreview>("read_scanned", { text }),
-  scanImage: (dataB64: string) => invoke<ScanPreview>("scan_image", { dataB64 }),
+    call<OutboxItem[]>("introduce", { identity, whom, to, both }),
+  createInvite: (identity: string) => call<Invite>("create_invite", { identity }),
+  readScanned: (text: string) => call<ScanPreview>("read_scanned", { text }),
+  scanImage: (dataB64: string) => call<ScanPreview>("scan_image", { dataB64 }),
   scanFrame: (width: number, height: number, pixelsB64: string) =>
-    invoke<ScanPreview>("scan_frame", { width, height, pixelsB64 }),
+    call<ScanPreview>("scan_frame", { width, height, pixelsB64 }),
   acceptScanned: (identity: string, text: string) =>
-    invoke<Contact>("accept_scanned", { identity, text }),
-  carriers: (identity: string) => invoke<Carriers>("carriers", { identity }),
+    call<Contact>("accept_scanned", { identity, text }),
+  carriers: (identity: string) => call<Carriers>("carriers", { identity }),
   setCarrierMode: (identity: string, enabled: boolean) =>
-    invoke<CarrierMode>("set_carrier_mode", { identity, enabled }),
+    call<CarrierMode>("set_carrier_mode", { identity, enabled }),
   setCarrierPolicy: (identity: string, allow: string[], quotaMb: number, maxHoldHours: number) =>
-    invoke<CarrierMode>("set_carrier_policy", { identity, allow, quotaMb, maxHoldHours }),
+    call<CarrierMode>("set_carrier_policy", { identity, allow, quotaMb, maxHoldHours }),
 };
 
 /// What to tell a person, by error kind (the core's `ErrorKind`).
@@ -144,14 +148,15 @@ export function explain(e: unknown): string {
   const err = e as AppError;
   const what = err && typeof err.message === "string" ? err.message : String(e);
   const todo: Record<string, string> = {
-    WrongPassphrase: "Check the passphrase and try again.",
-    BadInput: "Check what you entered.",
-    NotFound: "It may have been deleted; reload the list.",
-    Untrusted: "Do not use it: it does not verify. Ask the person for a new card or code.",
-    Unreachable: "The other side is offline; Postern keeps trying.",
-    AlreadyExists: "It is already there.",
-    Corrupt: "The data is damaged; restore from a backup.",
-    LocalIo: "Check the disk (space, permissions).",
+    wrong_passphrase: "Check the passphrase and try again.",
+    bad_input: "Check what you entered.",
+    not_found: "It may have been deleted; reload the list.",
+    untrusted: "Do not use it: it does not verify. Ask the person for a new card or code.",
+    unreachable: "The other side is offline; Postern keeps trying.",
+    already_exists: "It is already there.",
+    corrupt: "The data is damaged; restore from a backup.",
+    too_new: "This data was written by a newer Postern; update Postern.",
+    local_io: "Check the disk (space, permissions) and the settings named.",
   };
   const hint = err && todo[err.kind] ? " " + todo[err.kind] : "";
   const sentence = what.charAt(0).toUpperCase() + what.slice(1);

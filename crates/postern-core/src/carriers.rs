@@ -164,8 +164,8 @@ impl Postern {
                 Err(e) => return Err(e.into()),
             }
         }
-        if quota_bytes.is_some_and(|q| q < 0) || max_hold_secs.is_some_and(|h| h <= 0) {
-            return Err(CoreError::BadDraft(
+        if quota_bytes.is_some_and(|q| q <= 0) || max_hold_secs.is_some_and(|h| h <= 0) {
+            return Err(CoreError::BadSetting(
                 "the quota and the holding time must be positive".into(),
             ));
         }
@@ -201,7 +201,7 @@ impl Postern {
         self.refuse_own_revoked(&me)?;
         let carrier: MailAddress = carrier.trim().parse()?;
         if carrier.to_string() == format!("{}@{}", me.local_part, me.onion) {
-            return Err(CoreError::BadDraft(
+            return Err(CoreError::BadSetting(
                 "an identity cannot be its own carrier".into(),
             ));
         }

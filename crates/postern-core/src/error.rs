@@ -70,6 +70,9 @@ pub enum CoreError {
     /// The passphrase is unacceptable for a new store.
     #[error("the passphrase must not be empty")]
     EmptyPassphrase,
+    /// A setting out of its range.
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 impl HasKind for CoreError {
@@ -91,9 +94,10 @@ impl HasKind for CoreError {
             CoreError::AlreadyRunning(_) => ErrorKind::AlreadyExists,
             CoreError::Qr(e) => e.kind(),
             CoreError::MessageNotFound(_) => ErrorKind::NotFound,
-            CoreError::NotARequest(_) | CoreError::BadDraft(_) | CoreError::Onion(_) => {
-                ErrorKind::BadInput
-            }
+            CoreError::NotARequest(_)
+            | CoreError::BadDraft(_)
+            | CoreError::BadSetting(_)
+            | CoreError::Onion(_) => ErrorKind::BadInput,
         }
     }
 }

@@ -61,6 +61,7 @@ export async function composeScreen(root: HTMLElement) {
         });
       }
       await api.send(state.identity, to.value.trim(), subject.value, text.value, attachments);
+      root.querySelector(".error")?.remove();
       form.reset();
       await refresh();
     } catch (e) {
