@@ -7,6 +7,7 @@
 #   mail     P1: send -> stored over the private Tor network vs raw onion connect + echo
 #   carrier  P7: a carrier drains 10,000 held messages vs the recipient's direct ingest
 #   crash    kill -9 during DATA, 1000 trials
+#   qr       the QR scanner on a randomised corpus (new payload each round; goal 100%)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-all}"; shift || true
@@ -31,13 +32,14 @@ run() {
     ingest) postfix; target/release/ingest-bench "${@:2}" ;;
     mail) target/release/mail-tor-bench "${@:2}" ;;
     carrier) target/release/carrier-bench "${@:2}" ;;
+    qr) target/release/qr-bench "${@:2}" ;;
     crash) POSTERN_CRASH_TRIALS="${2:-1000}" cargo test --release --locked -q -p postern-cli --test crash -- --nocapture 2>&1 | grep -E "trials in|test result" ;;
-    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|carrier|crash] [ARGS]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|carrier|crash|qr] [ARGS]" >&2; exit 2 ;;
   esac
 }
 
 if [ "$name" = all ]; then
-  for b in pgp ingest carrier mail tor crash; do echo "== $b"; run "$b"; echo; done
+  for b in pgp ingest carrier mail tor crash qr; do echo "== $b"; run "$b"; echo; done
 else
   run "$name" "$@"
 fi

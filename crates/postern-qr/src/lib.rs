@@ -1,5 +1,8 @@
 #![doc = include_str!("../README.md")]
 
+#[cfg(feature = "corpus")]
+pub mod corpus;
+
 use image::{GrayImage, ImageFormat, Luma};
 use qrcode::{Color, EcLevel, QrCode};
 
@@ -93,27 +96,45 @@ pub fn png(payload: &str, module_px: u32) -> Result<Vec<u8>, QrError> {
 }
 
 /// Every QR code found in a grayscale image (texts of those that decode).
+///
+/// Tries, in order, until one finds a code: rqrr, then rxing (a ZXing port) on the picture, both
+/// also with light and dark swapped (a code on a dark-themed screen); the same on a 2× upscale
+/// (codes with few pixels per module); last, the upscale sharpened, with rxing's global
+/// threshold as well as its local one (small, blurred codes).
 pub fn scan_gray(img: &GrayImage) -> Result<Vec<String>, QrError> {
     let (w, h) = img.dimensions();
     if w > MAX_DIMENSION || h > MAX_DIMENSION {
         return Err(QrError::TooManyPixels(w, h));
     }
+    if let Some(found) = scan_both_ways(img, false) {
+        return Ok(found);
+    }
+    let bigger = image::imageops::resize(img, w * 2, h * 2, image::imageops::FilterType::Triangle);
+    if let Some(found) = scan_both_ways(&bigger, false) {
+        return Ok(found);
+    }
+    let sharper = image::imageops::unsharpen(&bigger, 2.5, 0);
+    scan_both_ways(&sharper, true).ok_or(QrError::NotFound)
+}
+
+/// The picture as it is, then with light and dark swapped.
+fn scan_both_ways(img: &GrayImage, global_threshold: bool) -> Option<Vec<String>> {
+    if let Some(found) = scan_once(img, global_threshold) {
+        return Some(found);
+    }
+    let mut inverted = img.clone();
+    image::imageops::invert(&mut inverted);
+    scan_once(&inverted, global_threshold)
+}
+
+fn scan_once(img: &GrayImage, global_threshold: bool) -> Option<Vec<String>> {
     let found = scan_rqrr(img);
     if !found.is_empty() {
-        return Ok(found);
+        return Some(found);
     }
-    if let Some(text) = scan_zxing(img) {
-        return Ok(vec![text]);
-    }
-    // Small codes: rqrr's finder detection likes at least ~5 px per module.
-    let bigger = image::imageops::resize(img, w * 2, h * 2, image::imageops::FilterType::Triangle);
-    let found = scan_rqrr(&bigger);
-    if !found.is_empty() {
-        return Ok(found);
-    }
-    scan_zxing(&bigger)
+    scan_zxing(img, false)
+        .or_else(|| global_threshold.then(|| scan_zxing(img, true)).flatten())
         .map(|t| vec![t])
-        .ok_or(QrError::NotFound)
 }
 
 fn scan_rqrr(img: &GrayImage) -> Vec<String> {
@@ -129,11 +150,29 @@ fn scan_rqrr(img: &GrayImage) -> Vec<String> {
         .collect()
 }
 
-fn scan_zxing(img: &GrayImage) -> Option<String> {
+/// rxing with its hybrid (local) threshold, or its global histogram threshold.
+fn scan_zxing(img: &GrayImage, global_threshold: bool) -> Option<String> {
+    use rxing::common::{GlobalHistogramBinarizer, HybridBinarizer};
+    use rxing::{BinaryBitmap, DecodeHints, Luma8LuminanceSource, MultiFormatReader, Reader};
     let (w, h) = img.dimensions();
-    rxing::helpers::detect_in_luma_slice(img.as_raw(), w, h, Some(rxing::BarcodeFormat::QR_CODE))
-        .ok()
-        .map(|r| r.getText().to_string())
+    let source = Luma8LuminanceSource::new(img.as_raw().clone(), w, h).ok()?;
+    let hints = DecodeHints {
+        PossibleFormats: Some(std::collections::HashSet::from([
+            rxing::BarcodeFormat::QR_CODE,
+        ])),
+        TryHarder: Some(true),
+        ..DecodeHints::default()
+    };
+    let mut reader = MultiFormatReader::default();
+    let result = if global_threshold {
+        reader.decode_with_hints(
+            &mut BinaryBitmap::new(GlobalHistogramBinarizer::new(source)),
+            &hints,
+        )
+    } else {
+        reader.decode_with_hints(&mut BinaryBitmap::new(HybridBinarizer::new(source)), &hints)
+    };
+    result.ok().map(|r| r.getText().to_string())
 }
 
 /// Every QR code found in a PNG or JPEG file's bytes.
