@@ -20,9 +20,15 @@ pub struct ServerConfig {
     pub max_message_size: usize,
     /// Most recipients per message.
     pub max_recipients: usize,
-    /// Failed commands tolerated before the session is closed.
+    /// Failed commands tolerated before the session is closed (refused `CARD`s and refused
+    /// control verbs count too).
     pub max_errors: usize,
+    /// Commands one session may send before it is closed.
+    pub max_commands: usize,
 }
+
+/// `CARD` requests one session may make (a client needs one per recipient it lacks a key for).
+pub const MAX_CARD_REQUESTS: usize = 4;
 
 /// Sender and recipients of one message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,6 +114,8 @@ pub struct ServerSession {
     rcpt_to: Vec<String>,
     carry: Option<CarryClaim>,
     errors: usize,
+    commands: usize,
+    cards: usize,
 }
 
 fn reply(code: u16, enhanced: &str, text: &str) -> Event {
@@ -131,6 +139,8 @@ impl ServerSession {
             rcpt_to: Vec::new(),
             carry: None,
             errors: 0,
+            commands: 0,
+            cards: 0,
         }
     }
 
@@ -213,6 +223,7 @@ impl ServerSession {
             return Vec::new();
         }
         self.state = State::Command;
+        let card_missing = card.is_none();
         let mut out = vec![match card {
             Some(text) => {
                 // Reply lines stay well under the 512-octet limit.
@@ -225,6 +236,9 @@ impl ServerSession {
             }
             None => reply(550, "5.1.1", "No such identity here"),
         }];
+        if card_missing {
+            self.count_error(&mut out);
+        }
         self.process(&mut out);
         out
     }
@@ -235,7 +249,11 @@ impl ServerSession {
             return Vec::new();
         }
         self.state = State::Command;
+        let refused = answer.code >= 500;
         let mut out = vec![Event::Reply(answer)];
+        if refused {
+            self.count_error(&mut out);
+        }
         self.process(&mut out);
         out
     }
@@ -332,13 +350,14 @@ impl ServerSession {
         }
     }
 
-    /// One line of DATA (without its CRLF). Returns an event when the message ends.
+    /// One line of DATA (without its CRLF). Returns an event when the message ends. Only a line
+    /// that is exactly "." ends it: never the kept tail of an over-long line.
     fn data_line(&mut self, content: &[u8], long: bool) -> Option<Event> {
         let max = self.config.max_message_size;
         let State::Data(d) = &mut self.state else {
             return None;
         };
-        if content == b"." {
+        if content == b"." && !long {
             let d = std::mem::take(d);
             let outcome = if d.too_big {
                 reply(
@@ -384,16 +403,28 @@ impl ServerSession {
 
     fn error(&mut self, out: &mut Vec<Event>, code: u16, enhanced: &str, text: &str) {
         out.push(reply(code, enhanced, text));
+        self.count_error(out);
+    }
+
+    fn count_error(&mut self, out: &mut Vec<Event>) {
         self.errors += 1;
         if self.errors > self.config.max_errors {
-            self.state = State::Closed;
-            self.inbuf.clear();
-            out.push(reply(421, "4.7.0", "Too many errors, closing connection"));
-            out.push(Event::Close);
+            self.close_with(out, "Too many errors, closing connection");
         }
     }
 
+    fn close_with(&mut self, out: &mut Vec<Event>, text: &str) {
+        self.state = State::Closed;
+        self.inbuf.clear();
+        out.push(reply(421, "4.7.0", text));
+        out.push(Event::Close);
+    }
+
     fn command(&mut self, line: &[u8], out: &mut Vec<Event>) {
+        self.commands += 1;
+        if self.commands > self.config.max_commands {
+            return self.close_with(out, "Too many commands in one session, closing connection");
+        }
         let text = String::from_utf8_lossy(&line[..line.len() - 2]);
         let mut words = text.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
@@ -401,6 +432,10 @@ impl ServerSession {
             let local = words.next().unwrap_or("");
             if !self.helo {
                 return self.error(out, 503, "5.5.1", "Send EHLO first");
+            }
+            self.cards += 1;
+            if self.cards > MAX_CARD_REQUESTS {
+                return self.error(out, 503, "5.5.1", "Enough CARD requests in this session");
             }
             if local.is_empty()
                 || local.len() > 64

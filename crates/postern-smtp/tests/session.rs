@@ -12,6 +12,7 @@ fn config() -> ServerConfig {
         max_message_size: 10_000,
         max_recipients: 5,
         max_errors: 5,
+        max_commands: 40,
     }
 }
 
@@ -335,4 +336,95 @@ fn hand_over_and_control_commands_have_their_order() {
         codes,
         vec![220, 503, 250, 501, 250, 503, 250, 503, 250, 250]
     );
+}
+
+#[test]
+fn the_kept_tail_of_an_over_long_line_never_ends_data() {
+    // A DATA line longer than 1000 octets whose last kept byte is "." followed later by CRLF:
+    // before the fix the tail ended the message and the rest ran as SMTP commands.
+    for split in [false, true] {
+        let mut body = "x".repeat(1500);
+        body.push('.');
+        let first = envelope(&body);
+        let rest =
+            format!("\r\nMAIL FROM:<{ALICE}>\r\nRCPT TO:<{BOB}>\r\nDATA\r\nsmuggled\r\n.\r\n");
+        let (codes, messages, _) = if split {
+            run_chunks(&[&first, rest.as_bytes()], config())
+        } else {
+            let mut all = first.clone();
+            all.extend_from_slice(rest.as_bytes());
+            run_chunks(&[&all], config())
+        };
+        assert!(messages.is_empty(), "split {split}: {messages:?}");
+        // EHLO, MAIL, RCPT, DATA; then everything up to the one real end is message text, and
+        // the over-long line refuses it.
+        assert_eq!(codes, vec![220, 250, 250, 250, 354, 554], "split {split}");
+    }
+}
+
+#[test]
+fn refused_cards_and_controls_count_as_errors_and_cards_are_limited() {
+    let mut s = ServerSession::new(config());
+    s.greet();
+    s.input(b"EHLO c\r\n");
+    let mut closed_after = None;
+    for i in 0..10 {
+        s.input(b"XPULL a b c\r\n");
+        let evs = s.answer(Reply::new(550, "5.7.1", "no"));
+        if evs.iter().any(|e| matches!(e, Event::Close)) {
+            closed_after = Some(i + 1);
+            break;
+        }
+    }
+    assert_eq!(
+        closed_after,
+        Some(6),
+        "max_errors 5: the sixth refusal closes"
+    );
+
+    // Unknown cards count: four refused by the driver, then two refused by the session (over
+    // MAX_CARD_REQUESTS): the sixth error closes the session.
+    let mut s = ServerSession::new(config());
+    s.greet();
+    s.input(b"EHLO c\r\n");
+    for i in 1..=6 {
+        assert!(!s.is_closed(), "closed before card {i}");
+        let evs = s.input(b"CARD nobody\r\n");
+        if matches!(evs[..], [Event::CardRequest(_)]) {
+            s.card(None);
+        }
+    }
+    assert!(s.is_closed());
+
+    // Beyond MAX_CARD_REQUESTS a CARD is refused without asking the driver.
+    let mut s = ServerSession::new(ServerConfig {
+        max_errors: 100,
+        ..config()
+    });
+    s.greet();
+    s.input(b"EHLO c\r\n");
+    for _ in 0..postern_smtp::MAX_CARD_REQUESTS {
+        assert!(matches!(
+            s.input(b"CARD bob\r\n")[..],
+            [Event::CardRequest(_)]
+        ));
+        s.card(Some("POSTERN-CARD:AAAA".into()));
+    }
+    let evs = s.input(b"CARD bob\r\n");
+    assert!(
+        matches!(&evs[..], [Event::Reply(r)] if r.code == 503),
+        "{evs:?}"
+    );
+}
+
+#[test]
+fn a_session_has_a_command_budget() {
+    let noops = b"NOOP\r\n".repeat(60);
+    let mut input = b"EHLO c\r\n".to_vec();
+    input.extend_from_slice(&noops);
+    let (codes, _, closed) = run(&input);
+    assert!(closed);
+    // Greeting, then 40 commands answered, then 421.
+    assert_eq!(codes.len(), 1 + 40 + 1);
+    assert_eq!(codes.last(), Some(&421));
 }
