@@ -70,11 +70,13 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
     rt.block_on(async move {
         let transport = network.transport(postern.data_dir())?;
         let progress = tokio::spawn(show_progress(transport.bootstrap_status()));
-        let mut config = NodeConfig::default();
-        config.retry = RetryPolicy {
-            first_retry: Duration::from_secs(args.retry_first.max(1)),
-            max_interval: Duration::from_secs(args.retry_max.max(1)),
-            give_up_after: Duration::from_secs(args.give_up_after),
+        let mut config = NodeConfig {
+            retry: RetryPolicy {
+                first_retry: Duration::from_secs(args.retry_first.max(1)),
+                max_interval: Duration::from_secs(args.retry_max.max(1)),
+                give_up_after: Duration::from_secs(args.give_up_after),
+            },
+            ..NodeConfig::default()
         };
         config.smtp.max_message_size = args.max_message_size;
         let started = Node::start(&postern, transport, config).await;

@@ -65,6 +65,12 @@ fn kill_9_while_carrying_loses_nothing_acknowledged_and_shows_nothing_twice() {
     let bob_key = PublicKeyInfo::parse(&bob_keys.openpgp_public().expect("pub")).expect("key");
     let alice = IdentityKeys::generate(LocalPart::new("alice").expect("lp"), "").expect("alice");
     let alice_addr = alice.address().to_string();
+    // Bob knows Alice: her mail goes to his inbox (a stranger's would need stamps and could
+    // wait only a few at a time as contact requests).
+    let alice_card = postern_card::ContactCard::for_identity(&alice, true)
+        .expect("card")
+        .to_text();
+    ok(postern(&bob_dir).args(["contact", "add", "-i", "bob", &alice_card]));
     let expires: i64 = 4_000_000_000;
     let pass = sign_statement(
         &bob_keys,
@@ -171,8 +177,8 @@ fn kill_9_while_carrying_loses_nothing_acknowledged_and_shows_nothing_twice() {
     let node = start(&carol_dir, &reg);
     let deadline = Instant::now() + Duration::from_secs(120);
     let stored = loop {
-        let requests = json(postern(&bob_dir).args(["--json", "requests"]));
-        let subjects: Vec<String> = requests
+        let inbox = json(postern(&bob_dir).args(["--json", "inbox"]));
+        let subjects: Vec<String> = inbox
             .as_array()
             .expect("array")
             .iter()

@@ -47,6 +47,15 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
     let alice =
         IdentityKeys::generate(LocalPart::new("alice").expect("lp"), "Alice").expect("alice");
     let label = card.address().onion().label();
+    // Bob knows Alice (a stranger's first message would be small, stamped, and few).
+    let alice_card = ContactCard::for_identity(&alice, true)
+        .expect("card")
+        .to_text();
+    assert!(postern(&bob_dir)
+        .args(["contact", "add", "-i", "bob", &alice_card])
+        .status()
+        .expect("contact add")
+        .success());
 
     let mut rng = rand::thread_rng();
     let mut acked = Vec::new();
@@ -133,8 +142,8 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
     // Restart once more to prove the store opens, then look at everything.
     let node = start_bob(&bob_dir, &reg);
     let _ = node_kill(node);
-    let requests = json(postern(&bob_dir).args(["--json", "requests"]));
-    let stored: Vec<(i64, String)> = requests
+    let inbox = json(postern(&bob_dir).args(["--json", "inbox"]));
+    let stored: Vec<(i64, String)> = inbox
         .as_array()
         .expect("array")
         .iter()

@@ -2,15 +2,20 @@
 
 mod carriers;
 mod clock;
+mod config;
 mod contacts;
+mod context;
 mod error;
 mod identities;
+mod inbound;
 mod introductions;
 mod invites;
 pub mod mail;
 mod node;
+mod outbound;
 mod postern;
 mod revoke;
+pub mod stamp;
 mod views;
 
 pub use carriers::{
@@ -18,14 +23,18 @@ pub use carriers::{
     CARRIER_MODE_NOTE,
 };
 pub use clock::{Clock, SystemClock};
+pub use config::{
+    ClientTimeouts, DeliveryLimits, InboundLimits, NodeConfig, RetryPolicy, SmtpLimits,
+};
 pub use error::CoreError;
+pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};
 pub use introductions::INTRODUCED;
 pub use invites::{Handshake, InviteView, ScanPreview, DEFAULT_INVITE_VALIDITY, VERIFIED_BY_SCAN};
 pub use mail::{
-    availability, carriers_needed, reach_probability, DeliveryError, MessageSummary, MessageView,
-    OutboxView, RetryPolicy, SmtpLimits,
+    availability, carriers_needed, reach_probability, MessageSummary, MessageView, OutboxView,
 };
-pub use node::{Network, Node, NodeConfig, PreparedNode, SMTP_PORT};
+pub use node::{Network, Node, PreparedNode, SMTP_PORT};
+pub use outbound::DeliveryError;
 pub use postern::{Postern, DEFAULT_KDF};
 pub use revoke::RevocationView;
 pub use views::{ContactView, IdentityView, IntroductionView, StatusView};

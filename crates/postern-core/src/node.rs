@@ -2,21 +2,20 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use postern_store::Store;
 use postern_transport::{
-    ArtiOptions, ArtiTransport, BootstrapStatus, LoopbackTransport, Transport,
+    ArtiOptions, ArtiTransport, BootstrapStatus, LoopbackTransport, ServiceOptions, Transport,
 };
-use tokio::sync::{watch, Notify};
+use tokio::sync::{watch, Notify, Semaphore};
 use tokio::task::JoinHandle;
 
-use crate::mail::delivery::ClientTimeouts;
-use crate::mail::receive::{LocalIdentity, Mailroom};
-use crate::mail::writer::MailWriter;
-use crate::mail::{carrier, outbox, smtp_server, RetryPolicy, SmtpLimits};
-use crate::{Clock, CoreError, Postern};
+use crate::context::{LocalIdentity, NodeShared};
+use crate::inbound::{serve_identity, MailWriter, Mailroom, SessionSlots};
+use crate::outbound;
+use crate::{Clock, CoreError, NodeConfig, Postern};
 
 /// The virtual port every identity's mail service listens on.
 pub const SMTP_PORT: u16 = 25;
@@ -63,55 +62,6 @@ impl Network {
             }
             Network::Loopback { registry } => Arc::new(LoopbackTransport::new(registry)?),
         })
-    }
-}
-
-/// How a node behaves.
-#[derive(Debug, Clone)]
-pub struct NodeConfig {
-    /// SMTP server limits and timeouts.
-    pub smtp: SmtpLimits,
-    /// Outbox (and carrier forwarding) retry policy.
-    pub retry: RetryPolicy,
-    /// The chance, from carriers' measured availability, that at least one carrier a message is
-    /// handed to is reachable: decides how many carriers get it (default 99.9%).
-    pub carrier_target: f64,
-    /// How often a carrier retries telling a sender (who may be offline) how its message ended.
-    pub receipt_retry: Duration,
-    pub(crate) client: ClientTimeouts,
-}
-
-impl Default for NodeConfig {
-    fn default() -> Self {
-        NodeConfig {
-            smtp: SmtpLimits::default(),
-            retry: RetryPolicy::default(),
-            carrier_target: 0.999,
-            receipt_retry: Duration::from_secs(60),
-            client: ClientTimeouts::default(),
-        }
-    }
-}
-
-/// What the node's tasks share.
-#[derive(Debug)]
-pub(crate) struct NodeShared {
-    pub transport: Arc<dyn Transport>,
-    store: Mutex<Store>,
-    pub identities: HashMap<i64, Arc<LocalIdentity>>,
-    pub clock: Arc<dyn Clock>,
-    pub config: NodeConfig,
-    pub wake: Notify,
-    pub carrier_wake: Arc<Notify>,
-}
-
-impl NodeShared {
-    pub(crate) fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> T) -> T {
-        let mut guard = self
-            .store
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        f(&mut guard)
     }
 }
 
@@ -261,45 +211,45 @@ impl PreparedNode {
             writer,
             clock.clone(),
             carrier_wake.clone(),
+            &config,
         ));
-        let shared = Arc::new(NodeShared {
-            transport: transport.clone(),
-            store: Mutex::new(shared_store),
+        let shared = Arc::new(NodeShared::new(
+            transport.clone(),
+            shared_store,
             identities,
             clock,
             config,
-            wake: Notify::new(),
             carrier_wake,
-        });
+        ));
+        let inbound = &shared.config.inbound;
+        let service = ServiceOptions {
+            ports: vec![SMTP_PORT],
+            streams_per_circuit: inbound.streams_per_circuit,
+            rendezvous_in_progress: inbound.sessions_per_identity,
+            proof_of_work: inbound.onion_pow,
+        };
+        let node_sessions = Arc::new(Semaphore::new(inbound.sessions_per_node.max(1)));
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
         for (id, me) in &shared.identities {
-            let mut listener = transport.serve(&me.keys, &[SMTP_PORT]).await?;
+            let listener = transport.serve(&me.keys, &service).await?;
             tracing::info!(identity = %me.keys.address().redacted(), "serving");
             serving.push(me.keys.address().to_string());
-            let (me, mailroom) = (me.clone(), mailroom.clone());
             let card = cards.get(id).cloned().unwrap_or_default();
-            let limits = shared.config.smtp.clone();
-            tasks.push(tokio::spawn(async move {
-                while let Some(incoming) = listener.accept().await {
-                    if incoming.port != SMTP_PORT {
-                        continue;
-                    }
-                    tokio::spawn(smtp_server::serve(
-                        incoming.stream,
-                        me.clone(),
-                        card.clone(),
-                        mailroom.clone(),
-                        limits.clone(),
-                    ));
-                }
-            }));
+            tasks.push(tokio::spawn(serve_identity(
+                listener,
+                me.clone(),
+                card,
+                mailroom.clone(),
+                shared.config.smtp.clone(),
+                SessionSlots::new(node_sessions.clone(), inbound.sessions_per_identity),
+            )));
         }
         serving.sort();
-        tasks.push(tokio::spawn(outbox::run(shared.clone())));
-        tasks.push(tokio::spawn(carrier::run(shared.clone())));
+        tasks.push(tokio::spawn(outbound::outbox_loop(shared.clone())));
+        tasks.push(tokio::spawn(outbound::forward_loop(shared.clone())));
         // Coming online: ask our carriers for what they hold for us.
-        tasks.push(tokio::spawn(carrier::pull_all(shared.clone())));
+        tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
         Ok(Node {
             shared,
             serving,

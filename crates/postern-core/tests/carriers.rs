@@ -278,27 +278,22 @@ async fn hand_overs_without_the_recipients_pass_are_refused() {
     // Alice's real pass for Bob at Carol, as Alice stored it.
     let pass =
         alice.api.carriers("alice", 0.999).expect("v").contacts[0].carriers[0].pass_expires_at;
-    let cases: Vec<(String, String, &str)> = vec![
+    // Whatever is wrong, the carrier answers the same: nobody learns whom it carries for.
+    let cases: Vec<(String, String)> = vec![
         // Mallory presents nonsense.
         (
             mallory.address.clone(),
             format!("XCARRY {} 99999999999 AAAA BBBB", bob.address),
-            "not the recipient's",
         ),
         // Mallory, no pass at all.
-        (
-            mallory.address.clone(),
-            format!("XCARRY {}", bob.address),
-            "Malformed",
-        ),
+        (mallory.address.clone(), format!("XCARRY {}", bob.address)),
         // Carol does not carry for Dave.
         (
             mallory.address.clone(),
             format!("XCARRY {} {pass} AAAA BBBB", dave.address),
-            "does not carry mail for that address",
         ),
     ];
-    for (from, xcarry, want) in cases {
+    for (from, xcarry) in cases {
         let mut s = smtp_to(&reg, carol).await;
         let w = Duration::from_secs(5);
         assert_eq!(s.code(w).await, Some(220));
@@ -320,7 +315,11 @@ async fn hand_overs_without_the_recipients_pass_are_refused() {
             .await;
         let (code, text) = s.reply(w).await.expect("reply");
         assert_eq!(code, 550, "{text}");
-        assert!(text.contains("5.7.1") && text.contains(want), "{text}");
+        assert_eq!(
+            text,
+            format!("550 5.7.1 {}", postern_core::HANDOVER_REFUSED),
+            "{xcarry}"
+        );
     }
     // A foreign recipient without XCARRY is not relayed.
     let mut s = smtp_to(&reg, carol).await;

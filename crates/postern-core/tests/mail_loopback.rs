@@ -348,48 +348,24 @@ async fn bad_inputs_get_precise_replies_and_store_nothing() {
         + 400;
     tampered[at] = if tampered[at] == b'Q' { b'R' } else { b'Q' };
 
-    let mail_cases: Vec<(&str, &str, Vec<u8>, u16, &str)> = vec![
-        (
-            "not encrypted",
-            &a,
-            plain.into_bytes(),
-            550,
-            "5.7.1 Postern accepts only OpenPGP-encrypted",
-        ),
-        (
-            "encrypted to someone else",
-            &a,
-            to_eve,
-            550,
-            "5.7.5 Cannot decrypt",
-        ),
-        (
-            "contact's address, signed by another key",
-            &a,
-            as_alice,
-            550,
-            "5.7.1 Signed by a key that is not bound",
-        ),
+    // Before the sender is authenticated, every failure gets the same reply: nobody learns
+    // from it whether an address is in Bob's address book, or what exactly went wrong.
+    let mail_cases: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("not encrypted", &a, plain.into_bytes()),
+        ("encrypted to someone else", &a, to_eve),
+        ("contact's address, signed by another key", &a, as_alice),
         (
             "stranger's address, binding by another onion key",
             &carol.address,
             as_carol,
-            550,
-            "5.7.1 The sender's key is not bound to its onion address",
         ),
-        (
-            "envelope sender differs from From",
-            &a,
-            by_mallory,
-            550,
-            "5.7.1 The From address does not match",
-        ),
-        ("tampered", &a, tampered, 550, "5.7."),
+        ("envelope sender differs from From", &a, by_mallory),
+        ("tampered", &a, tampered),
     ];
-    for (name, from, msg, code, enhanced) in mail_cases {
-        let (got, text) = submit(&reg, from, &bob, &msg).await;
-        assert_eq!(got, code, "{name}: {text}");
-        assert!(text.contains(enhanced), "{name}: {text}");
+    let uniform = format!("550 5.7.1 {}", postern_core::UNAUTHENTICATED);
+    for (name, from, msg) in mail_cases {
+        let (_, text) = submit(&reg, from, &bob, &msg).await;
+        assert_eq!(text, uniform, "{name}");
     }
     assert!(
         bob.api.inbox(None).expect("inbox").is_empty(),

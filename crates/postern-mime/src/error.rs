@@ -10,6 +10,9 @@ pub enum MimeError {
     /// The message cannot be decrypted with our key.
     #[error("the message cannot be decrypted with this identity's key")]
     Undecryptable,
+    /// The message decrypts (or decompresses) to more than allowed.
+    #[error("the message decrypts to more than {0} bytes")]
+    TooLarge(usize),
     /// The message structure is broken.
     #[error("malformed message: {0}")]
     Malformed(String),
@@ -27,9 +30,10 @@ pub enum MimeError {
 impl HasKind for MimeError {
     fn kind(&self) -> ErrorKind {
         match self {
-            MimeError::NotEncrypted | MimeError::Undecryptable | MimeError::Malformed(_) => {
-                ErrorKind::BadInput
-            }
+            MimeError::NotEncrypted
+            | MimeError::Undecryptable
+            | MimeError::TooLarge(_)
+            | MimeError::Malformed(_) => ErrorKind::BadInput,
             MimeError::RecipientKey(_) => ErrorKind::Untrusted,
             MimeError::SenderKey(_) | MimeError::Build(_) => ErrorKind::Internal,
         }

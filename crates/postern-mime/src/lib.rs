@@ -8,4 +8,6 @@ mod open;
 pub use compose::{compose, random_message_id, sign_and_encrypt, Attachment, Draft, SenderKeys};
 pub use error::MimeError;
 pub use letter::{BindingHeader, Letter};
-pub use open::{decrypt_and_verify, encrypted_for, open, Opened, SignerCheck};
+pub use open::{
+    decrypt, decrypt_and_verify, encrypted_for, open, Decrypted, Opened, SignerCheck, MAX_PLAINTEXT,
+};

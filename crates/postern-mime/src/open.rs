@@ -4,6 +4,7 @@ use std::io::Read;
 
 use mail_parser::{MessageParser, MimeHeaders};
 use openpgp::crypto::SessionKey;
+use openpgp::packet::Signature;
 use openpgp::packet::{PKESK, SKESK};
 use openpgp::parse::stream::{
     DecryptionHelper, DecryptorBuilder, MessageLayer, MessageStructure, VerificationError,
@@ -11,14 +12,15 @@ use openpgp::parse::stream::{
 };
 use openpgp::parse::Parse;
 use openpgp::policy::StandardPolicy;
-use openpgp::types::SymmetricAlgorithm;
+use openpgp::policy::{HashAlgoSecurity, Policy};
+use openpgp::types::{SignatureType, SymmetricAlgorithm};
 use openpgp::{Cert, KeyHandle};
 use sequoia_openpgp as openpgp;
 
 use crate::MimeError;
 
-/// Largest decrypted message accepted.
-const MAX_PLAINTEXT: u64 = 64 * 1024 * 1024;
+/// Largest decrypted message `open` accepts (the node passes its own limit to `decrypt`).
+pub const MAX_PLAINTEXT: usize = 25 * 1024 * 1024;
 
 /// What the signature check found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,46 +47,107 @@ pub struct Opened {
     pub signer: SignerCheck,
 }
 
+/// A message decrypted once, its signatures kept to be checked when the signer's key is known
+/// (for a first contact, the key travels inside the message).
+#[derive(Debug, Clone)]
+pub struct Decrypted {
+    /// The inner MIME message.
+    pub inner: Vec<u8>,
+    signatures: Vec<Signature>,
+}
+
+impl Decrypted {
+    /// Check the message's signatures against `signer`: good if one of them is a valid
+    /// signature over the message by one of `signer`'s signing keys (under the standard policy,
+    /// at the signature's time, and alive at `now`).
+    pub fn verify(&self, signer: &Cert, now: std::time::SystemTime) -> SignerCheck {
+        if self.signatures.is_empty() {
+            return SignerCheck::Unsigned;
+        }
+        let policy = StandardPolicy::at(now);
+        let mut outcome = SignerCheck::UnknownKey;
+        for sig in &self.signatures {
+            let Some(made) = sig.signature_creation_time() else {
+                outcome = SignerCheck::Bad("a signature without a creation time".into());
+                continue;
+            };
+            let Ok(valid) = signer.with_policy(&policy, made) else {
+                continue;
+            };
+            let issuers = sig.get_issuers();
+            for ka in valid.keys().for_signing().key_handles(issuers.iter()) {
+                let checked = policy
+                    .signature(sig, HashAlgoSecurity::CollisionResistance)
+                    .and_then(|()| sig.signature_alive(now, std::time::Duration::from_secs(300)))
+                    .and_then(|()| match sig.typ() {
+                        SignatureType::Binary => sig.verify_message(ka.key(), &self.inner),
+                        SignatureType::Text => sig.verify_message(ka.key(), crlf_text(&self.inner)),
+                        other => Err(openpgp::Error::UnsupportedSignatureType(other).into()),
+                    });
+                match checked {
+                    Ok(()) => {
+                        return SignerCheck::Good {
+                            fingerprint: signer.fingerprint().as_bytes().to_vec(),
+                        }
+                    }
+                    Err(e) => outcome = SignerCheck::Bad(e.to_string()),
+                }
+            }
+        }
+        outcome
+    }
+}
+
+/// A text signature hashes lines ending in CRLF (RFC 4880 §5.2.1).
+fn crlf_text(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len() + data.len() / 32);
+    let mut prev = 0u8;
+    for &b in data {
+        if b == b'\n' && prev != b'\r' {
+            out.push(b'\r');
+        }
+        out.push(b);
+        prev = b;
+    }
+    out
+}
+
 struct Helper<'a> {
     policy: &'a StandardPolicy<'a>,
     recipient: &'a Cert,
-    sender: Option<&'a Cert>,
-    signer: SignerCheck,
+    signatures: Vec<Signature>,
     encrypted: bool,
 }
 
 impl VerificationHelper for Helper<'_> {
     fn get_certs(&mut self, _ids: &[KeyHandle]) -> openpgp::Result<Vec<Cert>> {
-        Ok(self.sender.into_iter().cloned().collect())
+        // No keys here: signatures are kept and checked once the signer's key is known.
+        Ok(Vec::new())
     }
 
     fn check(&mut self, structure: MessageStructure) -> openpgp::Result<()> {
-        let mut outcome = SignerCheck::Unsigned;
         for layer in structure.into_iter() {
             match layer {
                 MessageLayer::Encryption { .. } => self.encrypted = true,
                 MessageLayer::Compression { .. } => {}
                 MessageLayer::SignatureGroup { results } => {
                     for r in results {
-                        let this = match r {
-                            Ok(good) => SignerCheck::Good {
-                                fingerprint: good.ka.cert().fingerprint().as_bytes().to_vec(),
-                            },
-                            Err(VerificationError::MissingKey { .. }) => SignerCheck::UnknownKey,
-                            Err(e) => SignerCheck::Bad(e.to_string()),
-                        };
-                        // A good signature wins; otherwise keep the most specific failure.
-                        outcome = match (&outcome, this) {
-                            (SignerCheck::Good { .. }, _) => outcome,
-                            (_, good @ SignerCheck::Good { .. }) => good,
-                            (SignerCheck::Bad(_), _) => outcome,
-                            (_, other) => other,
-                        };
+                        match r {
+                            Err(VerificationError::MissingKey { sig }) => {
+                                self.signatures.push(sig.clone())
+                            }
+                            Err(VerificationError::MalformedSignature { sig, .. })
+                            | Err(VerificationError::UnboundKey { sig, .. })
+                            | Err(VerificationError::BadKey { sig, .. })
+                            | Err(VerificationError::BadSignature { sig, .. }) => {
+                                self.signatures.push(sig.clone())
+                            }
+                            _ => {}
+                        }
                     }
                 }
             }
         }
-        self.signer = outcome;
         Ok(())
     }
 }
@@ -164,7 +227,23 @@ fn encrypted_payload(raw: &[u8]) -> Result<Vec<u8>, MimeError> {
 
 /// Decrypt `raw` with `recipient`'s secret keys; check the signature against `sender`, if given.
 pub fn open(raw: &[u8], recipient: &Cert, sender: Option<&Cert>) -> Result<Opened, MimeError> {
-    decrypt_and_verify(&encrypted_payload(raw)?, recipient, sender)
+    let d = decrypt(raw, recipient, MAX_PLAINTEXT)?;
+    let signer = match sender {
+        Some(cert) => d.verify(cert, std::time::SystemTime::now()),
+        None if d.signatures.is_empty() => SignerCheck::Unsigned,
+        None => SignerCheck::UnknownKey,
+    };
+    Ok(Opened {
+        inner: d.inner,
+        signer,
+    })
+}
+
+/// Decrypt a PGP/MIME message once, to at most `max_plaintext` bytes (a compressed message
+/// that would grow beyond is refused as soon as it does, before any signature check), keeping
+/// its signatures for [`Decrypted::verify`].
+pub fn decrypt(raw: &[u8], recipient: &Cert, max_plaintext: usize) -> Result<Decrypted, MimeError> {
+    decrypt_payload(&encrypted_payload(raw)?, recipient, max_plaintext)
 }
 
 /// The OpenPGP layer of [`open`] on its own: decrypt an OpenPGP message (armored or binary) and
@@ -174,35 +253,56 @@ pub fn decrypt_and_verify(
     recipient: &Cert,
     sender: Option<&Cert>,
 ) -> Result<Opened, MimeError> {
+    let d = decrypt_payload(payload, recipient, MAX_PLAINTEXT)?;
+    let signer = match sender {
+        Some(cert) => d.verify(cert, std::time::SystemTime::now()),
+        None if d.signatures.is_empty() => SignerCheck::Unsigned,
+        None => SignerCheck::UnknownKey,
+    };
+    Ok(Opened {
+        inner: d.inner,
+        signer,
+    })
+}
+
+fn decrypt_payload(
+    payload: &[u8],
+    recipient: &Cert,
+    max_plaintext: usize,
+) -> Result<Decrypted, MimeError> {
     let policy = StandardPolicy::new();
     let helper = Helper {
         policy: &policy,
         recipient,
-        sender,
-        signer: SignerCheck::Unsigned,
+        signatures: Vec::new(),
         encrypted: false,
     };
+    // Sequoia holds back up to `buffer_size` bytes until the signatures are checked; ours are
+    // checked afterwards, so keep that small rather than a second copy of the message.
     let mut decryptor = DecryptorBuilder::from_bytes(payload)
         .map_err(|e| MimeError::Malformed(e.to_string()))?
+        .buffer_size(64 * 1024)
         .with_policy(&policy, None, helper)
         .map_err(|_| MimeError::Undecryptable)?;
     let mut inner = Vec::new();
+    let limit = u64::try_from(max_plaintext).unwrap_or(u64::MAX);
     (&mut decryptor)
-        .take(MAX_PLAINTEXT)
+        .take(limit.saturating_add(1))
         .read_to_end(&mut inner)
         .map_err(|_| MimeError::Undecryptable)?;
+    if inner.len() > max_plaintext {
+        return Err(MimeError::TooLarge(max_plaintext));
+    }
     if !decryptor.message_processed() {
-        return Err(MimeError::Malformed(
-            "message too large or truncated".into(),
-        ));
+        return Err(MimeError::Malformed("message truncated".into()));
     }
     let helper = decryptor.into_helper();
     if !helper.encrypted {
         return Err(MimeError::NotEncrypted);
     }
-    Ok(Opened {
+    Ok(Decrypted {
         inner,
-        signer: helper.signer,
+        signatures: helper.signatures,
     })
 }
 

@@ -293,7 +293,7 @@ impl Store {
         now: i64,
         limit: usize,
     ) -> Result<Vec<CarriedRecord>, StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         let due: Vec<CarriedRecord> = {
             let mut st = tx.prepare_cached(&format!(
                 "SELECT {CARRIED} FROM carried WHERE state = 'held' AND next_attempt <= ?1
@@ -338,7 +338,7 @@ impl Store {
         outcomes: &[CarriedOutcome],
         now: i64,
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         for o in outcomes {
             match o {
                 CarriedOutcome::Finished { id, state, error } => tx.execute(
@@ -402,7 +402,7 @@ impl Store {
 
     /// Receipts accepted (`next` = `None`) or to be retried at `next`, in one transaction.
     pub fn receipts_done(&mut self, done: &[(i64, Option<i64>)]) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         for (id, next) in done {
             match next {
                 None => tx.execute(
@@ -467,7 +467,7 @@ impl Store {
         contact: &str,
         carriers: &[ContactCarrier],
     ) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "DELETE FROM contact_carriers WHERE identity_id = ?1 AND contact = ?2",
             params![identity_id, contact],

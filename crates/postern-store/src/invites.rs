@@ -1,6 +1,6 @@
 //! One-time invite tokens, and redeeming one together with adding the redeemer as a contact.
 
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, OptionalExtension};
 
 use crate::contacts::{insert_contact_in, select_contact};
 use crate::{ContactRecord, NewContact, Store, StoreError};
@@ -47,9 +47,7 @@ impl Store {
         now: i64,
         contact: &NewContact<'_>,
     ) -> Result<Redemption, StoreError> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = self.conn.savepoint()?;
         let row: Option<(i64, i64, Option<String>)> = tx
             .query_row(
                 "SELECT id, expires_at, used_by FROM invites

@@ -99,48 +99,125 @@ fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
 }
 
 impl Store {
-    /// Store a batch of messages in one transaction (one fsync for the batch: group commit).
-    /// Duplicates (same identity, sender and Message-ID) are reported, not stored again.
-    pub fn insert_messages(&mut self, batch: &[NewMessage]) -> Result<Vec<Inserted>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let mut out = Vec::with_capacity(batch.len());
-        {
-            let mut ins = tx.prepare_cached(
+    /// The row of a message already stored (same identity, sender and Message-ID), if any.
+    pub fn stored_message(
+        &self,
+        identity_id: i64,
+        sender: &str,
+        message_id: &str,
+    ) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached(
+                "SELECT id FROM messages WHERE identity_id = ?1 AND sender = ?2 AND message_id = ?3",
+            )?
+            .query_row(params![identity_id, sender, message_id], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// Store one message (the caller groups messages in one transaction: see
+    /// `Store::in_transaction`). A message already stored is reported, not stored again.
+    pub fn insert_message(&mut self, m: &NewMessage) -> Result<Inserted, StoreError> {
+        if let Some(id) = self.stored_message(m.identity_id, &m.sender, &m.message_id)? {
+            return Ok(Inserted::Duplicate(id));
+        }
+        self.conn
+            .prepare_cached(
                 "INSERT INTO messages (identity_id, message_id, sender, sender_name, subject, folder,
                     verification, sent_at, received_at, inner, raw, sender_key, sender_binding_sig)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                 ON CONFLICT (identity_id, sender, message_id) DO NOTHING",
-            )?;
-            let mut find = tx.prepare_cached(
-                "SELECT id FROM messages WHERE identity_id = ?1 AND sender = ?2 AND message_id = ?3",
-            )?;
-            for m in batch {
-                let n = ins.execute(params![
-                    m.identity_id,
-                    m.message_id,
-                    m.sender,
-                    m.sender_name,
-                    m.subject,
-                    m.folder,
-                    m.verification,
-                    m.sent_at,
-                    m.received_at,
-                    m.inner,
-                    m.raw,
-                    m.sender_key,
-                    m.sender_binding_sig
-                ])?;
-                if n == 1 {
-                    out.push(Inserted::New(tx.last_insert_rowid()));
-                } else {
-                    let id: i64 = find
-                        .query_row(params![m.identity_id, m.sender, m.message_id], |r| r.get(0))?;
-                    out.push(Inserted::Duplicate(id));
-                }
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            )?
+            .execute(params![
+                m.identity_id,
+                m.message_id,
+                m.sender,
+                m.sender_name,
+                m.subject,
+                m.folder,
+                m.verification,
+                m.sent_at,
+                m.received_at,
+                m.inner,
+                m.raw,
+                m.sender_key,
+                m.sender_binding_sig
+            ])?;
+        Ok(Inserted::New(self.conn.last_insert_rowid()))
+    }
+
+    /// Messages in `folder` of an identity: how many, and their stored size in bytes.
+    pub fn folder_usage(&self, identity_id: i64, folder: &str) -> Result<(i64, i64), StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*), COALESCE(sum(length(inner) + length(raw)), 0) FROM messages
+             WHERE identity_id = ?1 AND folder = ?2",
+            params![identity_id, folder],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?)
+    }
+
+    /// How many messages from `sender` are in `folder` of an identity.
+    pub fn count_from(
+        &self,
+        identity_id: i64,
+        sender: &str,
+        folder: &str,
+    ) -> Result<i64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM messages WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
+            params![identity_id, sender, folder],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Delete the oldest messages of `folder` until at most `max_bytes` remain (with `room`
+    /// bytes free for one more). Returns how many were deleted.
+    pub fn evict_oldest(
+        &mut self,
+        identity_id: i64,
+        folder: &str,
+        max_bytes: i64,
+        room: i64,
+    ) -> Result<usize, StoreError> {
+        let mut evicted = 0;
+        loop {
+            let (_, used) = self.folder_usage(identity_id, folder)?;
+            if used + room <= max_bytes {
+                return Ok(evicted);
             }
+            let n = self.conn.execute(
+                "DELETE FROM messages WHERE id = (SELECT id FROM messages
+                   WHERE identity_id = ?1 AND folder = ?2 ORDER BY received_at, id LIMIT 1)",
+                params![identity_id, folder],
+            )?;
+            if n == 0 {
+                return Ok(evicted);
+            }
+            evicted += n;
         }
-        tx.commit()?;
-        Ok(out)
+    }
+
+    /// Delete one message.
+    pub fn delete_message(&mut self, id: i64) -> Result<(), StoreError> {
+        match self
+            .conn
+            .execute("DELETE FROM messages WHERE id = ?1", [id])?
+        {
+            0 => Err(StoreError::NotFound("message")),
+            _ => Ok(()),
+        }
+    }
+
+    /// Delete every message of `sender` to an identity in `folder`. Returns how many.
+    pub fn delete_messages_from(
+        &mut self,
+        identity_id: i64,
+        sender: &str,
+        folder: &str,
+    ) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM messages WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
+            params![identity_id, sender, folder],
+        )?)
     }
 
     /// Messages in a folder, newest first; all identities if `identity_id` is `None`.

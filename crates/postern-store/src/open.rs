@@ -201,6 +201,55 @@ impl Store {
         })
     }
 
+    /// Run `f` in one transaction (taken for writing at once): committed — one fsync — if `f`
+    /// returns `Ok`, rolled back otherwise. Store methods called inside nest as savepoints.
+    pub fn in_transaction<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.conn
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(|e| E::from(e.into()))?;
+        match f(self) {
+            Ok(v) => match self.conn.execute_batch("COMMIT") {
+                Ok(()) => Ok(v),
+                Err(e) => {
+                    let _ = self.conn.execute_batch("ROLLBACK");
+                    Err(E::from(e.into()))
+                }
+            },
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+
+    /// Run `f` under a savepoint: its changes are kept (inside the surrounding transaction, if
+    /// any) if it returns `Ok`, undone otherwise.
+    pub fn in_savepoint<T, E: From<StoreError>>(
+        &mut self,
+        f: impl FnOnce(&mut Store) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.conn
+            .execute_batch("SAVEPOINT postern_scope")
+            .map_err(|e| E::from(e.into()))?;
+        match f(self) {
+            Ok(v) => {
+                self.conn
+                    .execute_batch("RELEASE postern_scope")
+                    .map_err(|e| E::from(e.into()))?;
+                Ok(v)
+            }
+            Err(e) => {
+                let _ = self
+                    .conn
+                    .execute_batch("ROLLBACK TO postern_scope; RELEASE postern_scope");
+                Err(e)
+            }
+        }
+    }
+
     /// Where the database file is.
     pub fn path(&self) -> &Path {
         &self.path

@@ -126,23 +126,51 @@ impl Store {
 
     /// Queued messages whose attempt is due, oldest first, marked `sending`.
     pub fn claim_due(&mut self, now: i64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
-        let tx = self.conn.transaction()?;
-        let due: Vec<OutboxRecord> = {
+        self.claim_due_where(now, limit, |_| true)
+    }
+
+    /// Like `claim_due`, but only rows `pick` accepts (it is asked in order, and may say no to
+    /// rows whose sender or recipient is busy); the others stay queued as they were.
+    pub fn claim_due_where(
+        &mut self,
+        now: i64,
+        limit: usize,
+        mut pick: impl FnMut(&OutboxRecord) -> bool,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
+        let tx = self.conn.savepoint()?;
+        let candidates: Vec<OutboxRecord> = {
             let mut st = tx.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt <= ?1
                  ORDER BY next_attempt, id LIMIT ?2"
             ))?;
-            let rows = st.query_map(params![now, limit as i64], record)?;
+            let rows = st.query_map(params![now, (limit.max(1) * 16) as i64], record)?;
             rows.collect::<Result<_, _>>()?
         };
-        for r in &due {
+        let mut due = Vec::new();
+        for r in candidates {
+            if due.len() >= limit {
+                break;
+            }
+            if !pick(&r) {
+                continue;
+            }
             tx.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1",
                 [r.id],
             )?;
+            due.push(r);
         }
         tx.commit()?;
         Ok(due)
+    }
+
+    /// Whether `sender` ever sent verified mail to this identity (so it knows us).
+    pub fn received_from(&self, identity_id: i64, sender: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM messages WHERE identity_id = ?1 AND sender = ?2)",
+            params![identity_id, sender],
+            |r| r.get(0),
+        )?)
     }
 
     /// When the next queued message is due, if any.

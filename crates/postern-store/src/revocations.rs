@@ -154,7 +154,7 @@ impl Store {
                 k.openpgp_secret,
             )
         });
-        let tx = self.conn.transaction()?;
+        let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO revocations (identity_id, address, scope, fingerprint, successor,
                 revoked_at, received_at, reason, statement, public_key)

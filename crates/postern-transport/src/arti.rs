@@ -18,7 +18,9 @@ use tor_hsservice::{RendRequest, RunningOnionService};
 use tor_proto::stream::IncomingStreamRequest;
 use tor_rtcompat::PreferredRuntime;
 
-use crate::{BootstrapStatus, Incoming, Listener, Stream, Transport, TransportError};
+use crate::{
+    BootstrapStatus, Incoming, Listener, ServiceOptions, Stream, Transport, TransportError,
+};
 
 /// Where arti keeps its state, which network it joins, and how long to wait.
 #[derive(Debug, Clone)]
@@ -74,6 +76,13 @@ pub struct ArtiTransport {
     status: watch::Sender<BootstrapStatus>,
     isolation: Mutex<HashMap<OnionAddress, IsolationToken>>,
     options: ArtiOptions,
+}
+
+/// How often this process launched each service (see `serve`).
+fn launches() -> &'static Mutex<HashMap<OnionAddress, u32>> {
+    static LAUNCHES: std::sync::OnceLock<Mutex<HashMap<OnionAddress, u32>>> =
+        std::sync::OnceLock::new();
+    LAUNCHES.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
 impl std::fmt::Debug for ArtiTransport {
@@ -133,19 +142,31 @@ impl Drop for RunningService {
     }
 }
 
-/// Accept every rendezvous; number its circuit; pass on streams to the served ports.
+/// Accept rendezvous requests, a bounded number at a time (so that under a flood they queue in
+/// arti, where proof of work ranks them); number each circuit; pass on streams to the served
+/// ports.
 async fn accept_loop(
     requests: impl futures::Stream<Item = RendRequest> + Send + 'static,
     ports: Vec<u16>,
+    in_progress: usize,
     tx: mpsc::Sender<Incoming>,
 ) {
     let mut requests = Box::pin(requests);
     let mut circuit = 0u64;
-    while let Some(rend) = requests.next().await {
+    let handshakes = Arc::new(tokio::sync::Semaphore::new(in_progress.max(1)));
+    loop {
+        let Ok(permit) = handshakes.clone().acquire_owned().await else {
+            return;
+        };
+        let Some(rend) = requests.next().await else {
+            return;
+        };
         circuit += 1;
         let (ports, tx) = (ports.clone(), tx.clone());
         tokio::spawn(async move {
-            let Ok(mut streams) = rend.accept().await else {
+            let accepted = rend.accept().await;
+            drop(permit);
+            let Ok(mut streams) = accepted else {
                 return;
             };
             while let Some(req) = streams.next().await {
@@ -222,18 +243,37 @@ impl Transport for ArtiTransport {
     async fn serve(
         &self,
         identity: &IdentityKeys,
-        ports: &[u16],
+        options: &ServiceOptions,
     ) -> Result<Listener, TransportError> {
         let onion = *identity.address().onion();
         let launch_err = |reason: String| TransportError::Launch {
             onion: onion.redacted(),
             reason,
         };
-        let nickname = format!("postern-{}", &onion.label()[..16])
+        // With proof of work compiled in, arti 0.47 keeps a thread per launched service that
+        // never ends, and it holds the service's state lock: a second launch under the same
+        // nickname in one process is refused ("already in use"). A relaunch in the same process
+        // (a node stopped and started again) therefore takes a new nickname; a new process
+        // starts again from the first, so the service's state persists across restarts.
+        let generation = {
+            let mut launches = launches()
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let n = launches.entry(onion).or_insert(0);
+            *n += 1;
+            *n
+        };
+        let mut nickname = format!("postern-{}", &onion.label()[..16]);
+        if generation > 1 {
+            nickname.push_str(&format!("-{generation}"));
+        }
+        let nickname = nickname
             .parse()
             .map_err(|e| launch_err(format!("bad nickname: {e}")))?;
         let config = OnionServiceConfigBuilder::default()
             .nickname(nickname)
+            .max_concurrent_streams_per_circuit(options.streams_per_circuit)
+            .enable_pow(options.proof_of_work)
             .build()
             .map_err(|e| launch_err(e.to_string()))?;
         let keypair = identity.hsid_keypair();
@@ -255,7 +295,12 @@ impl Transport for ArtiTransport {
             return Err(launch_err("arti derived a different onion address".into()));
         }
         let (tx, rx) = mpsc::channel(64);
-        let task = tokio::spawn(accept_loop(requests, ports.to_vec(), tx));
+        let task = tokio::spawn(accept_loop(
+            requests,
+            options.ports.clone(),
+            options.rendezvous_in_progress,
+            tx,
+        ));
         Ok(Listener::new(
             onion,
             rx,

@@ -43,6 +43,33 @@ impl BootstrapStatus {
     }
 }
 
+/// What a service accepts, against a flood of clients.
+#[derive(Debug, Clone)]
+pub struct ServiceOptions {
+    /// The virtual ports served (25 for SMTP).
+    pub ports: Vec<u16>,
+    /// Streams one rendezvous circuit may have open at once; beyond it the circuit is closed.
+    pub streams_per_circuit: u32,
+    /// Rendezvous handshakes in progress at once. Requests beyond wait in arti's queue, where
+    /// the proof-of-work defence ranks them by the effort their clients paid.
+    pub rendezvous_in_progress: usize,
+    /// Arti's onion-service proof-of-work defence: under load, clients must solve a puzzle
+    /// whose difficulty the service raises; quiet services ask nothing.
+    pub proof_of_work: bool,
+}
+
+impl ServiceOptions {
+    /// Defaults for `ports`: 8 streams per circuit, 16 rendezvous at once, proof of work on.
+    pub fn for_ports(ports: &[u16]) -> Self {
+        ServiceOptions {
+            ports: ports.to_vec(),
+            streams_per_circuit: 8,
+            rendezvous_in_progress: 16,
+            proof_of_work: true,
+        }
+    }
+}
+
 /// A stream that arrived at one of our services.
 pub struct Incoming {
     /// The virtual port it was opened to (25 for SMTP).
@@ -111,11 +138,11 @@ pub trait Transport: Send + Sync + fmt::Debug {
     /// Bootstrap progress, as it changes.
     fn bootstrap_status(&self) -> watch::Receiver<BootstrapStatus>;
 
-    /// Serve `identity`'s onion service, accepting streams to the given virtual ports.
+    /// Serve `identity`'s onion service, accepting streams to `options.ports`.
     async fn serve(
         &self,
         identity: &IdentityKeys,
-        ports: &[u16],
+        options: &ServiceOptions,
     ) -> Result<Listener, TransportError>;
 
     /// Open a stream to `(to, port)` on behalf of the identity whose onion address is `from`.

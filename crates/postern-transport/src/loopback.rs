@@ -15,7 +15,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::{BootstrapStatus, Incoming, Listener, Stream, Transport, TransportError};
+use crate::{
+    BootstrapStatus, Incoming, Listener, ServiceOptions, Stream, Transport, TransportError,
+};
 
 /// Loopback TCP transport.
 #[derive(Debug)]
@@ -77,8 +79,11 @@ impl Transport for LoopbackTransport {
     async fn serve(
         &self,
         identity: &IdentityKeys,
-        ports: &[u16],
+        options: &ServiceOptions,
     ) -> Result<Listener, TransportError> {
+        // One TCP connection carries one stream: the per-circuit limit holds by construction;
+        // there is no proof of work without Tor.
+        let ports = &options.ports;
         let onion = *identity.address().onion();
         let (tx, rx) = mpsc::channel(64);
         let circuits = Arc::new(AtomicU64::new(0));

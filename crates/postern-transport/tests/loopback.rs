@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use postern_transport::{LoopbackTransport, Transport};
+use postern_transport::{LoopbackTransport, ServiceOptions, Transport};
 
 #[tokio::test]
 async fn bytes_both_ways_restart_and_unreachable() {
@@ -20,7 +20,10 @@ async fn bytes_both_ways_restart_and_unreachable() {
     let bob = identity("bob");
     let a = *alice.address().onion();
     let b = *bob.address().onion();
-    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve");
+    let mut service = bob_t
+        .serve(&bob, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve");
     assert_eq!(service.onion(), &b);
     let mut s = connect_retrying(&alice_t, &a, &b, 25, Duration::from_secs(5)).await;
     exchange(&mut s, &mut service, "one").await;
@@ -31,7 +34,10 @@ async fn bytes_both_ways_restart_and_unreachable() {
     unreachable_within(&alice_t, &a, Duration::from_secs(5)).await;
     let bob_t = LoopbackTransport::new(reg.path()).expect("bob again");
     bob_t.start().await.expect("start");
-    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve again");
+    let mut service = bob_t
+        .serve(&bob, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve again");
     let mut s = connect_retrying(&alice_t, &a, &b, 25, Duration::from_secs(5)).await;
     exchange(&mut s, &mut service, "two").await;
 
@@ -46,7 +52,10 @@ async fn every_connection_is_its_own_circuit() {
     t.start().await.expect("start");
     let carol = identity("carol");
     let c = *carol.address().onion();
-    let mut service = t.serve(&carol, &[25]).await.expect("serve");
+    let mut service = t
+        .serve(&carol, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve");
     let (x, y) = (identity("x"), identity("y"));
     let mut s1 = t.connect(x.address().onion(), &c, 25).await.expect("x");
     let c1 = exchange(&mut s1, &mut service, "x").await;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use postern_testnet::Testnet;
-use postern_transport::{ArtiOptions, ArtiTransport, Transport, TransportError};
+use postern_transport::{ArtiOptions, ArtiTransport, ServiceOptions, Transport, TransportError};
 
 fn options(dir: &Path, net: &Testnet) -> ArtiOptions {
     let mut o = ArtiOptions::in_dir(dir);
@@ -58,7 +58,10 @@ async fn alice_reaches_bob_both_ways_and_again_after_bob_restarts() {
     let (a, b) = (*alice.address().onion(), *bob.address().onion());
 
     let launched = Instant::now();
-    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve bob");
+    let mut service = bob_t
+        .serve(&bob, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve bob");
     assert_eq!(
         service.onion(),
         &b,
@@ -74,7 +77,10 @@ async fn alice_reaches_bob_both_ways_and_again_after_bob_restarts() {
     drop(bob_t);
     tokio::time::sleep(Duration::from_secs(1)).await;
     let bob_t = started(&bob_dir, net).await;
-    let mut service = bob_t.serve(&bob, &[25]).await.expect("serve bob again");
+    let mut service = bob_t
+        .serve(&bob, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve bob again");
     assert_eq!(service.onion(), &b, "same address after restart");
     let mut s = connect_retrying(&alice_t, &a, &b, 25, Duration::from_secs(120)).await;
     exchange(&mut s, &mut service, "after restart").await;
@@ -103,7 +109,10 @@ async fn identities_never_share_a_circuit() {
     let device = started(&tmp.path().join("device"), net).await;
     let carol = identity("carol");
     let c = *carol.address().onion();
-    let mut service = carol_t.serve(&carol, &[25]).await.expect("serve");
+    let mut service = carol_t
+        .serve(&carol, &ServiceOptions::for_ports(&[25]))
+        .await
+        .expect("serve");
     let (work, home) = (identity("work"), identity("home"));
 
     let mut s1 = connect_retrying(

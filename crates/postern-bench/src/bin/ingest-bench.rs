@@ -65,6 +65,7 @@ async fn protocol_only_server(local: String) -> Result<String> {
                     max_message_size: 25 << 20,
                     max_recipients: 16,
                     max_errors: 10,
+                    max_commands: usize::MAX,
                 });
                 let mut pending = session.greet();
                 let mut buf = vec![0u8; 16384];

@@ -10,6 +10,7 @@ use postern_bench::{ms, Stats};
 use postern_core::{KdfParams, Network, Node, NodeConfig, Postern, SystemClock};
 use postern_crypto::IdentityKeys;
 use postern_testnet::{Testnet, TestnetOptions};
+use postern_transport::ServiceOptions;
 use postern_types::LocalPart;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -54,7 +55,10 @@ async fn main() -> Result<()> {
 
     // An echo service on Bob's node, for the raw baseline.
     let echo = IdentityKeys::generate(LocalPart::new("echo")?, "")?;
-    let mut listener = bob_node.transport().serve(&echo, &[25]).await?;
+    let mut listener = bob_node
+        .transport()
+        .serve(&echo, &ServiceOptions::for_ports(&[25]))
+        .await?;
     tokio::spawn(async move {
         while let Some(mut inc) = listener.accept().await {
             tokio::spawn(async move {

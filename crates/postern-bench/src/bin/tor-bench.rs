@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 use postern_bench::{ms, ratio, rss_kib, Stats};
 use postern_crypto::IdentityKeys;
 use postern_testnet::{Testnet, TestnetOptions};
-use postern_transport::{ArtiOptions, ArtiTransport, Listener, Transport};
+use postern_transport::{ArtiOptions, ArtiTransport, Listener, ServiceOptions, Transport};
 use postern_types::{LocalPart, OnionAddress};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -289,7 +289,11 @@ async fn main() -> Result<()> {
     // 1. Onion connect + first byte, alternating clients, fresh circuit every time.
     let bob = identity("bob")?;
     let b = *bob.address().onion();
-    serve_greeting(service_t.serve(&bob, &[25]).await?);
+    serve_greeting(
+        service_t
+            .serve(&bob, &ServiceOptions::for_ports(&[25]))
+            .await?,
+    );
     let warm_a = until_ok(Duration::from_secs(180), || {
         arti_connect_first_byte(&client_t, fresh_source(0), b)
     })
@@ -344,7 +348,11 @@ async fn main() -> Result<()> {
         let id = identity(&format!("svc{i}"))?;
         let onion = *id.address().onion();
         let started = Instant::now();
-        serve_greeting(service2.serve(&id, &[25]).await?);
+        serve_greeting(
+            service2
+                .serve(&id, &ServiceOptions::for_ports(&[25]))
+                .await?,
+        );
         let r = until_ok(Duration::from_secs(120), || {
             arti_connect_first_byte(&client2, fresh_source(10_000 + i), onion)
         })
@@ -356,7 +364,11 @@ async fn main() -> Result<()> {
         let id = identity(&format!("ctorsvc{i}"))?;
         let onion = *id.address().onion();
         let started = Instant::now();
-        serve_greeting(service_t.serve(&id, &[25]).await?);
+        serve_greeting(
+            service_t
+                .serve(&id, &ServiceOptions::for_ports(&[25]))
+                .await?,
+        );
         let r = until_ok(Duration::from_secs(120), || {
             ctor_connect_first_byte(ctor.socks, format!("launch{i}"), onion)
         })

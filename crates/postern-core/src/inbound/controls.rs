@@ -1,6 +1,7 @@
 //! What a verified message may carry besides mail: an invite token (the handshake), introduced
-//! cards, a revocation. Applied after the message's signature checked out and before it is
-//! stored; each refusal is a specific SMTP reply and changes nothing.
+//! cards, a revocation, its sender's carriers. Applied by the writer in the transaction that
+//! stores the message, and only if the message is new; each refusal is a specific SMTP reply
+//! and undoes everything the message did. Also the contact-request quota.
 //!
 //! | refusal | reply |
 //! |---|---|
@@ -9,23 +10,20 @@
 //! | an introduced vCard that does not verify | `550 5.7.1` |
 //! | a revocation that does not verify, or is not the sender's own | `550 5.7.1` |
 //! | a key revocation for a key this address book does not hold | `550 5.7.1` |
-//! | signed by a key its owner revoked | `550 5.7.1` |
+//! | too many waiting contact requests from one sender | `452 4.2.2` |
 
 use postern_card::ContactCard;
 use postern_crypto::{PublicKeyInfo, Revocation, RevocationScope};
 use postern_mime::Letter;
 use postern_smtp::Reply;
-use postern_store::{
-    ContactRecord, NewContact, NewIntroduction, NewRevocation, Redemption, RevocationRecord, Store,
-};
+use postern_store::{ContactRecord, NewContact, NewIntroduction, NewRevocation, Redemption, Store};
 use postern_types::MailAddress;
 
-use super::carry;
-use super::receive::{Accepted, LocalIdentity};
-use super::{INBOX, KIND_CARRIERS, SYSTEM};
+use crate::context::LocalIdentity;
 use crate::introductions::{INTRODUCED, KIND_INTRODUCTION};
 use crate::invites::{token_from_text, token_hash, KIND_HANDSHAKE, VERIFIED_BY_SCAN};
-use crate::revoke::revoked_sentence;
+use crate::mail::{carry, INBOX, KIND_CARRIERS, REQUESTS, SYSTEM};
+use crate::InboundLimits;
 
 /// Most cards one introduction may carry.
 const MAX_INTRODUCED: usize = 16;
@@ -64,53 +62,76 @@ pub(super) fn rotates_key(
             .is_some_and(|s| Some(s.to_vec()) == fingerprint_of(key))
 }
 
-/// A refusal if the key the message carries is one its owner revoked.
-pub(super) fn revoked_signer(letter: &Letter, revocations: &[RevocationRecord]) -> Option<Reply> {
-    let fp = fingerprint_of(letter.sender_key.as_deref()?)?;
-    let r = revocations.iter().find(|r| r.fingerprint == fp)?;
-    Some(refuse(&format!(
-        "Signed with a revoked key: {}",
-        revoked_sentence(r, "the sender")
-    )))
-}
-
-/// Apply the message's controls. Returns the folder to store it in, if that changes.
+/// Apply the message's controls. `folder` is where it goes without them; returns the folder to
+/// store it in, if that changes.
 pub(super) fn apply(
     store: &mut Store,
     now: i64,
     me: &LocalIdentity,
     contact: Option<&ContactRecord>,
-    a: &Accepted,
+    letter: &Letter,
+    folder: &'static str,
 ) -> Result<Option<&'static str>, Reply> {
-    let mut folder = None;
-    if let Some(stmt) = &a.letter.revocation {
-        revocation(store, now, me, contact, &a.letter, stmt)?;
+    let mut changed = None;
+    if let Some(stmt) = &letter.revocation {
+        revocation(store, now, me, contact, letter, stmt)?;
     }
-    if let Some(token) = &a.letter.invite {
-        if a.letter.kind.as_deref() == Some(KIND_HANDSHAKE) {
-            redeem(store, now, me, &a.letter, token)?;
-            folder = Some(INBOX);
+    if let Some(token) = &letter.invite {
+        if letter.kind.as_deref() == Some(KIND_HANDSHAKE) {
+            redeem(store, now, me, letter, token)?;
+            changed = Some(INBOX);
         }
     }
-    let from_contact = a.folder == INBOX || folder == Some(INBOX);
-    if a.letter.kind.as_deref() == Some(KIND_INTRODUCTION) && from_contact {
-        introduction(store, now, me, &a.letter)?;
+    let from_contact = folder == INBOX || changed == Some(INBOX);
+    if letter.kind.as_deref() == Some(KIND_INTRODUCTION) && from_contact {
+        introduction(store, now, me, letter)?;
     }
-    let announcement = a.letter.kind.as_deref() == Some(KIND_CARRIERS);
-    if from_contact && (a.letter.carriers.is_some() || announcement) {
-        if let Ok(sender) = a.letter.from.parse::<MailAddress>() {
+    let announcement = letter.kind.as_deref() == Some(KIND_CARRIERS);
+    if from_contact && (letter.carriers.is_some() || announcement) {
+        if let Ok(sender) = letter.from.parse::<MailAddress>() {
             let own = me.keys.address().to_string();
-            let header = a.letter.carriers.as_deref().unwrap_or_default();
+            let header = letter.carriers.as_deref().unwrap_or_default();
             let list = carry::parse_carriers(header, &sender, &own, now);
             store
-                .set_contact_carriers(me.id, &a.letter.from, &list)
+                .set_contact_carriers(me.id, &letter.from, &list)
                 .map_err(busy)?;
         }
     }
-    if a.letter.kind.as_deref() == Some(KIND_CARRIERS) && from_contact {
-        folder = Some(SYSTEM);
+    if announcement && from_contact {
+        changed = Some(SYSTEM);
     }
-    Ok(folder)
+    Ok(changed)
+}
+
+/// Contact requests are kept within a quota per identity (the oldest go first) and a few per
+/// sender: a stranger cannot fill the disk.
+pub(super) fn make_room_for_request(
+    store: &mut Store,
+    identity_id: i64,
+    sender: &str,
+    size: i64,
+    limits: &InboundLimits,
+) -> Result<(), Reply> {
+    let waiting = store
+        .count_from(identity_id, sender, REQUESTS)
+        .map_err(busy)?;
+    if waiting >= limits.requests_per_sender {
+        return Err(Reply::new(
+            452,
+            "4.2.2",
+            "Enough of your messages wait here to be accepted; try again once they are",
+        ));
+    }
+    if size > limits.requests_quota_bytes {
+        return Err(Reply::new(552, "5.3.4", "Too large for a contact request"));
+    }
+    let evicted = store
+        .evict_oldest(identity_id, REQUESTS, limits.requests_quota_bytes, size)
+        .map_err(busy)?;
+    if evicted > 0 {
+        tracing::info!("contact requests over quota: {evicted} oldest dropped");
+    }
+    Ok(())
 }
 
 fn redeem(

@@ -1,43 +1,74 @@
-//! The SMTP server driver: runs a `ServerSession` over a transport stream, with the timeouts
-//! the protocol core leaves to its driver.
+//! The SMTP server driver: runs a `ServerSession` over each stream that reaches an identity's
+//! onion service, with what the protocol core leaves to its driver: how many sessions at once
+//! (per node, per identity), deadlines (per command, per message, per session), and how many
+//! replies may wait for a client that does not read them.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use postern_smtp::{Event, ServerConfig, ServerSession};
-use postern_transport::Stream;
+use postern_transport::{Listener, Stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 
-use super::receive::{LocalIdentity, Mailroom};
+use super::mailroom::Mailroom;
+use crate::context::LocalIdentity;
+use crate::{SmtpLimits, SMTP_PORT};
 
-/// Limits and timeouts of the SMTP server.
+/// Sessions at once: one count for the whole node, one per identity.
 #[derive(Debug, Clone)]
-pub struct SmtpLimits {
-    /// Largest message accepted, in octets.
-    pub max_message_size: usize,
-    /// Most recipients per message.
-    pub max_recipients: usize,
-    /// Failed commands tolerated per session.
-    pub max_errors: usize,
-    /// How long a client may take to complete a command (RFC 5321 suggests 5 minutes).
-    pub command_timeout: Duration,
-    /// How long a client may take to send a whole message.
-    pub data_timeout: Duration,
-    /// How long to listen for a client that talks before the greeting.
-    pub pregreet_wait: Duration,
+pub(crate) struct SessionSlots {
+    node: Arc<Semaphore>,
+    identity: Arc<Semaphore>,
 }
 
-impl Default for SmtpLimits {
-    fn default() -> Self {
-        SmtpLimits {
-            max_message_size: 25 * 1024 * 1024,
-            max_recipients: 16,
-            max_errors: 10,
-            command_timeout: Duration::from_secs(300),
-            data_timeout: Duration::from_secs(600),
-            pregreet_wait: Duration::from_millis(50),
+impl SessionSlots {
+    pub(crate) fn new(node: Arc<Semaphore>, per_identity: usize) -> Self {
+        SessionSlots {
+            node,
+            identity: Arc::new(Semaphore::new(per_identity.max(1))),
         }
+    }
+
+    fn take(&self) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
+        let node = self.node.clone().try_acquire_owned().ok()?;
+        let identity = self.identity.clone().try_acquire_owned().ok()?;
+        Some((node, identity))
+    }
+}
+
+/// Accept streams to `me`'s service and serve each SMTP session, as many at once as `slots`
+/// allow; beyond that a stream gets `421` and is closed.
+pub(crate) async fn serve_identity(
+    mut listener: Listener,
+    me: Arc<LocalIdentity>,
+    card: Arc<String>,
+    mailroom: Arc<Mailroom>,
+    limits: SmtpLimits,
+    slots: SessionSlots,
+) {
+    while let Some(incoming) = listener.accept().await {
+        if incoming.port != SMTP_PORT {
+            continue;
+        }
+        let mut stream = incoming.stream;
+        let Some(permits) = slots.take() else {
+            tokio::spawn(async move {
+                let busy = b"421 4.7.0 Too busy; try again later\r\n";
+                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+                    let _ = stream.write_all(busy).await;
+                    let _ = stream.shutdown().await;
+                })
+                .await;
+            });
+            continue;
+        };
+        let (me, card, mailroom, limits) =
+            (me.clone(), card.clone(), mailroom.clone(), limits.clone());
+        tokio::spawn(async move {
+            serve(stream, me, card, mailroom, limits).await;
+            drop(permits);
+        });
     }
 }
 
@@ -49,120 +80,157 @@ enum Flow {
 
 /// Serve one SMTP connection for `me`. `card` is the identity's card text (with key), given to
 /// peers that ask with `CARD`.
-pub(crate) async fn serve(
+async fn serve(
     mut stream: Stream,
     me: Arc<LocalIdentity>,
     card: Arc<String>,
     mailroom: Arc<Mailroom>,
     limits: SmtpLimits,
 ) {
-    let address = me.keys.address().to_string();
-    let mut session = ServerSession::new(ServerConfig {
-        hostname: me.keys.address().onion().to_string(),
-        local_addresses: vec![address],
-        max_message_size: limits.max_message_size,
-        max_recipients: limits.max_recipients,
-        max_errors: limits.max_errors,
-    });
-    let mut buf = vec![0u8; 16 * 1024];
-    // A client must wait for the greeting; listen briefly for one that does not.
-    if let Ok(Ok(n)) = tokio::time::timeout(limits.pregreet_wait, stream.read(&mut buf)).await {
-        if n == 0 {
-            return;
+    let session_end = Instant::now() + limits.session_lifetime;
+    let run = async {
+        let address = me.keys.address().to_string();
+        let mut session = ServerSession::new(ServerConfig {
+            hostname: me.keys.address().onion().to_string(),
+            local_addresses: vec![address],
+            max_message_size: limits.max_message_size,
+            max_recipients: limits.max_recipients,
+            max_errors: limits.max_errors,
+            max_commands: limits.max_commands,
+        });
+        let mut buf = vec![0u8; 16 * 1024];
+        // A client must wait for the greeting; listen briefly for one that does not.
+        if let Ok(Ok(n)) = tokio::time::timeout(limits.pregreet_wait, stream.read(&mut buf)).await {
+            if n == 0 {
+                return;
+            }
+            let _ = session.input(&buf[..n]);
         }
-        let _ = session.input(&buf[..n]);
-    }
-    let greeting = session.greet();
-    if let Flow::Close = handle(&mut stream, &mut session, greeting, &me, &card, &mailroom).await {
-        return;
-    }
-    let mut deadline = Instant::now() + limits.command_timeout;
-    loop {
-        let read = tokio::time::timeout_at(deadline, stream.read(&mut buf)).await;
-        let events = match read {
-            Err(_) => session.timeout(),
-            Ok(Ok(0)) | Ok(Err(_)) => return,
-            Ok(Ok(n)) => session.input(&buf[..n]),
+        let greeting = session.greet();
+        let mut io = Io {
+            stream: &mut stream,
+            me: &me,
+            card: &card,
+            mailroom: &mailroom,
+            max_pending: limits.max_pending_reply_bytes,
         };
-        let replied = events
-            .iter()
-            .any(|e| matches!(e, Event::Reply(_) | Event::Message { .. }));
-        let in_data = events
-            .iter()
-            .any(|e| matches!(e, Event::Reply(r) if r.code == 354));
-        if let Flow::Close = handle(&mut stream, &mut session, events, &me, &card, &mailroom).await
-        {
+        if let Flow::Close = io.handle(&mut session, greeting).await {
             return;
         }
-        if replied {
-            // Progress resets the clock; DATA gets the longer allowance. A client that trickles
-            // bytes without completing anything (slowloris) runs out of time.
-            deadline = Instant::now()
-                + if in_data {
-                    limits.data_timeout
-                } else {
-                    limits.command_timeout
-                };
+        let mut deadline = Instant::now() + limits.command_timeout;
+        loop {
+            let read = tokio::time::timeout_at(deadline, io.stream.read(&mut buf)).await;
+            let events = match read {
+                Err(_) => session.timeout(),
+                Ok(Ok(0)) | Ok(Err(_)) => return,
+                Ok(Ok(n)) => session.input(&buf[..n]),
+            };
+            let replied = events
+                .iter()
+                .any(|e| matches!(e, Event::Reply(_) | Event::Message { .. }));
+            let in_data = events
+                .iter()
+                .any(|e| matches!(e, Event::Reply(r) if r.code == 354));
+            if let Flow::Close = io.handle(&mut session, events).await {
+                return;
+            }
+            if replied {
+                // Progress resets the clock; DATA gets the longer allowance. A client that
+                // trickles bytes without completing anything (slowloris) runs out of time, and
+                // however busy, a session ends at its lifetime.
+                deadline = Instant::now()
+                    + if in_data {
+                        limits.data_timeout
+                    } else {
+                        limits.command_timeout
+                    };
+            }
         }
+    };
+    if tokio::time::timeout_at(session_end, run).await.is_err() {
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            let _ = stream
+                .write_all(b"421 4.4.2 Session too long, closing connection\r\n")
+                .await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
     }
 }
 
-/// Carry out the session's events; writes replies, commits messages, answers CARD.
-async fn handle(
-    stream: &mut Stream,
-    session: &mut ServerSession,
-    events: Vec<Event>,
-    me: &Arc<LocalIdentity>,
-    card: &Arc<String>,
-    mailroom: &Arc<Mailroom>,
-) -> Flow {
-    let mut queue = events;
-    let mut out = Vec::new();
-    let mut close = false;
-    while !queue.is_empty() {
-        let mut next = Vec::new();
-        for e in queue {
-            match e {
-                Event::Reply(r) => out.extend_from_slice(&r.to_bytes()),
-                Event::Message { envelope, data } => {
-                    // Send what is pending first: the client may be waiting on it.
-                    if !out.is_empty() && stream.write_all(&std::mem::take(&mut out)).await.is_err()
-                    {
-                        return Flow::Close;
-                    }
-                    let reply = if envelope.carry.is_some() {
-                        mailroom.hold(me, envelope, data).await
-                    } else {
-                        mailroom.receive(me.clone(), envelope, data).await
-                    };
-                    next.extend(session.delivered(reply));
-                }
-                Event::CardRequest(local) => {
-                    let answer = (local == me.keys.address().local().as_str())
-                        .then(|| card.as_ref().clone());
-                    next.extend(session.card(answer));
-                }
-                Event::Control { verb, args } => {
-                    let reply = match verb.as_str() {
-                        "XPULL" => mailroom.pull(me, &args),
-                        "XRECEIPT" => mailroom.receipt(me, &args),
-                        _ => postern_smtp::Reply::new(502, "5.5.1", "Command not implemented"),
-                    };
-                    next.extend(session.answer(reply));
-                }
-                Event::Close => close = true,
-            }
+/// One session's stream and what its events need.
+struct Io<'a> {
+    stream: &'a mut Stream,
+    me: &'a Arc<LocalIdentity>,
+    card: &'a Arc<String>,
+    mailroom: &'a Arc<Mailroom>,
+    max_pending: usize,
+}
+
+impl Io<'_> {
+    async fn flush(&mut self, out: &mut Vec<u8>) -> bool {
+        if out.is_empty() {
+            return true;
         }
-        queue = next;
+        let ok = self.stream.write_all(out).await.is_ok();
+        out.clear();
+        ok
     }
-    if !out.is_empty() && stream.write_all(&out).await.is_err() {
-        return Flow::Close;
-    }
-    let _ = stream.flush().await;
-    if close {
-        let _ = stream.shutdown().await;
-        Flow::Close
-    } else {
-        Flow::Continue
+
+    /// Carry out the session's events; writes replies (never more than `max_pending` bytes
+    /// waiting: a client that pipelines commands without reading the replies waits for its
+    /// own reading), commits messages, answers CARD and the control verbs.
+    async fn handle(&mut self, session: &mut ServerSession, events: Vec<Event>) -> Flow {
+        let mut queue = events;
+        let mut out = Vec::new();
+        let mut close = false;
+        while !queue.is_empty() {
+            let mut next = Vec::new();
+            for e in queue {
+                match e {
+                    Event::Reply(r) => out.extend_from_slice(&r.to_bytes()),
+                    Event::Message { envelope, data } => {
+                        // Send what is pending first: the client may be waiting on it.
+                        if !self.flush(&mut out).await {
+                            return Flow::Close;
+                        }
+                        let reply = if envelope.carry.is_some() {
+                            self.mailroom.hold(self.me, envelope, data)
+                        } else {
+                            self.mailroom.receive(self.me.clone(), envelope, data).await
+                        };
+                        next.extend(session.delivered(reply));
+                    }
+                    Event::CardRequest(local) => {
+                        let answer = (local == self.me.keys.address().local().as_str())
+                            .then(|| self.card.as_ref().clone());
+                        next.extend(session.card(answer));
+                    }
+                    Event::Control { verb, args } => {
+                        let reply = match verb.as_str() {
+                            "XPULL" => self.mailroom.pull(self.me, &args),
+                            "XRECEIPT" => self.mailroom.receipt(self.me, &args),
+                            _ => postern_smtp::Reply::new(502, "5.5.1", "Command not implemented"),
+                        };
+                        next.extend(session.answer(reply));
+                    }
+                    Event::Close => close = true,
+                }
+                if out.len() >= self.max_pending && !self.flush(&mut out).await {
+                    return Flow::Close;
+                }
+            }
+            queue = next;
+        }
+        if !self.flush(&mut out).await {
+            return Flow::Close;
+        }
+        let _ = self.stream.flush().await;
+        if close {
+            let _ = self.stream.shutdown().await;
+            Flow::Close
+        } else {
+            Flow::Continue
+        }
     }
 }

@@ -1,19 +1,53 @@
 //! The mail writer: one thread owning a store connection, committing received messages in
-//! groups. Every message in a group is acknowledged only after the group's commit (fsync'd, WAL
-//! with `synchronous=FULL`), so nothing acknowledged can be lost, and concurrent deliveries share
-//! one fsync.
+//! groups. A message and everything it does (the contact a handshake adds, an introduction, a
+//! key replacement, a carrier list, a contact request's quota) are written in the same
+//! transaction, and only if the message is new: a replayed message changes nothing. Every
+//! message in a group is acknowledged only after the group's commit (fsync'd, WAL with
+//! `synchronous=FULL`), so nothing acknowledged can be lost, and concurrent deliveries share one
+//! fsync.
 
 use std::sync::mpsc;
 
+use postern_smtp::Reply;
 use postern_store::{Inserted, NewMessage, Store, StoreError};
 use tokio::sync::oneshot;
 
 /// Most messages committed together.
 const MAX_GROUP: usize = 64;
 
+/// What a message does besides being stored, run inside its transaction just before it is
+/// inserted. Returns the folder to store it in, if that changes; a refusal undoes everything
+/// the message did.
+pub(super) type Effects = Box<dyn FnOnce(&mut Store) -> Result<Option<&'static str>, Reply> + Send>;
+
+/// How storing one message ended.
+#[derive(Debug)]
+pub(super) enum Stored {
+    /// Stored, and its effects applied.
+    New,
+    /// Already stored before (same sender and Message-ID): nothing applied again.
+    Duplicate,
+    /// Its effects refused it: nothing of it was written.
+    Refused(Reply),
+    /// The store could not commit it.
+    Failed(String),
+}
+
+enum JobError {
+    Refused(Reply),
+    Store(StoreError),
+}
+
+impl From<StoreError> for JobError {
+    fn from(e: StoreError) -> Self {
+        JobError::Store(e)
+    }
+}
+
 struct Job {
     message: NewMessage,
-    done: oneshot::Sender<Result<Inserted, String>>,
+    effects: Effects,
+    done: oneshot::Sender<Stored>,
 }
 
 /// Handle to the writer thread. Cloning shares the thread.
@@ -25,6 +59,57 @@ pub(crate) struct MailWriter {
 impl std::fmt::Debug for Job {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Job")
+    }
+}
+
+/// Store one message with its effects, inside the group's transaction.
+fn store_one(
+    s: &mut Store,
+    message: &mut NewMessage,
+    effects: Effects,
+) -> Result<Inserted, JobError> {
+    if let Some(id) = s.stored_message(message.identity_id, &message.sender, &message.message_id)? {
+        return Ok(Inserted::Duplicate(id));
+    }
+    if let Some(folder) = effects(s).map_err(JobError::Refused)? {
+        folder.clone_into(&mut message.folder);
+    }
+    Ok(s.insert_message(message)?)
+}
+
+fn commit_group(store: &mut Store, jobs: Vec<Job>) {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut waiting = Vec::with_capacity(jobs.len());
+    let committed = store.in_transaction(|s| {
+        for job in jobs {
+            let Job {
+                mut message,
+                effects,
+                done,
+            } = job;
+            let r = s.in_savepoint(|s| store_one(s, &mut message, effects));
+            outcomes.push(match r {
+                Ok(Inserted::New(_)) => Stored::New,
+                Ok(Inserted::Duplicate(_)) => Stored::Duplicate,
+                Err(JobError::Refused(reply)) => Stored::Refused(reply),
+                Err(JobError::Store(e)) => Stored::Failed(e.to_string()),
+            });
+            waiting.push(done);
+        }
+        Ok::<_, StoreError>(())
+    });
+    match committed {
+        Ok(()) => {
+            for (done, outcome) in waiting.into_iter().zip(outcomes) {
+                let _ = done.send(outcome);
+            }
+        }
+        Err(e) => {
+            let why = e.to_string();
+            for done in waiting {
+                let _ = done.send(Stored::Failed(why.clone()));
+            }
+        }
     }
 }
 
@@ -43,20 +128,7 @@ impl MailWriter {
                             Err(_) => break,
                         }
                     }
-                    let batch: Vec<NewMessage> = jobs.iter().map(|j| j.message.clone()).collect();
-                    match store.insert_messages(&batch) {
-                        Ok(results) => {
-                            for (job, r) in jobs.into_iter().zip(results) {
-                                let _ = job.done.send(Ok(r));
-                            }
-                        }
-                        Err(e) => {
-                            let msg = describe(&e);
-                            for job in jobs {
-                                let _ = job.done.send(Err(msg.clone()));
-                            }
-                        }
-                    }
+                    commit_group(&mut store, jobs);
                 }
             })
             .map(|_| ())
@@ -64,17 +136,21 @@ impl MailWriter {
         MailWriter { tx }
     }
 
-    /// Store a message; resolves once it is durable.
-    pub(crate) async fn store(&self, message: NewMessage) -> Result<Inserted, String> {
+    /// Store a message with its effects; resolves once it is durable (or refused).
+    pub(super) async fn store(&self, message: NewMessage, effects: Effects) -> Stored {
         let (done, wait) = oneshot::channel();
-        self.tx
-            .send(Job { message, done })
-            .map_err(|_| "the mail writer has stopped".to_owned())?;
+        if self
+            .tx
+            .send(Job {
+                message,
+                effects,
+                done,
+            })
+            .is_err()
+        {
+            return Stored::Failed("the mail writer has stopped".into());
+        }
         wait.await
-            .map_err(|_| "the mail writer has stopped".to_owned())?
+            .unwrap_or_else(|_| Stored::Failed("the mail writer has stopped".into()))
     }
-}
-
-fn describe(e: &StoreError) -> String {
-    e.to_string()
 }

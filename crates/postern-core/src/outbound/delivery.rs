@@ -8,8 +8,9 @@ use postern_smtp::{data_block, Reply, ReplyParser};
 use postern_transport::{Stream, Transport};
 use postern_types::MailAddress;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
 
-use crate::node::SMTP_PORT;
+use crate::{ClientTimeouts, SMTP_PORT};
 
 /// Why a delivery attempt did not succeed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -20,23 +21,6 @@ pub enum DeliveryError {
     /// Retrying will not help (5xx, a card that does not match).
     #[error("{0}")]
     Permanent(String),
-}
-
-/// How long to wait for each reply.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct ClientTimeouts {
-    pub reply: Duration,
-    pub after_data: Duration,
-}
-
-impl Default for ClientTimeouts {
-    fn default() -> Self {
-        // RFC 5321 §4.5.3.2: 5 minutes for most replies, 10 after the final dot.
-        ClientTimeouts {
-            reply: Duration::from_secs(300),
-            after_data: Duration::from_secs(600),
-        }
-    }
 }
 
 /// An open SMTP conversation with a peer's onion service.
@@ -56,7 +40,13 @@ fn from_reply(what: &str, r: &Reply) -> DeliveryError {
 }
 
 impl Conversation {
+    /// The next reply, due within `wait` from now: a deadline for the whole reply, however the
+    /// peer trickles it (a byte a minute does not keep us waiting forever).
     async fn reply(&mut self, wait: Duration) -> Result<Reply, DeliveryError> {
+        self.reply_by(Instant::now() + wait).await
+    }
+
+    async fn reply_by(&mut self, deadline: Instant) -> Result<Reply, DeliveryError> {
         let mut buf = [0u8; 4096];
         loop {
             match self.parser.next_reply() {
@@ -64,7 +54,7 @@ impl Conversation {
                 Ok(None) => {}
                 Err(e) => return Err(DeliveryError::Transient(format!("peer sent {e}"))),
             }
-            let n = tokio::time::timeout(wait, self.stream.read(&mut buf))
+            let n = tokio::time::timeout_at(deadline, self.stream.read(&mut buf))
                 .await
                 .map_err(|_| DeliveryError::Transient("the peer stopped answering".into()))?
                 .map_err(|e| DeliveryError::Transient(format!("connection lost: {e}")))?;
@@ -107,8 +97,25 @@ impl Conversation {
 
     /// One mail transaction: MAIL, RCPT and DATA pipelined (RFC 2920), then the message.
     /// Returns the final reply to the message, whatever its code; a refusal before DATA is
-    /// returned as an error.
+    /// returned as an error. The whole transaction has a deadline too.
     pub(crate) async fn transaction(
+        &mut self,
+        from: &str,
+        to: &str,
+        message: &[u8],
+    ) -> Result<Reply, DeliveryError> {
+        let limit = self.timeouts.transaction;
+        tokio::time::timeout(limit, self.transaction_inner(from, to, message))
+            .await
+            .map_err(|_| {
+                DeliveryError::Transient(format!(
+                    "the transaction took longer than {} s",
+                    limit.as_secs()
+                ))
+            })?
+    }
+
+    async fn transaction_inner(
         &mut self,
         from: &str,
         to: &str,
@@ -225,13 +232,13 @@ pub(crate) struct KnownRecipient {
 }
 
 /// Deliver a message. Without the recipient's key, its card is fetched first (and must match a
-/// fingerprint we already know). `compose` turns the recipient's key into the message bytes.
+/// fingerprint we already know). `seal` turns the recipient's key into the message bytes.
 pub(crate) async fn deliver(
     transport: &dyn Transport,
     from: &MailAddress,
     to: &MailAddress,
     known: KnownRecipient,
-    compose: impl FnOnce(&[u8]) -> Result<Vec<u8>, DeliveryError>,
+    seal: impl AsyncFnOnce(Vec<u8>) -> Result<Vec<u8>, DeliveryError>,
     timeouts: ClientTimeouts,
 ) -> Result<Delivered, DeliveryError> {
     let mut c = connect(transport, from, to, timeouts).await?;
@@ -243,7 +250,7 @@ pub(crate) async fn deliver(
             (key, Some(card))
         }
     };
-    let message = compose(&key)?;
+    let message = seal(key).await?;
     let done = c
         .transaction(&from.to_string(), &to.to_string(), &message)
         .await?;

@@ -1,161 +1,18 @@
-//! The carrier side: holding sealed mail for a recipient who is offline, forwarding it when the
-//! recipient can be reached (or asks with `XPULL`), and telling the sender how it ended with a
-//! signed receipt. A carrier holds PGP/MIME it cannot read; it learns sender, recipient, size
-//! and time.
-//!
-//! | refusal of a hand-over | reply |
-//! |---|---|
-//! | carrier mode off, or not carrying for that recipient | `550 5.7.1` |
-//! | credentials malformed, pass not signed by the recipient for this sender and carrier, or expired | `550 5.7.1` |
-//! | hand-over proof not signed by the sender for these bytes | `550 5.7.1` |
-//! | quota full | `452 4.2.2` (the sender tries another carrier) |
-//! | store busy | `451 4.3.0` |
+//! The carrier side, going out: forwarding held mail when its recipient can be reached (or
+//! asked with `XPULL`), like an MTA, and telling each sender how it ended with a signed receipt;
+//! and, as a recipient, asking our own carriers for what they hold (`XPULL`) when the node
+//! starts. Holding is inbound (`inbound::holding`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postern_smtp::{Envelope, Reply};
-use postern_store::{CarriedOutcome, CarriedRecord, Held, NewCarried};
+use postern_store::{CarriedOutcome, CarriedRecord};
 use postern_types::MailAddress;
 
-use super::carry::{self, Outcome};
 use super::delivery::{connect, DeliveryError};
-use super::receive::{LocalIdentity, Mailroom};
-use crate::node::NodeShared;
-
-fn refuse(text: &str) -> Reply {
-    Reply::new(550, "5.7.1", text)
-}
-
-impl Mailroom {
-    /// A message handed over for a recipient this node carries for.
-    pub(crate) async fn hold(
-        &self,
-        me: &LocalIdentity,
-        envelope: Envelope,
-        data: Vec<u8>,
-    ) -> Reply {
-        let Some(claim) = envelope.carry else {
-            return refuse("Not a hand-over");
-        };
-        let carrier = me.keys.address().to_string();
-        let (Ok(sender), Ok(recipient)) = (
-            envelope.mail_from.parse::<MailAddress>(),
-            claim.recipient.parse::<MailAddress>(),
-        ) else {
-            return refuse("Malformed addresses in the hand-over");
-        };
-        let now = self.clock.now_unix();
-        let policy = match self.with_reader(|s| {
-            Ok::<_, postern_store::StoreError>((
-                s.carrier_policy(me.id)?,
-                s.carrier_allowed(me.id)?,
-            ))
-        }) {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!("carrier policy: {e}");
-                return Reply::new(
-                    451,
-                    "4.3.0",
-                    "Cannot check the carrier policy now; try again",
-                );
-            }
-        };
-        let (policy, allowed) = policy;
-        if !policy.enabled {
-            return refuse("This node does not carry mail (carrier mode is off)");
-        }
-        if !allowed.contains(&claim.recipient) {
-            return refuse("This carrier does not carry mail for that address");
-        }
-        let [expires, pass, proof] = claim.credentials.as_slice() else {
-            return refuse("Malformed hand-over credentials");
-        };
-        let (Ok(expires), Some(pass), Some(proof)) = (
-            expires.parse::<i64>(),
-            carry::unb64(pass),
-            carry::unb64(proof),
-        ) else {
-            return refuse("Malformed hand-over credentials");
-        };
-        if !carry::pass_ok(&recipient, &carrier, &envelope.mail_from, expires, &pass) {
-            return refuse("The carrier pass is not the recipient's for this sender and carrier");
-        }
-        if expires < now {
-            return refuse("The carrier pass has expired; the recipient must send a new one");
-        }
-        let data_hash = carry::hash(&data);
-        if !carry::handover_ok(&sender, &carrier, &claim.recipient, &data_hash, &proof) {
-            return refuse("The hand-over is not signed by its sender");
-        }
-        let held = self.with_reader(|s| {
-            s.hold_carried(
-                &NewCarried {
-                    identity_id: me.id,
-                    sender: &envelope.mail_from,
-                    recipient: &claim.recipient,
-                    data_hash: &data_hash,
-                    data: &data,
-                    received_at: now,
-                    expires_at: now.saturating_add(policy.max_hold_secs),
-                },
-                policy.quota_bytes,
-            )
-        });
-        match held {
-            Ok(Held::New(_)) => {
-                tracing::info!(to = %recipient.redacted(), bytes = data.len(), "holding mail as a carrier");
-                self.carrier_wake.notify_one();
-                Reply::new(
-                    250,
-                    "2.0.0",
-                    "Held; it will be delivered when the recipient is reachable",
-                )
-            }
-            Ok(Held::Duplicate(_)) => Reply::new(250, "2.0.0", "Already held"),
-            Ok(Held::OverQuota) => {
-                Reply::new(452, "4.2.2", "Carrier storage is full; try another carrier")
-            }
-            Err(e) => {
-                tracing::error!("holding a message failed: {e}");
-                Reply::new(451, "4.3.0", "Cannot hold the message now; try again later")
-            }
-        }
-    }
-
-    /// `XPULL <recipient> <time> <signature>`: the recipient is online and asks for its mail now.
-    pub(crate) fn pull(&self, me: &LocalIdentity, args: &[String]) -> Reply {
-        let [recipient, at, sig] = args else {
-            return Reply::new(501, "5.5.4", "Syntax: XPULL <recipient> <time> <signature>");
-        };
-        let (Ok(r), Ok(at), Some(sig)) = (
-            recipient.to_ascii_lowercase().parse::<MailAddress>(),
-            at.parse::<i64>(),
-            carry::unb64(sig),
-        ) else {
-            return Reply::new(501, "5.5.4", "Syntax: XPULL <recipient> <time> <signature>");
-        };
-        let now = self.clock.now_unix();
-        let carrier = me.keys.address().to_string();
-        if (now - at).abs() > carry::PULL_SKEW_SECS || !carry::pull_ok(&r, &carrier, at, &sig) {
-            return refuse("The pull request is not signed by the recipient, or is stale");
-        }
-        match self.with_reader(|s| s.pull_carried(me.id, &r.to_string(), now)) {
-            Ok(n) => {
-                if n > 0 {
-                    self.carrier_wake.notify_one();
-                }
-                Reply::new(250, "2.0.0", format!("{n} message(s) on their way"))
-            }
-            Err(e) => {
-                tracing::error!("pull: {e}");
-                Reply::new(451, "4.3.0", "Cannot look now; try again later")
-            }
-        }
-    }
-}
+use crate::context::NodeShared;
+use crate::mail::carry::{self, Outcome};
 
 /// Most held messages taken per round.
 const BATCH: usize = 1024;

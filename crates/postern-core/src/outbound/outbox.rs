@@ -1,55 +1,61 @@
 //! The outbox loop: drains the outbox table, retrying with back-off like an MTA.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postern_crypto::PublicKeyInfo;
-use postern_mime::{compose, Draft, SenderKeys};
-use postern_store::{ContactRecord, NewContact, OutboxRecord, StoreError};
+use postern_store::{NewContact, OutboxRecord};
 use postern_types::MailAddress;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::carry;
 use super::delivery::{deliver, DeliveryError, KnownRecipient};
-use super::draft::QueuedDraft;
 use super::handover;
-use super::receive::LocalIdentity;
-use crate::node::NodeShared;
+use super::prepare::prepare;
+use crate::context::NodeShared;
+use crate::DeliveryLimits;
 
-/// When to retry and when to give up (RFC 5321 §4.5.4.1: retry at least every 30 minutes, give
-/// up after 4–5 days).
-#[derive(Debug, Clone, Copy)]
-pub struct RetryPolicy {
-    /// Wait before the first retry; doubled after each failure.
-    pub first_retry: Duration,
-    /// Longest wait between attempts.
-    pub max_interval: Duration,
-    /// Give up this long after the message was queued.
-    pub give_up_after: Duration,
+/// Slots of deliveries at once: for the node, per identity, per recipient. A row is claimed only
+/// when all three have room, so one identity's slow peers never hold up another's.
+#[derive(Default)]
+struct Slots {
+    identities: HashMap<i64, Arc<Semaphore>>,
+    recipients: HashMap<String, Arc<Semaphore>>,
 }
 
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            first_retry: Duration::from_secs(60),
-            max_interval: Duration::from_secs(30 * 60),
-            give_up_after: Duration::from_secs(5 * 24 * 3600),
-        }
+impl Slots {
+    fn semaphore<K: std::hash::Hash + Eq + Clone>(
+        map: &mut HashMap<K, Arc<Semaphore>>,
+        key: &K,
+        n: usize,
+    ) -> Arc<Semaphore> {
+        map.entry(key.clone())
+            .or_insert_with(|| Arc::new(Semaphore::new(n.max(1))))
+            .clone()
+    }
+
+    /// Permits for one delivery of `row`, if there is room.
+    fn take(
+        &mut self,
+        node: &Arc<Semaphore>,
+        row: &OutboxRecord,
+        limits: DeliveryLimits,
+    ) -> Option<[OwnedSemaphorePermit; 3]> {
+        let identity = Self::semaphore(&mut self.identities, &row.identity_id, limits.per_identity);
+        let recipient = Self::semaphore(&mut self.recipients, &row.recipient, limits.per_recipient);
+        let a = node.clone().try_acquire_owned().ok()?;
+        let b = identity.try_acquire_owned().ok()?;
+        let c = recipient.try_acquire_owned().ok()?;
+        Some([a, b, c])
+    }
+
+    /// Forget semaphores nobody holds.
+    fn tidy(&mut self, limits: DeliveryLimits) {
+        self.identities
+            .retain(|_, s| s.available_permits() < limits.per_identity.max(1));
+        self.recipients
+            .retain(|_, s| s.available_permits() < limits.per_recipient.max(1));
     }
 }
-
-impl RetryPolicy {
-    /// The wait after the `attempts`-th failed attempt (1-based).
-    pub fn backoff(&self, attempts: u32) -> Duration {
-        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
-        self.first_retry
-            .saturating_mul(factor)
-            .min(self.max_interval)
-    }
-}
-
-/// Concurrent deliveries.
-const PARALLEL: usize = 4;
 
 pub(crate) async fn run(shared: Arc<NodeShared>) {
     match shared.with_store(|s| s.requeue_interrupted()) {
@@ -57,27 +63,38 @@ pub(crate) async fn run(shared: Arc<NodeShared>) {
         Ok(_) => {}
         Err(e) => tracing::error!("outbox: {e}"),
     }
-    let slots = Arc::new(Semaphore::new(PARALLEL));
+    let limits = shared.config.delivery;
+    let node = Arc::new(Semaphore::new(limits.per_node.max(1)));
+    let mut slots = Slots::default();
     loop {
         let now = shared.clock.now_unix();
-        let free = slots.available_permits().max(1);
-        let due = shared
-            .with_store(|s| s.claim_due(now, free))
-            .unwrap_or_else(|e| {
-                tracing::error!("outbox: {e}");
-                Vec::new()
+        let free = node.available_permits();
+        let mut taken = Vec::new();
+        if free > 0 {
+            let claimed = shared.with_store(|s| {
+                s.claim_due_where(now, free, |row| match slots.take(&node, row, limits) {
+                    Some(p) => {
+                        taken.push(p);
+                        true
+                    }
+                    None => false,
+                })
             });
-        for row in due {
-            let Ok(permit) = slots.clone().acquire_owned().await else {
-                return;
-            };
-            let shared = shared.clone();
-            tokio::spawn(async move {
-                attempt(&shared, row).await;
-                drop(permit);
-                shared.wake.notify_one();
-            });
+            match claimed {
+                Ok(rows) => {
+                    for (row, permits) in rows.into_iter().zip(taken) {
+                        let shared = shared.clone();
+                        tokio::spawn(async move {
+                            attempt(&shared, row).await;
+                            drop(permits);
+                            shared.wake.notify_one();
+                        });
+                    }
+                }
+                Err(e) => tracing::error!("outbox: {e}"),
+            }
         }
+        slots.tidy(limits);
         // Rows may also be queued by another process (the CLI): look again at least every second.
         let next = shared.with_store(|s| s.next_due()).ok().flatten();
         let wait = match next {
@@ -137,92 +154,6 @@ async fn attempt(shared: &NodeShared, row: OutboxRecord) {
     }
 }
 
-/// Everything needed to compose an outbox row's message, whoever carries it.
-pub(crate) struct Prepared {
-    pub me: Arc<LocalIdentity>,
-    pub to: MailAddress,
-    pub contact: Option<ContactRecord>,
-    draft: Draft,
-    date: i64,
-    message_id: String,
-}
-
-impl Prepared {
-    /// The message, signed and encrypted to `key`.
-    pub(crate) fn compose(&self, key: &[u8]) -> Result<Vec<u8>, DeliveryError> {
-        let info = PublicKeyInfo::parse(key)
-            .map_err(|e| DeliveryError::Permanent(format!("recipient key: {e}")))?;
-        compose(
-            &self.draft,
-            SenderKeys {
-                cert: self.me.keys.openpgp_cert(),
-                binding: self.me.keys.binding(),
-            },
-            info.cert(),
-            self.date,
-            &self.message_id,
-            &mut rand::rngs::OsRng,
-        )
-        .map_err(|e| DeliveryError::Permanent(e.to_string()))
-    }
-}
-
-pub(crate) fn prepare(shared: &NodeShared, row: &OutboxRecord) -> Result<Prepared, DeliveryError> {
-    let store_err = |e: StoreError| DeliveryError::Transient(format!("local store: {e}"));
-    let Some(me) = shared.identities.get(&row.identity_id).cloned() else {
-        return Err(DeliveryError::Permanent(
-            "the sending identity is not served by this node".into(),
-        ));
-    };
-    let to: MailAddress = row
-        .recipient
-        .parse()
-        .map_err(|e| DeliveryError::Permanent(format!("bad recipient address: {e}")))?;
-    let draft_bytes = shared
-        .with_store(|s| s.outgoing_draft(row.id))
-        .map_err(store_err)?;
-    let draft = QueuedDraft::from_bytes(&draft_bytes)
-        .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-    let attachments = draft
-        .attachments()
-        .map_err(|e| DeliveryError::Permanent(e.to_string()))?;
-    let contact = match shared.with_store(|s| s.contact(me.id, &row.recipient)) {
-        Ok(c) => Some(c),
-        Err(StoreError::NotFound(_)) => None,
-        Err(e) => return Err(store_err(e)),
-    };
-    // Every message tells the recipient where it may hand mail for us while we are offline.
-    let mut headers = draft.headers.clone();
-    let my_carriers = shared
-        .with_store(|s| s.my_carriers(me.id))
-        .map_err(store_err)?;
-    if let Some(h) = carry::carriers_header(
-        &me.keys,
-        &my_carriers,
-        &row.recipient,
-        shared.clock.now_unix(),
-    ) {
-        headers.push(("Postern-Carriers".into(), h));
-    }
-    let from = me.keys.address().clone();
-    Ok(Prepared {
-        draft: Draft {
-            from,
-            from_name: me.keys.binding().display_name().to_owned(),
-            to: to.clone(),
-            subject: draft.subject.clone(),
-            text: draft.text.clone(),
-            attachments,
-            headers,
-        },
-        me,
-        to,
-        contact,
-        date: row.created_at,
-        message_id: row.message_id.clone(),
-    })
-}
-
 async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), DeliveryError> {
     let p = prepare(shared, row)?;
     let known = KnownRecipient {
@@ -235,7 +166,7 @@ async fn try_deliver(shared: &NodeShared, row: &OutboxRecord) -> Result<(), Deli
         &from,
         &p.to,
         known,
-        |key: &[u8]| p.compose(key),
+        async |key: Vec<u8>| p.seal(&key).await,
         shared.config.client,
     )
     .await?;

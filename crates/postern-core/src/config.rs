@@ -1,0 +1,196 @@
+//! How a node behaves: limits, timeouts, retries. Every limit that holds against a hostile
+//! stranger is here, with its default and why (also in `docs/protocol.md` §6).
+
+use std::time::Duration;
+
+/// Limits and timeouts of the SMTP server (per session).
+#[derive(Debug, Clone)]
+pub struct SmtpLimits {
+    /// Largest message accepted, in octets; also the most a message may decrypt (and
+    /// decompress) to.
+    pub max_message_size: usize,
+    /// Most recipients per message.
+    pub max_recipients: usize,
+    /// Failed commands tolerated per session (refused `CARD`, `XPULL`, `XRECEIPT` count too).
+    pub max_errors: usize,
+    /// How long a client may take to complete a command (RFC 5321 suggests 5 minutes).
+    pub command_timeout: Duration,
+    /// How long a client may take to send a whole message.
+    pub data_timeout: Duration,
+    /// How long to listen for a client that talks before the greeting.
+    pub pregreet_wait: Duration,
+    /// The longest a session may last, however busy: a `NOOP` every few minutes does not keep
+    /// a session forever.
+    pub session_lifetime: Duration,
+    /// Most commands one session may send (a carrier forwarding a backlog sends three per
+    /// message).
+    pub max_commands: usize,
+    /// Replies buffered before the session stops reading until the client takes them.
+    pub max_pending_reply_bytes: usize,
+}
+
+impl Default for SmtpLimits {
+    fn default() -> Self {
+        SmtpLimits {
+            max_message_size: 25 * 1024 * 1024,
+            max_recipients: 16,
+            max_errors: 10,
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(600),
+            pregreet_wait: Duration::from_millis(50),
+            session_lifetime: Duration::from_secs(30 * 60),
+            max_commands: 30_000,
+            max_pending_reply_bytes: 16 * 1024,
+        }
+    }
+}
+
+/// Limits of the node as a whole, against many streams at once and against strangers.
+#[derive(Debug, Clone)]
+pub struct InboundLimits {
+    /// SMTP sessions served at once, all identities together.
+    pub sessions_per_node: usize,
+    /// SMTP sessions served at once for one identity.
+    pub sessions_per_identity: usize,
+    /// Streams one rendezvous circuit may have open at once (arti closes the circuit beyond).
+    pub streams_per_circuit: u32,
+    /// Messages decrypted at once (each may hold `max_message_size` of plaintext).
+    pub decrypt_parallel: usize,
+    /// Largest first message from someone who is not a contact (no attachments).
+    pub stranger_max_message: usize,
+    /// Contact requests kept per identity, in bytes; the oldest are dropped beyond it.
+    pub requests_quota_bytes: i64,
+    /// Contact requests kept from one sender until they are accepted or declined.
+    pub requests_per_sender: i64,
+    /// Arti's onion-service proof-of-work defence (clients pay under load).
+    pub onion_pow: bool,
+}
+
+impl Default for InboundLimits {
+    fn default() -> Self {
+        InboundLimits {
+            sessions_per_node: 64,
+            sessions_per_identity: 32,
+            streams_per_circuit: 8,
+            decrypt_parallel: std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2),
+            stranger_max_message: 128 * 1024,
+            requests_quota_bytes: 16 * 1024 * 1024,
+            requests_per_sender: 3,
+            onion_pow: true,
+        }
+    }
+}
+
+/// When to retry and when to give up (RFC 5321 §4.5.4.1: retry at least every 30 minutes, give
+/// up after 4–5 days).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    /// Wait before the first retry; doubled after each failure.
+    pub first_retry: Duration,
+    /// Longest wait between attempts.
+    pub max_interval: Duration,
+    /// Give up this long after the message was queued.
+    pub give_up_after: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            first_retry: Duration::from_secs(60),
+            max_interval: Duration::from_secs(30 * 60),
+            give_up_after: Duration::from_secs(5 * 24 * 3600),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// The wait after the `attempts`-th failed attempt (1-based).
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let factor = 2u32.saturating_pow(attempts.saturating_sub(1).min(20));
+        self.first_retry
+            .saturating_mul(factor)
+            .min(self.max_interval)
+    }
+}
+
+/// How long the client side waits for a peer.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientTimeouts {
+    /// For each reply, from the moment it is due (RFC 5321 §4.5.3.2: 5 minutes).
+    pub reply: Duration,
+    /// For the reply to a message's final dot (10 minutes).
+    pub after_data: Duration,
+    /// For a whole transaction (MAIL to the final reply), whatever the peer trickles.
+    pub transaction: Duration,
+}
+
+impl Default for ClientTimeouts {
+    fn default() -> Self {
+        ClientTimeouts {
+            reply: Duration::from_secs(300),
+            after_data: Duration::from_secs(600),
+            transaction: Duration::from_secs(30 * 60),
+        }
+    }
+}
+
+/// How many deliveries run at once.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliveryLimits {
+    /// All identities together.
+    pub per_node: usize,
+    /// One identity's deliveries: a slow peer of one identity never delays another's.
+    pub per_identity: usize,
+    /// To one recipient.
+    pub per_recipient: usize,
+}
+
+impl Default for DeliveryLimits {
+    fn default() -> Self {
+        DeliveryLimits {
+            per_node: 16,
+            per_identity: 4,
+            per_recipient: 2,
+        }
+    }
+}
+
+/// How a node behaves.
+#[derive(Debug, Clone)]
+pub struct NodeConfig {
+    /// SMTP server limits and timeouts (per session).
+    pub smtp: SmtpLimits,
+    /// Limits of the node as a whole, and for strangers.
+    pub inbound: InboundLimits,
+    /// Outbox (and carrier forwarding) retry policy.
+    pub retry: RetryPolicy,
+    /// Deliveries at once.
+    pub delivery: DeliveryLimits,
+    /// Client-side deadlines.
+    pub client: ClientTimeouts,
+    /// The chance, from carriers' measured availability, that at least one carrier a message is
+    /// handed to is reachable: decides how many carriers get it (default 99.9%).
+    pub carrier_target: f64,
+    /// How often a carrier retries telling a sender (who may be offline) how its message ended.
+    pub receipt_retry: Duration,
+    /// Proof-of-work bits of a first message to someone who does not know the sender: what
+    /// this node asks of strangers, and what it pays itself (0: none).
+    pub stamp_bits: u8,
+}
+
+impl Default for NodeConfig {
+    fn default() -> Self {
+        NodeConfig {
+            smtp: SmtpLimits::default(),
+            inbound: InboundLimits::default(),
+            retry: RetryPolicy::default(),
+            delivery: DeliveryLimits::default(),
+            client: ClientTimeouts::default(),
+            carrier_target: 0.999,
+            receipt_retry: Duration::from_secs(60),
+            stamp_bits: crate::stamp::DEFAULT_BITS,
+        }
+    }
+}
