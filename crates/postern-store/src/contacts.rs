@@ -128,6 +128,17 @@ impl Store {
         Ok(())
     }
 
+    /// Remove a contact from an identity's address book (its mail stays).
+    pub fn delete_contact(&mut self, identity_id: i64, address: &str) -> Result<(), StoreError> {
+        match self.conn.execute(
+            "DELETE FROM contacts WHERE identity_id = ?1 AND address = ?2",
+            rusqlite::params![identity_id, address],
+        )? {
+            0 => Err(StoreError::NotFound("contact")),
+            _ => Ok(()),
+        }
+    }
+
     /// An identity's contacts, by address.
     pub fn contacts(&self, identity_id: i64) -> Result<Vec<ContactRecord>, StoreError> {
         let mut st = self.conn.prepare(&format!(

@@ -20,7 +20,57 @@ pub enum Redemption {
     Conflict,
 }
 
+/// An invite an identity handed out, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InviteRecord {
+    /// Row id.
+    pub id: i64,
+    /// When it was made.
+    pub created_at: i64,
+    /// When it stops working.
+    pub expires_at: i64,
+    /// When it was redeemed, if it was.
+    pub used_at: Option<i64>,
+    /// By whom (their address), if redeemed.
+    pub used_by: Option<String>,
+}
+
 impl Store {
+    /// The invites `identity_id` handed out, newest first.
+    pub fn invites(&self, identity_id: i64) -> Result<Vec<InviteRecord>, StoreError> {
+        let mut st = self.conn.prepare(
+            "SELECT id, created_at, expires_at, used_at, used_by FROM invites
+             WHERE identity_id = ?1 ORDER BY created_at DESC, id DESC",
+        )?;
+        let rows = st.query_map([identity_id], |r| {
+            Ok(InviteRecord {
+                id: r.get(0)?,
+                created_at: r.get(1)?,
+                expires_at: r.get(2)?,
+                used_at: r.get(3)?,
+                used_by: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Withdraw an invite nobody redeemed yet: its token stops working at once. Returns whether
+    /// there was such an invite.
+    pub fn withdraw_invite(&mut self, identity_id: i64, id: i64) -> Result<bool, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM invites WHERE id = ?1 AND identity_id = ?2 AND used_by IS NULL",
+            params![id, identity_id],
+        )? == 1)
+    }
+
+    /// Forget invites that expired unused before `before`.
+    pub fn forget_expired_invites(&mut self, before: i64) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "DELETE FROM invites WHERE used_by IS NULL AND expires_at < ?1",
+            [before],
+        )?)
+    }
+
     /// Remember a token (by its hash) that `identity_id` handed out.
     pub fn insert_invite(
         &mut self,

@@ -20,7 +20,7 @@ pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;
 pub use identities::{IdentityRecord, IdentitySecrets, NewIdentity};
 pub use introductions::{IntroductionRecord, NewIntroduction};
-pub use invites::Redemption;
+pub use invites::{InviteRecord, Redemption};
 pub use messages::{Inserted, MessageRecord, NewMessage};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use open::{Store, DB_FILE_NAME};

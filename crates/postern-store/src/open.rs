@@ -73,10 +73,24 @@ impl Store {
             return Err(StoreError::AlreadyExists(path.to_owned()));
         }
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
-                path: dir.to_owned(),
-                source,
-            })?;
+            private_dir(dir)?;
+        }
+        // Only the owner may read the store (SQLite gives its WAL and shared-memory files the
+        // database file's permissions).
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)
+                .map_err(|source| match source.kind() {
+                    std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.to_owned()),
+                    _ => StoreError::Io {
+                        path: path.to_owned(),
+                        source,
+                    },
+                })?;
         }
         let salt = StoreKey::new_salt();
         let key = StoreKey::derive(passphrase, &salt, params).map_err(StoreError::Secret)?;
@@ -159,8 +173,12 @@ impl Store {
             .ok_or_else(|| corrupt(path, format!("missing {k}")))
         };
         let salt = meta("kdf_salt")?;
-        let params = decode_params(&meta("kdf_params")?)
-            .ok_or_else(|| corrupt(path, "bad kdf parameters"))?;
+        let params = decode_params(&meta("kdf_params")?).ok_or_else(|| {
+            corrupt(
+                path,
+                "key-derivation parameters out of range (at most 1 GiB, 64 passes, 16 lanes)",
+            )
+        })?;
         let verifier = meta("verifier")?;
         let key = StoreKey::derive(passphrase, &salt, params)
             .map_err(|_| corrupt(path, "bad kdf parameters"))?;
@@ -177,6 +195,22 @@ impl Store {
         path: &Path,
         target: i64,
     ) -> Result<Store, StoreError> {
+        // Stores made before permissions were set: the owner's alone from now on.
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let io = |source| StoreError::Io {
+                path: path.to_owned(),
+                source,
+            };
+            let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+                    .map_err(io)?;
+            }
+            if let Some(dir) = path.parent() {
+                private_dir(dir)?;
+            }
+        }
         set_connection_pragmas(&conn)?;
         migrations::migrate_to(&mut conn, target)?;
         Ok(Store {
@@ -267,6 +301,31 @@ impl Store {
     }
 }
 
+/// Create `dir` (and its parents) if missing; either way make it the owner's alone (0700).
+pub(crate) fn private_dir(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
+    let io = |source| StoreError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .map_err(io)?;
+    let mode = std::fs::metadata(dir).map_err(io)?.permissions().mode();
+    if mode & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)).map_err(io)?;
+    }
+    Ok(())
+}
+
+/// The widest key-derivation parameters a store may ask for: a damaged or hostile file must
+/// not make opening it take all memory or forever.
+const MAX_KDF_MEMORY_KIB: u32 = 1024 * 1024;
+const MAX_KDF_ITERATIONS: u32 = 64;
+const MAX_KDF_PARALLELISM: u32 = 16;
+
 fn encode_params(p: KdfParams) -> Vec<u8> {
     let mut v = Vec::with_capacity(12);
     v.extend_from_slice(&p.memory_kib.to_be_bytes());
@@ -280,9 +339,13 @@ fn decode_params(b: &[u8]) -> Option<KdfParams> {
         return None;
     }
     let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    Some(KdfParams {
+    let p = KdfParams {
         memory_kib: word(0),
         iterations: word(4),
         parallelism: word(8),
-    })
+    };
+    let bounded = (1..=MAX_KDF_ITERATIONS).contains(&p.iterations)
+        && (1..=MAX_KDF_PARALLELISM).contains(&p.parallelism)
+        && (8 * p.parallelism..=MAX_KDF_MEMORY_KIB).contains(&p.memory_kib);
+    bounded.then_some(p)
 }

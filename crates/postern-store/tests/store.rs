@@ -361,3 +361,63 @@ fn deleting_an_identity_removes_its_contacts() {
         Err(StoreError::NotFound(_))
     ));
 }
+
+#[test]
+fn the_store_is_the_owners_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("data");
+    let path = data.join("postern.db");
+    let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    {
+        let mut s = Store::create(&path, b"pass", fast()).expect("create");
+        s.insert_identity(&sample_identity("a.onion"))
+            .expect("insert");
+        assert_eq!(mode(&data), 0o700, "data directory");
+        assert_eq!(mode(&path), 0o600, "database");
+        assert_eq!(mode(&data.join("postern.db-wal")), 0o600, "write-ahead log");
+    }
+    // A store left readable by an older version is tightened when opened.
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    std::fs::set_permissions(&data, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    drop(Store::open(&path, b"pass").expect("open"));
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(mode(&data), 0o700);
+}
+
+#[test]
+fn unreasonable_key_derivation_parameters_are_refused_before_any_work() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = db(&dir);
+    drop(Store::create(&path, b"pass", fast()).expect("create"));
+    let set = |memory: u32, passes: u32, lanes: u32| {
+        let c = rusqlite::Connection::open(&path).expect("raw");
+        let mut v = memory.to_be_bytes().to_vec();
+        v.extend_from_slice(&passes.to_be_bytes());
+        v.extend_from_slice(&lanes.to_be_bytes());
+        c.execute(
+            "UPDATE store_meta SET value = ?1 WHERE key = 'kdf_params'",
+            [v],
+        )
+        .expect("update");
+    };
+    for (memory, passes, lanes) in [
+        (u32::MAX, 1, 1),
+        (4 * 1024 * 1024, 3, 1),
+        (65536, 1_000_000, 1),
+        (65536, 3, 255),
+        (65536, 0, 1),
+        (4, 1, 1),
+    ] {
+        set(memory, passes, lanes);
+        let before = file_bytes(&path);
+        let started = std::time::Instant::now();
+        let r = Store::open(&path, b"pass");
+        assert!(
+            matches!(r, Err(StoreError::Corrupt { .. })),
+            "{memory} KiB, {passes} passes, {lanes} lanes: {r:?}"
+        );
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
+        assert_eq!(file_bytes(&path), before);
+    }
+}
