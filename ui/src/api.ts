@@ -70,9 +70,24 @@ export interface Contact {
   introductions: Introduction[];
 }
 export interface Invite {
+  id: number;
   link: string;
   svg: string;
   expires_at: number;
+}
+export interface Redeemer {
+  address: string;
+  display_name: string;
+  fingerprint: string;
+  still_a_contact: boolean;
+}
+export interface InviteState {
+  id: number;
+  created_at: number;
+  expires_at: number;
+  state: "open" | "redeemed" | "expired";
+  redeemed_at: number | null;
+  redeemed_by: Redeemer | null;
 }
 export interface ScanPreview {
   kind: string;
@@ -123,6 +138,8 @@ export const api = {
   requests: (identity: string) => call<MessageSummary[]>("requests", { identity }),
   read: (id: number) => call<MessageView>("read_message", { id }),
   acceptRequest: (id: number) => call<Contact>("accept_request", { id }),
+  declineRequest: (id: number) => call<number>("decline_request", { id }),
+  deleteMessage: (id: number) => call<null>("delete_message", { id }),
   send: (identity: string, to: string, subject: string, text: string, attachments: Attachment[]) =>
     call<OutboxItem>("send", { identity, to, subject, text, attachments }),
   outbox: (identity: string) => call<OutboxItem[]>("outbox", { identity }),
@@ -130,6 +147,9 @@ export const api = {
   introduce: (identity: string, whom: string, to: string, both: boolean) =>
     call<OutboxItem[]>("introduce", { identity, whom, to, both }),
   createInvite: (identity: string) => call<Invite>("create_invite", { identity }),
+  invites: (identity: string) => call<InviteState[]>("invites", { identity }),
+  withdrawInvite: (identity: string, id: number) => call<null>("withdraw_invite", { identity, id }),
+  undoInvite: (identity: string, id: number) => call<Redeemer>("undo_invite", { identity, id }),
   readScanned: (text: string) => call<ScanPreview>("read_scanned", { text }),
   scanImage: (dataB64: string) => call<ScanPreview>("scan_image", { dataB64 }),
   scanFrame: (width: number, height: number, pixelsB64: string) =>

@@ -163,8 +163,8 @@ for (const size of sizes) {
   // Inbox, reading with the verification state, a contact request accepted.
   await p.goto(base + "#/inbox");
   await p.waitForSelector("#inbox li");
-  // Bob's lunch thread (2), Carol's photos, and the three introductions of Carol.
-  expect((await p.locator("#inbox li").count()) === 5, `${tag} six messages in five threads`);
+  // Bob's lunch thread (2), Carol's photos, the three introductions of Carol, Erin's handshake.
+  expect((await p.locator("#inbox li").count()) === 6, `${tag} seven messages in six threads`);
   expect((await text(p, "#inbox li:first-child")).includes("Lunch on Friday? (2)"), `${tag} the newest thread first, with its count`);
   await p.click("#inbox li:first-child button");
   await p.waitForSelector("#reader .verified");
@@ -177,6 +177,10 @@ for (const size of sizes) {
   await p.waitForSelector("#accept");
   expect((await text(p, "#reader .verified")).includes("First contact"), `${tag} a request says it is a first contact`);
   await shot(p, size, "request");
+  const requestsBefore = await p.locator("#requests li").count();
+  await p.click("#decline");
+  await p.waitForFunction((n) => document.querySelectorAll("#requests li").length === n - 1, requestsBefore);
+  expect((await p.locator("#requests li").count()) === requestsBefore - 1, `${tag} a declined request is gone`);
 
   // Compose: a bad address is a sentence; a good one lands in the outbox; delivery states.
   await p.goto(base + "#/compose");
@@ -222,7 +226,20 @@ for (const size of sizes) {
   await p.click("#confirm-add");
   await p.waitForSelector("#added");
   expect((await text(p, "#added")).includes("verified by scan"), `${tag} added, verified by scan`);
+  // Who used an earlier invite: Erin, with her key, and a way to undo it.
+  await p.waitForSelector("#invites li");
+  expect((await text(p, "#invites li")).includes("Erin") && (await text(p, "#invites li")).includes("Key "), `${tag} the inviter sees who redeemed (name and key)`);
   await shot(p, size, "qr-scan");
+  await p.click("#invites li button.undo");
+  await p.waitForSelector("#invites li.undone");
+  const contactsAfter = (await p.core.call("contacts", { identity: world.addr.me })).ok;
+  expect(!contactsAfter.some((c) => c.address === world.addr.erin), `${tag} undo removes the redeemer from the address book`);
+  // Leaving the screen withdraws its invite.
+  await p.goto(base + "#/identities");
+  await p.waitForSelector("#identities");
+  await p.waitForTimeout(200);
+  const open = (await p.core.call("invites", { identity: world.addr.me })).ok.filter((i) => i.state === "open");
+  expect(open.length === 0, `${tag} the Meet screen's invite is withdrawn when it closes (${open.length} open)`);
 
   // Identities: create and switch.
   await p.goto(base + "#/identities");

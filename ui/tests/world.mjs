@@ -75,7 +75,7 @@ export async function buildWorld(bin, root) {
 
   const nodes = {};
   const start = async (name) => {
-    const child = spawn(bin, ["--data-dir", dirs[name], "run", "--loopback", reg, "--retry-first", "1", "--retry-max", "2"], {
+    const child = spawn(bin, ["--data-dir", dirs[name], "run", "--loopback", reg, "--retry-first", "1", "--retry-max", "2", "--stamp-bits", "12"], {
       env: env({ RUST_LOG: "warn" }),
       stdio: ["ignore", "pipe", "ignore"],
     });
@@ -117,6 +117,10 @@ export async function buildWorld(bin, root) {
     postern(bin, dirs.others, ["introduce", "-i", "eve", addr.carol, "--to", addr.me]);
     await allDelivered("bob");
     await until("the introductions", () => outbox("dave").length > 0 && outbox("dave").every((o) => o.state === "delivered") && outbox("eve").every((o) => o.state === "delivered"));
+    // Erin scans the app's invite: the handshake makes each the other's contact.
+    const meLink = postern(bin, dirs.me, ["link", "me"]).split("\n").find((l) => l.startsWith("POSTERN:"));
+    postern(bin, dirs.others, ["contact", "add", "-i", "erin", meLink]);
+    await until("Erin's handshake", () => outbox("erin").length > 0 && outbox("erin").every((o) => o.state === "delivered"));
     // Mail: a request from a stranger, Carol's photos, Bob's lunch thread with a menu attached.
     send("zed", "me", "Hello, we met at the meetup", "It was nice to talk.");
     send("carol", "me", "Photos", "From the weekend.");

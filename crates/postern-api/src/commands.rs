@@ -2,7 +2,7 @@
 //! returns the core's view. `COMMANDS` lists them all; `Session::call` dispatches.
 
 use data_encoding::BASE64;
-use postern_core::{Attachment, Postern, DEFAULT_INVITE_VALIDITY};
+use postern_core::{Attachment, Postern, SCREEN_INVITE_VALIDITY};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,11 +23,16 @@ pub const COMMANDS: &[&str] = &[
     "requests",
     "read_message",
     "accept_request",
+    "decline_request",
+    "delete_message",
     "send",
     "outbox",
     "contacts",
     "introduce",
     "create_invite",
+    "invites",
+    "withdraw_invite",
+    "undo_invite",
     "read_scanned",
     "scan_image",
     "scan_frame",
@@ -92,8 +97,15 @@ struct Introduce {
     both: bool,
 }
 
+#[derive(Debug, Deserialize)]
+struct OfInvite {
+    identity: String,
+    id: i64,
+}
+
 #[derive(Debug, Serialize)]
 struct UiInvite {
+    id: i64,
     link: String,
     svg: String,
     expires_at: i64,
@@ -211,6 +223,14 @@ impl Session {
                 let ById { id } = args(command, a)?;
                 view(self.with(|p| Ok(p.accept_request(id)?)).await?)
             }
+            "decline_request" => {
+                let ById { id } = args(command, a)?;
+                view(self.with(|p| Ok(p.decline_request(id)?)).await?)
+            }
+            "delete_message" => {
+                let ById { id } = args(command, a)?;
+                view(self.with(|p| Ok(p.delete_message(id)?)).await?)
+            }
             "send" => {
                 let s: Send = args(command, a)?;
                 let attachments = s
@@ -250,8 +270,10 @@ impl Session {
                 let OfIdentity { identity } = args(command, a)?;
                 view(
                     self.with(|p| {
-                        let i = p.create_invite(&identity, DEFAULT_INVITE_VALIDITY)?;
+                        // Shown on the Meet screen: short-lived, and withdrawn when it closes.
+                        let i = p.create_invite(&identity, SCREEN_INVITE_VALIDITY)?;
                         Ok(UiInvite {
+                            id: i.id,
                             svg: Postern::qr_svg(&i.link)?,
                             link: i.link,
                             expires_at: i.expires_at,
@@ -259,6 +281,21 @@ impl Session {
                     })
                     .await?,
                 )
+            }
+            "invites" => {
+                let OfIdentity { identity } = args(command, a)?;
+                view(self.with(|p| Ok(p.invites(&identity)?)).await?)
+            }
+            "withdraw_invite" => {
+                let i: OfInvite = args(command, a)?;
+                view(
+                    self.with(|p| Ok(p.withdraw_invite(&i.identity, i.id)?))
+                        .await?,
+                )
+            }
+            "undo_invite" => {
+                let i: OfInvite = args(command, a)?;
+                view(self.with(|p| Ok(p.undo_invite(&i.identity, i.id)?)).await?)
             }
             "read_scanned" => {
                 let Text { text } = args(command, a)?;

@@ -21,7 +21,7 @@ impl DisplayName {
         if name.chars().any(char::is_control) {
             return Err(CardError::DisplayName("it contains control characters"));
         }
-        if name.chars().any(is_format_trick) {
+        if name.chars().any(postern_types::is_invisible_or_direction) {
             return Err(CardError::DisplayName(
                 "it contains invisible or text-direction characters",
             ));
@@ -36,13 +36,6 @@ impl DisplayName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
-}
-
-/// Bidi controls, zero-width and other invisible format characters.
-fn is_format_trick(c: char) -> bool {
-    matches!(c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}'
-        | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}' | '\u{00AD}' | '\u{180E}')
 }
 
 impl fmt::Display for DisplayName {

@@ -72,8 +72,28 @@ pub(crate) enum Command {
         #[arg(long, short = 'i', value_name = "ID")]
         identity: Option<String>,
         /// Accept request N: its sender becomes a contact and its mail moves to the inbox.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", conflicts_with = "decline")]
         accept: Option<i64>,
+        /// Decline request N: everything its sender has waiting is deleted (they are not told).
+        #[arg(long, value_name = "N")]
+        decline: Option<i64>,
+    },
+    /// Delete a message.
+    Delete {
+        /// The message's number (from `inbox` or `requests`).
+        id: i64,
+    },
+    /// The invites an identity handed out and who redeemed each; withdraw or undo one.
+    Invites {
+        /// Which identity's invites.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// Withdraw open invite N: its code and link stop working at once.
+        #[arg(long, value_name = "N", conflicts_with = "undo")]
+        withdraw: Option<i64>,
+        /// Undo redeemed invite N: whoever redeemed it leaves the address book.
+        #[arg(long, value_name = "N")]
+        undo: Option<i64>,
     },
     /// Manage your identities (each has its own onion address and keys).
     #[command(subcommand)]
@@ -88,8 +108,9 @@ pub(crate) enum Command {
     Link {
         /// Number, full address, or name (if unique).
         identity: String,
-        /// How long the invite stays valid, in hours.
-        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        /// How long the invite stays valid, in hours (whoever uses it first becomes your
+        /// contact: keep it short).
+        #[arg(long, default_value_t = 1, value_name = "HOURS")]
         valid_for: u64,
     },
     /// Introduce one contact to another: send CONTACT's card (a vCard with key) to --to.
@@ -253,6 +274,10 @@ pub(crate) struct RunArgs {
     /// Largest message the node accepts, in bytes.
     #[arg(long, default_value_t = 25 * 1024 * 1024, value_name = "BYTES")]
     pub max_message_size: usize,
+    /// Proof-of-work bits asked of a stranger's first message, and paid on ours to someone who
+    /// may not know us (each bit doubles the work; 0: none).
+    #[arg(long, default_value_t = postern_core::stamp::DEFAULT_BITS, value_name = "BITS")]
+    pub stamp_bits: u8,
 }
 
 /// `postern send`.
@@ -291,8 +316,9 @@ pub(crate) enum QrCommand {
         /// Write an SVG file instead of printing.
         #[arg(long, value_name = "FILE", conflicts_with = "png")]
         svg: Option<PathBuf>,
-        /// How long the invite stays valid, in hours.
-        #[arg(long, default_value_t = 24, value_name = "HOURS")]
+        /// How long the invite stays valid, in hours (whoever uses it first becomes your
+        /// contact: keep it short).
+        #[arg(long, default_value_t = 1, value_name = "HOURS")]
         valid_for: u64,
     },
     /// Read an invite or card from a photo or screenshot of its QR code (PNG or JPEG).

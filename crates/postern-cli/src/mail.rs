@@ -54,20 +54,8 @@ pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), Cl
 }
 
 pub(crate) fn save_attachments(p: &Postern, id: i64, dir: &Path) -> Result<Vec<String>, CliError> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| CliError::Io(format!("cannot create {}: {e}", dir.display())))?;
-    let mut saved = Vec::new();
-    for a in p.attachments(id)? {
-        // Only the file name: an attachment must not write outside `dir`.
-        let name = Path::new(&a.name)
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .filter(|n| !n.starts_with('.'))
-            .unwrap_or_else(|| "attachment".into());
-        let path = dir.join(&name);
-        std::fs::write(&path, &a.data)
-            .map_err(|e| CliError::Io(format!("cannot write {}: {e}", path.display())))?;
-        saved.push(path.display().to_string());
-    }
-    Ok(saved)
+    Ok(p.save_attachments(id, dir)?
+        .into_iter()
+        .map(|path| path.display().to_string())
+        .collect())
 }

@@ -1,5 +1,23 @@
 //! `postern`: the command line of Postern.
 
+/// `println!` for text that may hold what others wrote (names, subjects, bodies, peers'
+/// replies): escape sequences and text-direction tricks are shown, not obeyed.
+macro_rules! say {
+    () => {
+        println!()
+    };
+    ($($t:tt)*) => {
+        println!("{}", postern_types::for_terminal(&format!($($t)*)))
+    };
+}
+
+/// `eprintln!`, made safe the same way.
+macro_rules! say_err {
+    ($($t:tt)*) => {
+        eprintln!("{}", postern_types::for_terminal(&format!($($t)*)))
+    };
+}
+
 mod args;
 mod mail;
 mod meet;
@@ -90,6 +108,7 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             out.status(&p.status()?, "Created a new Postern store.");
         }
         Command::Run(args) => {
+            passphrase::leave_the_environment()?;
             let p = open(cli)?;
             node::run(p, args)?;
         }
@@ -133,14 +152,48 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let p = open(cli)?;
             out.messages(&p.inbox(identity.as_deref())?, "inbox");
         }
-        Command::Requests { identity, accept } => {
+        Command::Requests {
+            identity,
+            accept,
+            decline,
+        } => {
             let mut p = open(cli)?;
-            match accept {
-                Some(n) => {
+            match (accept, decline) {
+                (Some(n), _) => {
                     let c = p.accept_request(*n)?;
                     out.contact(&c, "Accepted; added contact");
                 }
-                None => out.messages(&p.requests(identity.as_deref())?, "requests"),
+                (None, Some(n)) => {
+                    let gone = p.decline_request(*n)?;
+                    out.done(&format!("Declined: {gone} message(s) deleted"));
+                }
+                (None, None) => out.messages(&p.requests(identity.as_deref())?, "requests"),
+            }
+        }
+        Command::Delete { id } => {
+            let mut p = open(cli)?;
+            p.delete_message(*id)?;
+            out.done(&format!("Deleted message {id}"));
+        }
+        Command::Invites {
+            identity,
+            withdraw,
+            undo,
+        } => {
+            let mut p = open(cli)?;
+            match (withdraw, undo) {
+                (Some(n), _) => {
+                    p.withdraw_invite(identity, *n)?;
+                    out.done(&format!("Withdrew invite {n}: it no longer works"));
+                }
+                (None, Some(n)) => {
+                    let r = p.undo_invite(identity, *n)?;
+                    out.done(&format!(
+                        "Removed {} <{}> (redeemed invite {n}) from the address book",
+                        r.display_name, r.address
+                    ));
+                }
+                (None, None) => out.invites(&p.invites(identity)?),
             }
         }
         Command::Read {

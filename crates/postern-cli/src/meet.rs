@@ -169,11 +169,11 @@ pub(crate) fn carriers(
     let mut p = open(cli)?;
     if let Some(c) = add {
         let q = p.designate_carrier(identity, c, true)?;
-        eprintln!("Designated {c}; queued a note to {} contact(s).", q.len());
+        say_err!("Designated {c}; queued a note to {} contact(s).", q.len());
     }
     if let Some(c) = remove {
         let q = p.designate_carrier(identity, c, false)?;
-        eprintln!(
+        say_err!(
             "Stopped using {c}; queued a note to {} contact(s).",
             q.len()
         );

@@ -79,6 +79,7 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
             ..NodeConfig::default()
         };
         config.smtp.max_message_size = args.max_message_size;
+        config.stamp_bits = args.stamp_bits;
         let started = Node::start(&postern, transport, config).await;
         let _ = progress.await;
         let node = started?;

@@ -3,8 +3,8 @@
 use std::path::Path;
 
 use postern_core::{
-    CarrierModeView, CarriersView, ContactView, Handshake, IdentityView, InviteView,
-    MessageSummary, MessageView, OutboxView, RevocationView, ScanPreview, StatusView,
+    CarrierModeView, CarriersView, ContactView, Handshake, IdentityView, InviteStateView,
+    InviteView, MessageSummary, MessageView, OutboxView, RevocationView, ScanPreview, StatusView,
 };
 use serde::Serialize;
 
@@ -16,8 +16,8 @@ pub(crate) struct Output {
 
 fn print_json<T: Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: cannot encode output as JSON: {e}"),
+        Ok(s) => println!("{s}"), // JSON escapes control characters itself
+        Err(e) => say_err!("error: cannot encode output as JSON: {e}"),
     }
 }
 
@@ -33,7 +33,7 @@ impl Output {
             });
             eprintln!("{v}");
         } else {
-            eprintln!("error: {e}");
+            say_err!("error: {e}");
         }
     }
 
@@ -42,12 +42,12 @@ impl Output {
             return print_json(s);
         }
         if !headline.is_empty() {
-            println!("{headline}");
+            say!("{headline}");
         }
-        println!("Data directory: {}", s.data_dir);
-        println!("Schema version: {}", s.schema_version);
-        println!("Identities:     {}", s.identities);
-        println!("Contacts:       {}", s.contacts);
+        say!("Data directory: {}", s.data_dir);
+        say!("Schema version: {}", s.schema_version);
+        say!("Identities:     {}", s.identities);
+        say!("Contacts:       {}", s.contacts);
     }
 
     pub(crate) fn identity(&self, i: &IdentityView, headline: &str) {
@@ -55,15 +55,15 @@ impl Output {
             return print_json(i);
         }
         if !headline.is_empty() {
-            println!("{headline} {}", i.id);
+            say!("{headline} {}", i.id);
         }
-        println!("Identity {}", i.id);
-        println!("  Address:      {}", i.address);
+        say!("Identity {}", i.id);
+        say!("  Address:      {}", i.address);
         if !i.display_name.is_empty() {
-            println!("  Display name: {}", i.display_name);
+            say!("  Display name: {}", i.display_name);
         }
-        println!("  OpenPGP key:  {}", group(&i.fingerprint));
-        println!("  Contacts:     {}", i.contacts);
+        say!("  OpenPGP key:  {}", group(&i.fingerprint));
+        say!("  Contacts:     {}", i.contacts);
     }
 
     pub(crate) fn identities(&self, list: &[IdentityView]) {
@@ -71,7 +71,7 @@ impl Output {
             return print_json(&list);
         }
         if list.is_empty() {
-            println!("No identities yet. Create one with: postern identity new NAME");
+            say!("No identities yet. Create one with: postern identity new NAME");
             return;
         }
         for i in list {
@@ -80,7 +80,7 @@ impl Output {
             } else {
                 format!("  ({})", i.display_name)
             };
-            println!("{:>3}  {}{}", i.id, i.address, name);
+            say!("{:>3}  {}{}", i.id, i.address, name);
         }
     }
 
@@ -88,14 +88,14 @@ impl Output {
         if self.json {
             return print_json(&serde_json::json!({ "card": card }));
         }
-        println!("{card}");
+        say!("{card}");
     }
 
     pub(crate) fn card_written(&self, card: &str, path: &Path) {
         if self.json {
             return print_json(&serde_json::json!({ "card": card, "file": path }));
         }
-        println!("Card written to {}", path.display());
+        say!("Card written to {}", path.display());
     }
 
     pub(crate) fn contact(&self, c: &ContactView, headline: &str) {
@@ -103,14 +103,14 @@ impl Output {
             return print_json(c);
         }
         if !headline.is_empty() {
-            println!("{headline}");
+            say!("{headline}");
         }
-        println!("Contact {}", c.address);
+        say!("Contact {}", c.address);
         if !c.display_name.is_empty() {
-            println!("  Display name: {}", c.display_name);
+            say!("  Display name: {}", c.display_name);
         }
-        println!("  OpenPGP key:  {}", group(&c.fingerprint));
-        println!(
+        say!("  OpenPGP key:  {}", group(&c.fingerprint));
+        say!(
             "  Key held:     {}",
             if c.has_key {
                 "yes"
@@ -118,8 +118,8 @@ impl Output {
                 "no (fetched on first contact)"
             }
         );
-        println!("  Verified by:  {}", c.verification);
-        println!("  Trust:        {} — {}", c.trust, c.trust_label);
+        say!("  Verified by:  {}", c.verification);
+        say!("  Trust:        {} — {}", c.trust, c.trust_label);
     }
 
     pub(crate) fn contacts(&self, list: &[ContactView]) {
@@ -127,11 +127,11 @@ impl Output {
             return print_json(&list);
         }
         if list.is_empty() {
-            println!("No contacts yet. Add one with: postern contact add -i ID CARD");
+            say!("No contacts yet. Add one with: postern contact add -i ID CARD");
             return;
         }
         for c in list {
-            println!("{}  {}  [{}]", c.address, c.display_name, c.verification);
+            say!("{}  {}  [{}]", c.address, c.display_name, c.verification);
         }
     }
 }
@@ -147,19 +147,56 @@ impl Output {
         }
         if draw {
             match qr_text(&i.link) {
-                Some(code) => println!("{code}"),
-                None => println!("(too long for a terminal QR code)"),
+                Some(code) => say!("{code}"),
+                None => say!("(too long for a terminal QR code)"),
             }
         }
         if let Some(f) = file {
-            println!("Wrote the invite's QR code to {}.", f.display());
+            say!("Wrote the invite's QR code to {}.", f.display());
         }
-        println!(
+        say!(
             "Invite link (one use, valid until {} UTC):",
             when(i.expires_at)
         );
-        println!("{}", i.link);
-        println!("Whoever scans or opens it once becomes your contact; treat it as public.");
+        say!("{}", i.link);
+        say!(
+            "Whoever scans or opens it once becomes your contact; treat it as public. \
+             Withdraw it with: postern invites -i ID --withdraw {}",
+            i.id
+        );
+    }
+
+    /// A one-line confirmation (JSON: `{"done": …}`).
+    pub(crate) fn done(&self, what: &str) {
+        if self.json {
+            return print_json(&serde_json::json!({ "done": what }));
+        }
+        say!("{what}");
+    }
+
+    pub(crate) fn invites(&self, list: &[InviteStateView]) {
+        if self.json {
+            return print_json(&list);
+        }
+        if list.is_empty() {
+            say!("No invites handed out (postern link ID, postern qr show ID).");
+            return;
+        }
+        for i in list {
+            let what = match (&i.redeemed_by, i.state.as_str()) {
+                (Some(r), _) if r.still_a_contact => format!(
+                    "redeemed {} by {} <{}>, key {}",
+                    i.redeemed_at.map(when).unwrap_or_default(),
+                    r.display_name,
+                    r.address,
+                    group(&r.fingerprint)
+                ),
+                (Some(r), _) => format!("redeemed by {} (undone)", r.address),
+                (None, "open") => format!("open until {} UTC", when(i.expires_at)),
+                (None, _) => format!("expired {} UTC, unused", when(i.expires_at)),
+            };
+            say!("{:>6}  made {} UTC  {what}", i.id, when(i.created_at));
+        }
     }
 
     pub(crate) fn preview(&self, c: &ScanPreview) {
@@ -167,26 +204,26 @@ impl Output {
             return print_json(c);
         }
         match c.expires_at {
-            Some(t) => println!(
+            Some(t) => say!(
                 "A valid Postern invite (its signature checks out), until {} UTC:",
                 when(t)
             ),
-            None => println!("A valid Postern card (its signature checks out):"),
+            None => say!("A valid Postern card (its signature checks out):"),
         }
-        println!("  Address:      {}", c.address);
+        say!("  Address:      {}", c.address);
         if !c.display_name.is_empty() {
-            println!("  Display name: {}", c.display_name);
+            say!("  Display name: {}", c.display_name);
         }
-        println!("  OpenPGP key:  {}", group(&c.fingerprint));
-        println!("Add it with: postern qr scan FILE --add YOUR-IDENTITY");
+        say!("  OpenPGP key:  {}", group(&c.fingerprint));
+        say!("Add it with: postern qr scan FILE --add YOUR-IDENTITY");
     }
 
     pub(crate) fn handshake(&self, h: &Handshake) {
         if self.json {
             return print_json(h);
         }
-        println!("Added contact {} (verified by scan).", h.contact.address);
-        println!(
+        say!("Added contact {} (verified by scan).", h.contact.address);
+        say!(
             "Queued the handshake (message {}): once delivered, {} has your key too.",
             h.outbox.id,
             if h.contact.display_name.is_empty() {
@@ -195,16 +232,16 @@ impl Output {
                 &h.contact.display_name
             }
         );
-        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+        say!("It is delivered while `postern run` is running; see `postern outbox`.");
     }
 
     pub(crate) fn trust(&self, c: &ContactView) {
         if self.json {
             return print_json(c);
         }
-        println!("Contact {}", c.address);
-        println!("  Trust:        {} — {}", c.trust, c.trust_label);
-        println!("  OpenPGP key:  {}", group(&c.fingerprint));
+        say!("Contact {}", c.address);
+        say!("  Trust:        {} — {}", c.trust, c.trust_label);
+        say!("  OpenPGP key:  {}", group(&c.fingerprint));
         for i in &c.introductions {
             let who = if i.introducer_name.is_empty() {
                 i.introducer.clone()
@@ -216,10 +253,10 @@ impl Output {
             } else {
                 ""
             };
-            println!("  Introduced by {who} on {} UTC{flag}", when(i.received_at));
+            say!("  Introduced by {who} on {} UTC{flag}", when(i.received_at));
         }
         for r in &c.revocations {
-            println!(
+            say!(
                 "  Revoked its {} on {} UTC: {}",
                 r.scope,
                 when(r.revoked_at),
@@ -237,9 +274,9 @@ impl Output {
             return print_json(&list);
         }
         for o in list {
-            println!("Queued introduction (message {}) to {}.", o.id, o.to);
+            say!("Queued introduction (message {}) to {}.", o.id, o.to);
         }
-        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+        say!("It is delivered while `postern run` is running; see `postern outbox`.");
     }
 
     pub(crate) fn revocation(&self, r: &RevocationView) {
@@ -247,14 +284,14 @@ impl Output {
             return print_json(r);
         }
         match r.successor.as_deref() {
-            Some(next) => println!(
+            Some(next) => say!(
                 "Revoked the key {}; the new key is {}.",
                 group(&r.fingerprint),
                 group(next)
             ),
-            None => println!("Revoked the address {}.", r.address),
+            None => say!("Revoked the address {}.", r.address),
         }
-        println!(
+        say!(
             "Queued a signed notice to {} contact(s); it goes out when `postern run` next runs.",
             r.notified
         );
@@ -264,46 +301,46 @@ impl Output {
         if self.json {
             return print_json(m);
         }
-        println!(
+        say!(
             "Carrier mode of {}: {}",
             m.identity,
             if m.enabled { "on" } else { "off" }
         );
-        println!(
+        say!(
             "  Quota: {} MB; holds mail for at most {} hours.",
             m.quota_bytes / (1024 * 1024),
             m.max_hold_secs / 3600
         );
         if m.carrying_for.is_empty() {
-            println!("  Carries for nobody yet (postern carrier policy -i ID --allow ADDRESS).");
+            say!("  Carries for nobody yet (postern carrier policy -i ID --allow ADDRESS).");
         }
         for a in &m.carrying_for {
-            println!("  Carries for {a}");
+            say!("  Carries for {a}");
         }
-        println!("  Holding {} message(s), {} bytes.", m.held, m.held_bytes);
-        println!("{}", m.note);
+        say!("  Holding {} message(s), {} bytes.", m.held, m.held_bytes);
+        say!("{}", m.note);
     }
 
     pub(crate) fn carriers(&self, v: &CarriersView) {
         if self.json {
             return print_json(v);
         }
-        println!("Carriers of {}", v.identity);
+        say!("Carriers of {}", v.identity);
         if v.my_carriers.is_empty() {
-            println!("  Your carriers: none (postern carriers -i ID --add ADDRESS).");
+            say!("  Your carriers: none (postern carriers -i ID --add ADDRESS).");
         }
         for c in &v.my_carriers {
-            println!("  Your carrier: {c}");
+            say!("  Your carrier: {c}");
         }
-        println!(
+        say!(
             "Contacts' carriers (k chosen so that at least one is reachable with {:.1}% probability):",
             v.target * 100.0
         );
         if v.contacts.is_empty() {
-            println!("  none known yet");
+            say!("  none known yet");
         }
         for c in &v.contacts {
-            println!(
+            say!(
                 "  {} — hand to k = {} of {}: estimate {:.2}%",
                 c.contact,
                 c.k,
@@ -311,9 +348,12 @@ impl Output {
                 c.estimate * 100.0
             );
             for a in &c.carriers {
-                println!(
+                say!(
                     "    {}  p = {:.2} ({} reached, {} not)",
-                    a.carrier, a.availability, a.successes, a.failures
+                    a.carrier,
+                    a.availability,
+                    a.successes,
+                    a.failures
                 );
             }
         }
@@ -322,13 +362,13 @@ impl Output {
             .iter()
             .filter(|h| h.state == "held" || h.state == "forwarding")
             .collect();
-        println!(
+        say!(
             "Carrier mode: {}; holding {} message(s).",
             if v.mode.enabled { "on" } else { "off" },
             held.len()
         );
         for h in held {
-            println!(
+            say!(
                 "  {:>4}  {} → {}  {} bytes, since {} UTC, until {} UTC",
                 h.id,
                 h.sender,
@@ -344,8 +384,8 @@ impl Output {
         if self.json {
             return print_json(o);
         }
-        println!("Queued message {} to {}.", o.id, o.to);
-        println!("It is delivered while `postern run` is running; see `postern outbox`.");
+        say!("Queued message {} to {}.", o.id, o.to);
+        say!("It is delivered while `postern run` is running; see `postern outbox`.");
     }
 
     pub(crate) fn outbox(&self, list: &[OutboxView]) {
@@ -353,7 +393,7 @@ impl Output {
             return print_json(&list);
         }
         if list.is_empty() {
-            println!("The outbox is empty.");
+            say!("The outbox is empty.");
             return;
         }
         for o in list {
@@ -374,7 +414,7 @@ impl Output {
                 ),
                 (s, _) => s.to_owned(),
             };
-            println!(
+            say!(
                 "{:>4}  {}  to {}  \"{}\"  [{state}]",
                 o.id,
                 when(o.created_at),
@@ -389,7 +429,7 @@ impl Output {
             return print_json(&list);
         }
         if list.is_empty() {
-            println!("No messages in {folder}.");
+            say!("No messages in {folder}.");
             return;
         }
         for m in list {
@@ -399,7 +439,7 @@ impl Output {
                 format!("{} <{}>", m.from_name, m.from)
             };
             let unread = if m.read { " " } else { "*" };
-            println!(
+            say!(
                 "{:>4}{unread} {}  {from}  \"{}\"",
                 m.id,
                 when(m.received_at),
@@ -417,27 +457,29 @@ impl Output {
             return print_json(&v);
         }
         let s = &m.summary;
-        println!("From:     {} <{}>", s.from_name, s.from);
-        println!("To:       {}", s.identity);
-        println!("Subject:  {}", s.subject);
-        println!("Received: {} UTC", when(s.received_at));
+        say!("From:     {} <{}>", s.from_name, s.from);
+        say!("To:       {}", s.identity);
+        say!("Subject:  {}", s.subject);
+        say!("Received: {} UTC", when(s.received_at));
         let verified = match s.verification.as_str() {
             "contact" => "signed with the key in your address book",
             "first_contact" => "signed with the key it carried, bound to the sender's onion address (not yet a contact you verified)",
             other => other,
         };
-        println!("Verified: {verified}");
+        say!("Verified: {verified}");
         for a in &m.attachments {
-            println!(
+            say!(
                 "Attached: {} ({}, {} bytes)",
-                a.name, a.content_type, a.size
+                a.name,
+                a.content_type,
+                a.size
             );
         }
         for path in saved {
-            println!("Saved:    {path}");
+            say!("Saved:    {path}");
         }
-        println!();
-        println!("{}", m.text);
+        say!();
+        say!("{}", m.text);
     }
 }
 

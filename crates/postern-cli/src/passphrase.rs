@@ -8,9 +8,49 @@ use crate::CliError;
 
 /// Environment variable scripts use to pass the passphrase.
 pub(crate) const ENV: &str = "POSTERN_PASSPHRASE";
+/// Set to `1`: read the passphrase from the first line of standard input instead.
+pub(crate) const ENV_STDIN: &str = "POSTERN_PASSPHRASE_STDIN";
 
 fn from_env() -> Option<Zeroizing<String>> {
+    if std::env::var(ENV_STDIN).as_deref() == Ok("1") {
+        let mut line = Zeroizing::new(String::new());
+        std::io::stdin().read_line(&mut line).ok()?;
+        let end = line.trim_end_matches(['\r', '\n']).len();
+        line.truncate(end);
+        return Some(line);
+    }
     std::env::var(ENV).ok().map(Zeroizing::new)
+}
+
+/// A long-running command (the node) must not keep the passphrase in its environment, where
+/// `/proc/PID/environ` shows it for the process's whole life: if it came from `ENV`, run this
+/// same program again in this process (exec), without `ENV`, handing the passphrase over a
+/// pipe on standard input. Returns only if there was nothing to do; an error if exec failed.
+pub(crate) fn leave_the_environment() -> Result<(), CliError> {
+    use std::io::Write;
+    use std::os::unix::process::CommandExt;
+    let Some(pass) = std::env::var_os(ENV) else {
+        return Ok(());
+    };
+    let io = |what: &str, e: std::io::Error| CliError::Io(format!("{what}: {e}"));
+    let exe = std::env::current_exe().map_err(|e| io("cannot find this program", e))?;
+    let (reader, mut writer) = std::io::pipe().map_err(|e| io("cannot make a pipe", e))?;
+    writer
+        .write_all(pass.as_encoded_bytes())
+        .and_then(|()| writer.write_all(b"\n"))
+        .map_err(|e| io("cannot pass the passphrase on", e))?;
+    drop(writer);
+    drop(pass);
+    let e = std::process::Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env_remove(ENV)
+        .env(ENV_STDIN, "1")
+        .stdin(reader)
+        .exec();
+    Err(io(
+        "cannot restart without the passphrase in the environment",
+        e,
+    ))
 }
 
 fn no_terminal() -> CliError {

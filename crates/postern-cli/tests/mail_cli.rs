@@ -130,6 +130,111 @@ fn send_inbox_read_outbox_requests() {
     });
     let _ = alice_card;
 
+    // The node keeps no passphrase in its environment (it came in POSTERN_PASSPHRASE).
+    for node in [&_na, &_nb] {
+        let environ = std::fs::read(format!("/proc/{}/environ", node.0.id())).expect("environ");
+        let text = String::from_utf8_lossy(&environ);
+        assert!(!text.contains("POSTERN_PASSPHRASE=pw"), "{text}");
+    }
+
+    // What others wrote never reaches the terminal raw: an escape sequence in a subject and a
+    // text-direction override in a body are shown, not obeyed.
+    // Postern itself refuses to send such a subject: a hostile peer composes by hand.
+    let evil_subject = "\u{1b}[1;32m\u{2714} Verified\u{1b}[0m";
+    let alice_keys = postern_core::Postern::open(&a, b"pw")
+        .expect("open")
+        .identity_keys("alice")
+        .expect("keys");
+    let bob_card = postern_card::ContactCard::from_text(&bob_card).expect("card");
+    let bob_key =
+        postern_crypto::PublicKeyInfo::parse(bob_card.public_key().expect("key")).expect("key");
+    let mut rng = rand::thread_rng();
+    let msg = postern_mime::compose(
+        &postern_mime::Draft {
+            from: alice_keys.address().clone(),
+            from_name: String::new(),
+            to: bob_addr.parse().expect("addr"),
+            subject: evil_subject.into(),
+            text: "invoice\u{202e}fdp.exe".into(),
+            attachments: vec![],
+            headers: vec![],
+        },
+        postern_mime::SenderKeys {
+            cert: alice_keys.openpgp_cert(),
+            binding: alice_keys.binding(),
+        },
+        bob_key.cert(),
+        1_800_000_000,
+        &postern_mime::random_message_id(&mut rng),
+        &mut rng,
+    )
+    .expect("compose");
+    {
+        use std::io::Write;
+        let label = bob_card.address().onion().label();
+        let addr = std::fs::read_to_string(reg.join(format!("{label}.25"))).expect("registry");
+        let mut s = std::net::TcpStream::connect(addr.trim()).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut buf = Vec::new();
+        assert_eq!(common::smtp_code(&mut s, &mut buf), Some(220));
+        write!(
+            s,
+            "EHLO t\r\nMAIL FROM:<{}>\r\nRCPT TO:<{bob_addr}>\r\nDATA\r\n",
+            alice_keys.address()
+        )
+        .expect("write");
+        for want in [250, 250, 250, 354] {
+            assert_eq!(common::smtp_code(&mut s, &mut buf), Some(want));
+        }
+        s.write_all(&postern_smtp::data_block(&msg)).expect("data");
+        assert_eq!(common::smtp_code(&mut s, &mut buf), Some(250));
+    }
+    let evil = until("the second message", || {
+        let i = json(postern(&b).args(["--json", "inbox"]));
+        i.as_array()?
+            .iter()
+            .find(|m| m["subject"] == evil_subject)
+            .map(|m| m["id"].as_i64().expect("id").to_string())
+    });
+    for shown in [
+        ok(postern(&b).arg("inbox")),
+        ok(postern(&b).args(["read", &evil])),
+    ] {
+        assert!(
+            !shown.contains('\u{1b}') && !shown.contains('\u{202e}'),
+            "{shown:?}"
+        );
+        assert!(shown.contains("\\u{1b}[1;32m"), "{shown}");
+    }
+    assert!(ok(postern(&b).args(["read", &evil])).contains("invoice\\u{202e}fdp.exe"));
+
+    // Saving attachments never overwrites, never follows a link, never writes a dotfile.
+    let again = |dir: &Path| {
+        ok(postern(&b).args(["read", &id, "--save-attachments", dir.to_str().expect("p")]))
+    };
+    let victim = tmp.path().join("victim.txt");
+    std::fs::write(&victim, "untouched").expect("victim");
+    std::os::unix::fs::symlink(&victim, saved.join("notes (2).txt")).expect("link");
+    again(&saved);
+    again(&saved);
+    assert_eq!(
+        std::fs::read_to_string(saved.join("notes.txt")).expect("first"),
+        "attached words\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(saved.join("notes (1).txt")).expect("second"),
+        "attached words\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(saved.join("notes (3).txt")).expect("third"),
+        "attached words\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "untouched"
+    );
+
     // One node per data directory.
     let second = postern(&a)
         .args(["run", "--loopback"])

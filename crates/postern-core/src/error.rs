@@ -73,6 +73,12 @@ pub enum CoreError {
     /// A setting out of its range.
     #[error("{0}")]
     BadSetting(String),
+    /// No open invite with this number (redeemed, expired and forgotten, or another's).
+    #[error("invite {0} is not open: it was redeemed, withdrawn, or is not this identity's")]
+    InviteNotOpen(i64),
+    /// No redeemed invite with this number whose redeemer is still a contact.
+    #[error("invite {0} was not redeemed by anyone still in the address book")]
+    InviteNotRedeemed(i64),
 }
 
 impl HasKind for CoreError {
@@ -93,7 +99,9 @@ impl HasKind for CoreError {
             CoreError::Corrupt(_) => ErrorKind::Corrupt,
             CoreError::AlreadyRunning(_) => ErrorKind::AlreadyExists,
             CoreError::Qr(e) => e.kind(),
-            CoreError::MessageNotFound(_) => ErrorKind::NotFound,
+            CoreError::MessageNotFound(_)
+            | CoreError::InviteNotOpen(_)
+            | CoreError::InviteNotRedeemed(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_)
             | CoreError::BadDraft(_)
             | CoreError::BadSetting(_)

@@ -28,20 +28,56 @@ use crate::{ContactView, CoreError, OutboxView, Postern};
 
 /// Verification state of a contact met by scanning (or redeeming) an invite.
 pub const VERIFIED_BY_SCAN: &str = "scanned";
-/// How long an invite is valid unless asked otherwise.
-pub const DEFAULT_INVITE_VALIDITY: Duration = Duration::from_secs(24 * 3600);
+/// How long an invite is valid unless asked otherwise: short, because whoever sees the code or
+/// link first becomes the contact.
+pub const DEFAULT_INVITE_VALIDITY: Duration = Duration::from_secs(3600);
+/// How long an invite shown on the app's Meet screen is valid (it is also withdrawn when the
+/// screen closes).
+pub const SCREEN_INVITE_VALIDITY: Duration = Duration::from_secs(15 * 60);
 /// `Postern-Kind` of the handshake message.
 pub(crate) const KIND_HANDSHAKE: &str = "handshake";
 
 /// An invite to show.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct InviteView {
+    /// Its number, to withdraw it.
+    pub id: i64,
     /// The inviting identity's address.
     pub identity: String,
     /// The payload: the QR code's content, and the link to copy (`POSTERN:…`).
     pub link: String,
     /// Expiry (Unix seconds).
     pub expires_at: i64,
+}
+
+/// An invite handed out, and what became of it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InviteStateView {
+    /// Its number.
+    pub id: i64,
+    /// When it was made (Unix seconds).
+    pub created_at: i64,
+    /// When it stops (stopped) working.
+    pub expires_at: i64,
+    /// `open`, `redeemed` or `expired`.
+    pub state: String,
+    /// When it was redeemed.
+    pub redeemed_at: Option<i64>,
+    /// Who redeemed it.
+    pub redeemed_by: Option<RedeemerView>,
+}
+
+/// Who redeemed an invite.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RedeemerView {
+    /// Their address.
+    pub address: String,
+    /// Their name, as their binding signs it.
+    pub display_name: String,
+    /// Their key's fingerprint (hex), to compare.
+    pub fingerprint: String,
+    /// Whether they are still in the address book (not undone).
+    pub still_a_contact: bool,
 }
 
 /// What a scanned or pasted code says, verified, before anyone decides to add it.
@@ -145,13 +181,85 @@ impl Postern {
         rand::rngs::OsRng.fill_bytes(&mut token);
         let now = self.clock.now_unix();
         let expires_at = now.saturating_add(i64::try_from(valid_for.as_secs()).unwrap_or(i64::MAX));
-        self.store
+        let id = self
+            .store
             .insert_invite(me.id, &token_hash(&token), now, expires_at)?;
         Ok(InviteView {
+            id,
             identity: format!("{}@{}", me.local_part, me.onion),
             link: Invite::new(card, token, expires_at).to_text(),
             expires_at,
         })
+    }
+
+    /// The invites `identity` handed out, newest first, with who redeemed each.
+    pub fn invites(&mut self, identity: &str) -> Result<Vec<InviteStateView>, CoreError> {
+        let me = self.find_identity(identity)?;
+        let now = self.clock.now_unix();
+        // Expired, unused invites are of no more use to anyone.
+        self.store.forget_expired_invites(now - 7 * 24 * 3600)?;
+        let mut out = Vec::new();
+        for r in self.store.invites(me.id)? {
+            let redeemed_by = match &r.used_by {
+                Some(address) => Some(match self.store.contact(me.id, address) {
+                    Ok(c) => RedeemerView {
+                        address: address.clone(),
+                        display_name: c.display_name.clone(),
+                        fingerprint: hex(&c.fingerprint),
+                        still_a_contact: true,
+                    },
+                    Err(postern_store::StoreError::NotFound(_)) => RedeemerView {
+                        address: address.clone(),
+                        display_name: String::new(),
+                        fingerprint: String::new(),
+                        still_a_contact: false,
+                    },
+                    Err(e) => return Err(e.into()),
+                }),
+                None => None,
+            };
+            let state = match (&redeemed_by, r.expires_at < now) {
+                (Some(_), _) => "redeemed",
+                (None, true) => "expired",
+                (None, false) => "open",
+            };
+            out.push(InviteStateView {
+                id: r.id,
+                created_at: r.created_at,
+                expires_at: r.expires_at,
+                state: state.into(),
+                redeemed_at: r.used_at,
+                redeemed_by,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Withdraw an invite nobody redeemed: its code and link stop working at once.
+    pub fn withdraw_invite(&mut self, identity: &str, id: i64) -> Result<(), CoreError> {
+        let me = self.find_identity(identity)?;
+        if self.store.withdraw_invite(me.id, id)? {
+            Ok(())
+        } else {
+            Err(CoreError::InviteNotOpen(id))
+        }
+    }
+
+    /// Undo a redeemed invite: whoever redeemed it is removed from the address book (the mail
+    /// it sent stays). The invite stays used: it cannot be redeemed again.
+    pub fn undo_invite(&mut self, identity: &str, id: i64) -> Result<RedeemerView, CoreError> {
+        let list = self.invites(identity)?;
+        let me = self.find_identity(identity)?;
+        let Some(redeemer) = list
+            .into_iter()
+            .find(|i| i.id == id)
+            .and_then(|i| i.redeemed_by)
+            .filter(|r| r.still_a_contact)
+        else {
+            return Err(CoreError::InviteNotRedeemed(id));
+        };
+        self.store.delete_contact(me.id, &redeemer.address)?;
+        Ok(redeemer)
     }
 
     /// An invite (or card) text as an SVG QR code.

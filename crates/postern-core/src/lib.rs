@@ -29,7 +29,10 @@ pub use config::{
 pub use error::CoreError;
 pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};
 pub use introductions::INTRODUCED;
-pub use invites::{Handshake, InviteView, ScanPreview, DEFAULT_INVITE_VALIDITY, VERIFIED_BY_SCAN};
+pub use invites::{
+    Handshake, InviteStateView, InviteView, RedeemerView, ScanPreview, DEFAULT_INVITE_VALIDITY,
+    SCREEN_INVITE_VALIDITY, VERIFIED_BY_SCAN,
+};
 pub use mail::{
     availability, carriers_needed, reach_probability, MessageSummary, MessageView, OutboxView,
 };

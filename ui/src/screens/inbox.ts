@@ -66,6 +66,25 @@ export async function inboxScreen(root: HTMLElement) {
               "Accept as contact",
             )
           : null,
+        request
+          ? h(
+              "button",
+              {
+                type: "button",
+                id: "decline",
+                class: "secondary",
+                onclick: async () => {
+                  try {
+                    await api.declineRequest(thread[0].id);
+                    location.reload();
+                  } catch (e) {
+                    showError(root, e);
+                  }
+                },
+              },
+              "Decline",
+            )
+          : null,
       );
     } catch (e) {
       showError(root, e);

@@ -7,7 +7,19 @@ import { state } from "../state";
 /// or from a pasted link. Nothing is added until the person confirms.
 export async function qrScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Meet someone"));
-  const invite = await api.createInvite(state.identity);
+  const identity = state.identity;
+  const invite = await api.createInvite(identity);
+  // The invite lives as long as the screen shows it: leaving the screen withdraws it (it also
+  // expires on its own after a few minutes).
+  const withdraw = () => void api.withdrawInvite(identity, invite.id).catch(() => undefined);
+  const leave = () => {
+    if (!location.hash.startsWith("#/qr")) {
+      withdraw();
+      window.removeEventListener("hashchange", leave);
+    }
+  };
+  window.addEventListener("hashchange", leave);
+  window.addEventListener("pagehide", withdraw, { once: true });
   const code = h("div", { class: "qr", id: "my-qr", role: "img", "aria-label": "Your invite as a QR code" });
   code.innerHTML = invite.svg;
   const link = h("input", { id: "my-link", readonly: true, value: invite.link });
@@ -98,4 +110,38 @@ export async function qrScreen(root: HTMLElement) {
     }
   });
   put(root, h("section", { class: "card" }, h("h2", {}, "Scan theirs"), camera, video, h("label", { for: "scan-file" }, "Or open a picture of it"), file, pasteForm), preview);
+  put(root, await handedOut(root, identity, invite.id));
+}
+
+/// The invites this identity handed out before, and who redeemed each (name and key, to
+/// compare), with a way to undo it.
+async function handedOut(root: HTMLElement, identity: string, current: number): Promise<HTMLElement> {
+  const list = h("ul", { class: "list", id: "invites" });
+  const draw = async () => {
+    const items = (await api.invites(identity)).filter((i) => i.id !== current && i.state === "redeemed");
+    replace(list,
+      ...items.map((i) => {
+        const r = i.redeemed_by!;
+        return h(
+          "li",
+          { class: r.still_a_contact ? "" : "undone" },
+          h("span", { class: "from" }, r.display_name || short(r.address)),
+          h("span", { class: "fingerprint" }, r.fingerprint ? `Key ${r.fingerprint}` : ""),
+          h("time", {}, when(i.redeemed_at)),
+          r.still_a_contact
+            ? h("button", { type: "button", class: "undo", onclick: async () => {
+                try {
+                  await api.undoInvite(identity, i.id);
+                  await draw();
+                } catch (e) {
+                  showError(root, e);
+                }
+              } }, "Undo")
+            : h("span", { class: "badge" }, "removed"),
+        );
+      }),
+    );
+  };
+  await draw();
+  return h("section", { class: "card" }, h("h2", {}, "Who used your invites"), list);
 }
