@@ -9,11 +9,11 @@ use postern_store::Store;
 use postern_transport::{
     ArtiOptions, ArtiTransport, BootstrapStatus, LoopbackTransport, ServiceOptions, Transport,
 };
-use tokio::sync::{watch, Notify, Semaphore};
+use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
 use crate::context::{LocalIdentity, NodeShared};
-use crate::inbound::{serve_identity, MailWriter, Mailroom, SessionSlots};
+use crate::inbound::{serve_identity, MailWriter, Mailroom, SessionTable};
 use crate::outbound;
 use crate::{Clock, CoreError, NodeConfig, Postern};
 
@@ -228,7 +228,7 @@ impl PreparedNode {
             rendezvous_in_progress: inbound.sessions_per_identity,
             proof_of_work: inbound.onion_pow,
         };
-        let node_sessions = Arc::new(Semaphore::new(inbound.sessions_per_node.max(1)));
+        let sessions = SessionTable::new(inbound.sessions_per_node, inbound.sessions_per_identity);
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
         for (id, me) in &shared.identities {
@@ -242,7 +242,7 @@ impl PreparedNode {
                 card,
                 mailroom.clone(),
                 shared.config.smtp.clone(),
-                SessionSlots::new(node_sessions.clone(), inbound.sessions_per_identity),
+                sessions.clone(),
             )));
         }
         serving.sort();

@@ -284,14 +284,21 @@ fn decrypt_payload(
         .buffer_size(64 * 1024)
         .with_policy(&policy, None, helper)
         .map_err(|_| MimeError::Undecryptable)?;
+    // Small reads: each layer below (armor, decryption, decompression) buffers what one read
+    // asks for, so one large read would hold the message several times over.
     let mut inner = Vec::new();
-    let limit = u64::try_from(max_plaintext).unwrap_or(u64::MAX);
-    (&mut decryptor)
-        .take(limit.saturating_add(1))
-        .read_to_end(&mut inner)
-        .map_err(|_| MimeError::Undecryptable)?;
-    if inner.len() > max_plaintext {
-        return Err(MimeError::TooLarge(max_plaintext));
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        let n = decryptor
+            .read(&mut chunk)
+            .map_err(|_| MimeError::Undecryptable)?;
+        if n == 0 {
+            break;
+        }
+        if inner.len() + n > max_plaintext {
+            return Err(MimeError::TooLarge(max_plaintext));
+        }
+        inner.extend_from_slice(&chunk[..n]);
     }
     if !decryptor.message_processed() {
         return Err(MimeError::Malformed("message truncated".into()));

@@ -15,5 +15,5 @@ mod writer;
 pub use holding::HANDOVER_REFUSED;
 pub(crate) use mailroom::Mailroom;
 pub use receive::UNAUTHENTICATED;
-pub(crate) use server::{serve_identity, SessionSlots};
+pub(crate) use server::{serve_identity, SessionTable};
 pub(crate) use writer::MailWriter;

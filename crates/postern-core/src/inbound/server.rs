@@ -7,67 +7,145 @@ use std::sync::Arc;
 
 use postern_smtp::{Event, ServerConfig, ServerSession};
 use postern_transport::{Listener, Stream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::mailroom::Mailroom;
 use crate::context::LocalIdentity;
 use crate::{SmtpLimits, SMTP_PORT};
 
-/// Sessions at once: one count for the whole node, one per identity.
-#[derive(Debug, Clone)]
-pub(crate) struct SessionSlots {
-    node: Arc<Semaphore>,
-    identity: Arc<Semaphore>,
+/// The SMTP sessions a node serves at once: at most so many in all and per identity. When full,
+/// a new stream makes room by closing the session that has gone longest without progress (a
+/// sender, recipient, message or stored message — not NOOP, RSET or CARD): idle streams cannot
+/// keep a correspondent out, they can only keep each other out.
+#[derive(Debug)]
+pub(crate) struct SessionTable {
+    per_node: usize,
+    per_identity: usize,
+    next: AtomicU64,
+    open: Mutex<Vec<Entry>>,
 }
 
-impl SessionSlots {
-    pub(crate) fn new(node: Arc<Semaphore>, per_identity: usize) -> Self {
-        SessionSlots {
-            node,
-            identity: Arc::new(Semaphore::new(per_identity.max(1))),
+#[derive(Debug)]
+struct Entry {
+    id: u64,
+    identity: i64,
+    progress: Instant,
+    evict: Arc<Notify>,
+}
+
+/// A session's place in the table; dropping it frees the place.
+#[derive(Debug)]
+struct Ticket {
+    table: Arc<SessionTable>,
+    id: u64,
+    evict: Arc<Notify>,
+}
+
+impl SessionTable {
+    pub(crate) fn new(per_node: usize, per_identity: usize) -> Arc<Self> {
+        Arc::new(SessionTable {
+            per_node: per_node.max(1),
+            per_identity: per_identity.max(1),
+            next: AtomicU64::new(1),
+            open: Mutex::new(Vec::new()),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
+        self.open
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A place for a session of `identity`: at once if there is room; else the least active
+    /// session (of the identity if the identity is full, of the node otherwise) is asked to
+    /// close, and we wait a moment for its place.
+    async fn admit(self: &Arc<Self>, identity: i64) -> Option<Ticket> {
+        for _ in 0..2 {
+            let victim = {
+                let mut open = self.lock();
+                let mine = open.iter().filter(|e| e.identity == identity).count();
+                if open.len() < self.per_node && mine < self.per_identity {
+                    let id = self.next.fetch_add(1, Ordering::Relaxed);
+                    let evict = Arc::new(Notify::new());
+                    open.push(Entry {
+                        id,
+                        identity,
+                        progress: Instant::now(),
+                        evict: evict.clone(),
+                    });
+                    return Some(Ticket {
+                        table: self.clone(),
+                        id,
+                        evict,
+                    });
+                }
+                let identity_full = mine >= self.per_identity;
+                open.iter()
+                    .filter(|e| !identity_full || e.identity == identity)
+                    .min_by_key(|e| e.progress)
+                    .map(|e| e.evict.clone())
+            };
+            victim?.notify_one();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+}
+
+impl Ticket {
+    fn progress(&self) {
+        if let Some(e) = self.table.lock().iter_mut().find(|e| e.id == self.id) {
+            e.progress = Instant::now();
         }
     }
+}
 
-    fn take(&self) -> Option<(OwnedSemaphorePermit, OwnedSemaphorePermit)> {
-        let node = self.node.clone().try_acquire_owned().ok()?;
-        let identity = self.identity.clone().try_acquire_owned().ok()?;
-        Some((node, identity))
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.table.lock().retain(|e| e.id != self.id);
     }
 }
 
-/// Accept streams to `me`'s service and serve each SMTP session, as many at once as `slots`
-/// allow; beyond that a stream gets `421` and is closed.
+/// Accept streams to `me`'s service and serve each SMTP session, as many at once as `sessions`
+/// allows; a stream that finds no place gets `421` and is closed.
 pub(crate) async fn serve_identity(
     mut listener: Listener,
     me: Arc<LocalIdentity>,
     card: Arc<String>,
     mailroom: Arc<Mailroom>,
     limits: SmtpLimits,
-    slots: SessionSlots,
+    sessions: Arc<SessionTable>,
 ) {
     while let Some(incoming) = listener.accept().await {
         if incoming.port != SMTP_PORT {
             continue;
         }
-        let mut stream = incoming.stream;
-        let Some(permits) = slots.take() else {
-            tokio::spawn(async move {
-                let busy = b"421 4.7.0 Too busy; try again later\r\n";
-                let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
-                    let _ = stream.write_all(busy).await;
-                    let _ = stream.shutdown().await;
-                })
-                .await;
-            });
-            continue;
-        };
-        let (me, card, mailroom, limits) =
-            (me.clone(), card.clone(), mailroom.clone(), limits.clone());
+        let (me, card, mailroom, limits, sessions) = (
+            me.clone(),
+            card.clone(),
+            mailroom.clone(),
+            limits.clone(),
+            sessions.clone(),
+        );
         tokio::spawn(async move {
-            serve(stream, me, card, mailroom, limits).await;
-            drop(permits);
+            let mut stream = incoming.stream;
+            match sessions.admit(me.id).await {
+                Some(ticket) => serve(stream, me, card, mailroom, limits, ticket).await,
+                None => {
+                    let busy = b"421 4.7.0 Too busy; try again later\r\n";
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+                        let _ = stream.write_all(busy).await;
+                        let _ = stream.shutdown().await;
+                    })
+                    .await;
+                }
+            }
         });
     }
 }
@@ -86,8 +164,10 @@ async fn serve(
     card: Arc<String>,
     mailroom: Arc<Mailroom>,
     limits: SmtpLimits,
+    ticket: Ticket,
 ) {
     let session_end = Instant::now() + limits.session_lifetime;
+    let evicted = ticket.evict.clone();
     let run = async {
         let address = me.keys.address().to_string();
         let mut session = ServerSession::new(ServerConfig {
@@ -119,12 +199,24 @@ async fn serve(
         }
         let mut deadline = Instant::now() + limits.command_timeout;
         loop {
-            let read = tokio::time::timeout_at(deadline, io.stream.read(&mut buf)).await;
-            let events = match read {
-                Err(_) => session.timeout(),
-                Ok(Ok(0)) | Ok(Err(_)) => return,
-                Ok(Ok(n)) => session.input(&buf[..n]),
+            let events = tokio::select! {
+                read = tokio::time::timeout_at(deadline, io.stream.read(&mut buf)) => match read {
+                    Err(_) => session.timeout(),
+                    Ok(Ok(0)) | Ok(Err(_)) => return,
+                    Ok(Ok(n)) => session.input(&buf[..n]),
+                },
+                () = evicted.notified() => {
+                    let _ = io
+                        .stream
+                        .write_all(b"421 4.7.0 Too busy; closing the least active session\r\n")
+                        .await;
+                    let _ = io.stream.shutdown().await;
+                    return;
+                }
             };
+            if events.iter().any(is_progress) {
+                ticket.progress();
+            }
             let replied = events
                 .iter()
                 .any(|e| matches!(e, Event::Reply(_) | Event::Message { .. }));
@@ -155,6 +247,19 @@ async fn serve(
             let _ = stream.shutdown().await;
         })
         .await;
+    }
+}
+
+/// Whether an event shows a session doing what SMTP is for: a sender or recipient accepted, a
+/// message begun or complete.
+fn is_progress(e: &Event) -> bool {
+    match e {
+        Event::Message { .. } => true,
+        Event::Reply(r) => {
+            r.code == 354
+                || (r.code == 250 && r.enhanced.as_deref().is_some_and(|e| e.starts_with("2.1.")))
+        }
+        _ => false,
     }
 }
 

@@ -205,9 +205,13 @@ impl RawSmtp {
 }
 
 pub async fn smtp_to(reg: &std::path::Path, to: &Device) -> RawSmtp {
+    smtp_to_address(reg, &to.address).await
+}
+
+pub async fn smtp_to_address(reg: &std::path::Path, to: &str) -> RawSmtp {
     let t = LoopbackTransport::new(reg).expect("t");
     t.start().await.expect("start");
-    let addr: MailAddress = to.address.parse().expect("addr");
+    let addr: MailAddress = to.parse().expect("addr");
     RawSmtp::new(
         t.connect(addr.onion(), addr.onion(), 25)
             .await
@@ -222,17 +226,21 @@ pub async fn submit(
     to: &Device,
     message: &[u8],
 ) -> (u16, String) {
-    let mut s = smtp_to(reg, to).await;
-    let w = Duration::from_secs(5);
+    submit_to(reg, from, &to.address, message).await
+}
+
+/// `submit` to an address.
+pub async fn submit_to(
+    reg: &std::path::Path,
+    from: &str,
+    to: &str,
+    message: &[u8],
+) -> (u16, String) {
+    let mut s = smtp_to_address(reg, to).await;
+    let w = Duration::from_secs(60);
     assert_eq!(s.code(w).await, Some(220));
-    s.send(
-        format!(
-            "EHLO t\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{}>\r\nDATA\r\n",
-            to.address
-        )
-        .as_bytes(),
-    )
-    .await;
+    s.send(format!("EHLO t\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\n").as_bytes())
+        .await;
     assert_eq!(s.code(w).await, Some(250));
     assert_eq!(s.code(w).await, Some(250));
     assert_eq!(s.code(w).await, Some(250));
@@ -276,4 +284,48 @@ pub fn compose_as(
     )
     .expect("compose");
     (msg, id)
+}
+
+/// PGP/MIME around an OpenPGP message of `zeros` compressed zero bytes, encrypted to `key`.
+pub fn bomb_for(key: &[u8], from: &str, to: &str, zeros: usize) -> Vec<u8> {
+    use openpgp::serialize::stream::{Armorer, Compressor, Encryptor, LiteralWriter, Message};
+    use sequoia_openpgp as openpgp;
+    use std::io::Write;
+    let cert = postern_crypto::PublicKeyInfo::parse(key).expect("key");
+    let policy = openpgp::policy::StandardPolicy::new();
+    let recipients = cert
+        .cert()
+        .keys()
+        .with_policy(&policy, None)
+        .for_transport_encryption();
+    let mut armored = Vec::new();
+    {
+        let message = Message::new(&mut armored);
+        let message = Armorer::new(message).build().expect("armor");
+        let message = Encryptor::for_recipients(message, recipients)
+            .build()
+            .expect("encrypt");
+        let message = Compressor::new(message).build().expect("compress");
+        let mut w = LiteralWriter::new(message).build().expect("literal");
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..zeros / chunk.len() {
+            w.write_all(&chunk).expect("write");
+        }
+        w.finalize().expect("finalize");
+    }
+    let mut out = format!(
+        "From: {from}\r\nTo: {to}\r\nSubject: ...\r\nMessage-ID: <bomb@x>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=\"b\"\r\n\r\n\
+         --b\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\r\n\
+         --b\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    out.extend(
+        String::from_utf8_lossy(&armored)
+            .replace("\r\n", "\n")
+            .replace('\n', "\r\n")
+            .as_bytes(),
+    );
+    out.extend_from_slice(b"\r\n--b--\r\n");
+    out
 }
