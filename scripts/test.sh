@@ -38,7 +38,14 @@ cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 if [ "$status" -eq 0 ]; then
   scripts/app-test.sh 2>&1 | tee -a "$log" || status=$?
 fi
+# Every parser of others' bytes, fuzzed briefly from its seeds (scripts/fuzz.sh runs them long).
+if [ "$status" -eq 0 ]; then
+  echo "== fuzz (15 s per target)"
+  scripts/fuzz.sh --ci 2>&1 | tee -a "$log" || status=$?
+fi
 awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed[;,]?$/) p += $(i-1); if ($i ~ /^failed[;,]?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
+     /^fuzz [a-z_]+: .*no crash$/ { p++ }
+     /^fuzz [a-z_]+: (CRASH|a past crash)/ { f++ }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

@@ -9,10 +9,10 @@ use postern_store::{CarrierPolicy, StoreError};
 use postern_types::MailAddress;
 use serde::Serialize;
 
-use crate::mail::carry::{availability, carriers_needed, reach_probability};
 use crate::mail::draft::QueuedDraft;
 use crate::mail::KIND_CARRIERS;
 use crate::{CoreError, OutboxView, Postern};
+use postern_carry::{availability, carriers_needed, reach_probability};
 
 /// What carrier mode means, in words for people (the UI and `postern carrier status` show it).
 pub const CARRIER_MODE_NOTE: &str = "As a carrier, this device holds mail for the people you \

@@ -48,10 +48,13 @@ impl Default for SmtpLimits {
 /// Limits of the node as a whole, against many streams at once and against strangers.
 #[derive(Debug, Clone)]
 pub struct InboundLimits {
-    /// SMTP sessions served at once, all identities together.
-    pub sessions_per_node: usize,
-    /// SMTP sessions served at once for one identity.
-    pub sessions_per_identity: usize,
+    /// SMTP sessions open at once, all identities together (beyond, the oldest session that
+    /// has not begun a mail transaction is closed to make room).
+    pub connections_per_node: usize,
+    /// Sessions in a mail transaction (sender accepted) at once, all identities together.
+    pub transactions_per_node: usize,
+    /// Sessions in a mail transaction at once for one identity.
+    pub transactions_per_identity: usize,
     /// Streams one rendezvous circuit may have open at once (arti closes the circuit beyond).
     pub streams_per_circuit: u32,
     /// Messages decrypted at once (each may hold `max_message_size` of plaintext).
@@ -69,8 +72,9 @@ pub struct InboundLimits {
 impl Default for InboundLimits {
     fn default() -> Self {
         InboundLimits {
-            sessions_per_node: 64,
-            sessions_per_identity: 32,
+            connections_per_node: 512,
+            transactions_per_node: 64,
+            transactions_per_identity: 32,
             streams_per_circuit: 8,
             decrypt_parallel: std::thread::available_parallelism()
                 .map(usize::from)
@@ -190,7 +194,7 @@ impl Default for NodeConfig {
             client: ClientTimeouts::default(),
             carrier_target: 0.999,
             receipt_retry: Duration::from_secs(60),
-            stamp_bits: crate::stamp::DEFAULT_BITS,
+            stamp_bits: postern_mime::stamp::DEFAULT_BITS,
         }
     }
 }

@@ -15,7 +15,6 @@ mod node;
 mod outbound;
 mod postern;
 mod revoke;
-pub mod stamp;
 mod views;
 
 pub use carriers::{
@@ -43,7 +42,7 @@ pub use revoke::RevocationView;
 pub use views::{ContactView, IdentityView, IntroductionView, StatusView};
 
 pub use postern_crypto::{KdfParams, RevocationScope};
-pub use postern_mime::Attachment;
+pub use postern_mime::{stamp, Attachment};
 pub use postern_store::StoreError;
 pub use postern_transport::{BootstrapStatus, Transport, TransportError};
 pub use postern_types::{ErrorKind, HasKind};

@@ -225,10 +225,14 @@ impl PreparedNode {
         let service = ServiceOptions {
             ports: vec![SMTP_PORT],
             streams_per_circuit: inbound.streams_per_circuit,
-            rendezvous_in_progress: inbound.sessions_per_identity,
+            rendezvous_in_progress: inbound.transactions_per_identity,
             proof_of_work: inbound.onion_pow,
         };
-        let sessions = SessionTable::new(inbound.sessions_per_node, inbound.sessions_per_identity);
+        let sessions = SessionTable::new(
+            inbound.connections_per_node,
+            inbound.transactions_per_node,
+            inbound.transactions_per_identity,
+        );
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
         for (id, me) in &shared.identities {

@@ -367,8 +367,9 @@ async fn streams_and_sessions_are_bounded() {
     let mut bob = Device::new(tmp.path(), "bob");
     bob.add_contact(&alice, true);
     let mut config = test_config();
-    config.inbound.sessions_per_node = 6;
-    config.inbound.sessions_per_identity = 4;
+    config.inbound.connections_per_node = 4;
+    config.inbound.transactions_per_node = 6;
+    config.inbound.transactions_per_identity = 2;
     config.smtp.session_lifetime = Duration::from_secs(3);
     config.smtp.command_timeout = Duration::from_secs(60);
     bob.start_with(loopback(&reg), config).await;
@@ -382,7 +383,7 @@ async fn streams_and_sessions_are_bounded() {
         assert_eq!(s.code(W).await, Some(250));
         idle.push(s);
     }
-    // Alice still gets in: the least active idle session makes room.
+    // Alice still gets in: the oldest idle session makes room.
     let (code, text) = submit(&reg, &alice.address, &bob, &{
         let ak = keys(&alice);
         Letter::new(&ak, &bob).seal()
@@ -392,11 +393,38 @@ async fn streams_and_sessions_are_bounded() {
     let mut closed = 0;
     for s in &mut idle {
         if let Some((421, text)) = s.reply(Duration::from_millis(300)).await {
-            assert!(text.contains("least active"), "{text}");
+            assert!(text.contains("idle session to make room"), "{text}");
             closed += 1;
         }
     }
     assert!(closed >= 1, "no idle session made room");
+
+    // Two senders hold the identity's two transaction places; a third sender is told to come
+    // back (only transactions idle for 30 s give their place up).
+    let mut holders = Vec::new();
+    for _ in 0..2 {
+        let mut s = smtp_to(&reg, &bob).await;
+        assert_eq!(s.code(W).await, Some(220));
+        s.send(format!("EHLO h\r\nMAIL FROM:<{}>\r\n", alice.address).as_bytes())
+            .await;
+        assert_eq!(s.code(W).await, Some(250));
+        assert_eq!(s.code(W).await, Some(250));
+        holders.push(s);
+    }
+    let mut third = smtp_to(&reg, &bob).await;
+    assert_eq!(third.code(W).await, Some(220));
+    third
+        .send(format!("EHLO h\r\nMAIL FROM:<{}>\r\n", alice.address).as_bytes())
+        .await;
+    let (code, text) = loop {
+        match third.reply(W).await.expect("reply") {
+            (250, _) => continue,
+            other => break other,
+        }
+    };
+    assert_eq!(code, 421, "{text}");
+    assert!(text.contains("4.3.2 Too many mail transactions"), "{text}");
+    drop(holders);
 
     // NOOPs every half second: the session still ends at its lifetime.
     let mut s = smtp_to(&reg, &bob).await;
@@ -430,7 +458,10 @@ async fn streams_and_sessions_are_bounded() {
         codes.push(code);
     }
     // EHLO, at most four cards, refusals, then the session closes: not 200 cards.
-    assert!(codes.iter().filter(|&&c| c == 250).count() <= 5, "{codes:?}");
+    assert!(
+        codes.iter().filter(|&&c| c == 250).count() <= 5,
+        "{codes:?}"
+    );
     assert_eq!(codes.last(), Some(&421), "{codes:?}");
     assert!(codes.len() < 20, "{} replies to a flood", codes.len());
     let mut s = smtp_to(&reg, &bob).await;

@@ -42,7 +42,7 @@ async fn fifty_decompression_bombs_at_once_stay_within_bounded_memory() {
     config.smtp.data_timeout = Duration::from_secs(120);
     config.smtp.command_timeout = Duration::from_secs(120);
     config.inbound.decrypt_parallel = 2;
-    config.inbound.sessions_per_identity = 64;
+    config.inbound.transactions_per_identity = 64;
     bob.start_with(loopback(&reg), config).await;
     let key = bob
         .api

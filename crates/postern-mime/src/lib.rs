@@ -4,6 +4,7 @@ mod compose;
 mod error;
 mod letter;
 mod open;
+pub mod stamp;
 
 pub use compose::{compose, random_message_id, sign_and_encrypt, Attachment, Draft, SenderKeys};
 pub use error::MimeError;

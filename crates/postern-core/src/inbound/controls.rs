@@ -22,8 +22,9 @@ use postern_types::MailAddress;
 use crate::context::LocalIdentity;
 use crate::introductions::{INTRODUCED, KIND_INTRODUCTION};
 use crate::invites::{token_from_text, token_hash, KIND_HANDSHAKE, VERIFIED_BY_SCAN};
-use crate::mail::{carry, INBOX, KIND_CARRIERS, REQUESTS, SYSTEM};
+use crate::mail::{INBOX, KIND_CARRIERS, REQUESTS, SYSTEM};
 use crate::InboundLimits;
+use postern_carry as carry;
 
 /// Most cards one introduction may carry.
 const MAX_INTRODUCED: usize = 16;
@@ -91,7 +92,15 @@ pub(super) fn apply(
         if let Ok(sender) = letter.from.parse::<MailAddress>() {
             let own = me.keys.address().to_string();
             let header = letter.carriers.as_deref().unwrap_or_default();
-            let list = carry::parse_carriers(header, &sender, &own, now);
+            let list: Vec<postern_store::ContactCarrier> =
+                carry::parse_carriers(header, &sender, &own, now)
+                    .into_iter()
+                    .map(|c| postern_store::ContactCarrier {
+                        carrier: c.carrier,
+                        pass: c.pass,
+                        expires_at: c.expires_at,
+                    })
+                    .collect();
             store
                 .set_contact_carriers(me.id, &letter.from, &list)
                 .map_err(busy)?;

@@ -20,7 +20,7 @@ use postern_types::MailAddress;
 
 use super::mailroom::Mailroom;
 use crate::context::LocalIdentity;
-use crate::mail::carry;
+use postern_carry as carry;
 
 /// The one reply to a hand-over that is not accepted.
 pub const HANDOVER_REFUSED: &str = "Hand-over refused: not carried here";

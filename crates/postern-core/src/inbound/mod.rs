@@ -10,10 +10,12 @@ mod mailroom;
 mod receipts;
 mod receive;
 mod server;
+mod sessions;
 mod writer;
 
 pub use holding::HANDOVER_REFUSED;
 pub(crate) use mailroom::Mailroom;
 pub use receive::UNAUTHENTICATED;
-pub(crate) use server::{serve_identity, SessionTable};
+pub(crate) use server::serve_identity;
+pub(crate) use sessions::SessionTable;
 pub(crate) use writer::MailWriter;

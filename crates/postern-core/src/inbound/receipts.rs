@@ -7,7 +7,7 @@ use postern_types::MailAddress;
 
 use super::mailroom::Mailroom;
 use crate::context::LocalIdentity;
-use crate::mail::carry::{self, Outcome};
+use postern_carry::{self as carry, Outcome};
 
 /// `XRECEIPT <carrier> <recipient> <hash> <outcome> <time> <signature>`: a carrier tells us
 /// (the sender) what became of a message we handed over.

@@ -29,7 +29,7 @@ use super::writer::{Effects, Stored};
 use crate::context::LocalIdentity;
 use crate::invites::KIND_HANDSHAKE;
 use crate::mail::{INBOX, REQUESTS};
-use crate::stamp;
+use postern_mime::stamp;
 
 /// The one reply to every message whose sender is not authenticated, whatever went wrong and
 /// whoever it claims to be from.

@@ -1,116 +1,19 @@
 //! The SMTP server driver: runs a `ServerSession` over each stream that reaches an identity's
-//! onion service, with what the protocol core leaves to its driver: how many sessions at once
-//! (per node, per identity), deadlines (per command, per message, per session), and how many
-//! replies may wait for a client that does not read them.
+//! onion service, with what the protocol core leaves to its driver: a place in the node's
+//! `SessionTable`, deadlines (per command, per message, per session), and how many replies may
+//! wait for a client that does not read them.
 
 use std::sync::Arc;
 
 use postern_smtp::{Event, ServerConfig, ServerSession};
 use postern_transport::{Listener, Stream};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-
-use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use super::mailroom::Mailroom;
+use super::sessions::{SessionTable, Ticket};
 use crate::context::LocalIdentity;
 use crate::{SmtpLimits, SMTP_PORT};
-
-/// The SMTP sessions a node serves at once: at most so many in all and per identity. When full,
-/// a new stream makes room by closing the session that has gone longest without progress (a
-/// sender, recipient, message or stored message — not NOOP, RSET or CARD): idle streams cannot
-/// keep a correspondent out, they can only keep each other out.
-#[derive(Debug)]
-pub(crate) struct SessionTable {
-    per_node: usize,
-    per_identity: usize,
-    next: AtomicU64,
-    open: Mutex<Vec<Entry>>,
-}
-
-#[derive(Debug)]
-struct Entry {
-    id: u64,
-    identity: i64,
-    progress: Instant,
-    evict: Arc<Notify>,
-}
-
-/// A session's place in the table; dropping it frees the place.
-#[derive(Debug)]
-struct Ticket {
-    table: Arc<SessionTable>,
-    id: u64,
-    evict: Arc<Notify>,
-}
-
-impl SessionTable {
-    pub(crate) fn new(per_node: usize, per_identity: usize) -> Arc<Self> {
-        Arc::new(SessionTable {
-            per_node: per_node.max(1),
-            per_identity: per_identity.max(1),
-            next: AtomicU64::new(1),
-            open: Mutex::new(Vec::new()),
-        })
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Entry>> {
-        self.open
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// A place for a session of `identity`: at once if there is room; else the least active
-    /// session (of the identity if the identity is full, of the node otherwise) is asked to
-    /// close, and we wait a moment for its place.
-    async fn admit(self: &Arc<Self>, identity: i64) -> Option<Ticket> {
-        for _ in 0..2 {
-            let victim = {
-                let mut open = self.lock();
-                let mine = open.iter().filter(|e| e.identity == identity).count();
-                if open.len() < self.per_node && mine < self.per_identity {
-                    let id = self.next.fetch_add(1, Ordering::Relaxed);
-                    let evict = Arc::new(Notify::new());
-                    open.push(Entry {
-                        id,
-                        identity,
-                        progress: Instant::now(),
-                        evict: evict.clone(),
-                    });
-                    return Some(Ticket {
-                        table: self.clone(),
-                        id,
-                        evict,
-                    });
-                }
-                let identity_full = mine >= self.per_identity;
-                open.iter()
-                    .filter(|e| !identity_full || e.identity == identity)
-                    .min_by_key(|e| e.progress)
-                    .map(|e| e.evict.clone())
-            };
-            victim?.notify_one();
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        None
-    }
-}
-
-impl Ticket {
-    fn progress(&self) {
-        if let Some(e) = self.table.lock().iter_mut().find(|e| e.id == self.id) {
-            e.progress = Instant::now();
-        }
-    }
-}
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        self.table.lock().retain(|e| e.id != self.id);
-    }
-}
 
 /// Accept streams to `me`'s service and serve each SMTP session, as many at once as `sessions`
 /// allows; a stream that finds no place gets `421` and is closed.
@@ -208,12 +111,20 @@ async fn serve(
                 () = evicted.notified() => {
                     let _ = io
                         .stream
-                        .write_all(b"421 4.7.0 Too busy; closing the least active session\r\n")
+                        .write_all(b"421 4.7.0 Too busy; closing this idle session to make room\r\n")
                         .await;
                     let _ = io.stream.shutdown().await;
                     return;
                 }
             };
+            if events.iter().any(begins_transaction) && !ticket.begin_transaction() {
+                let _ = io
+                    .stream
+                    .write_all(b"421 4.3.2 Too many mail transactions at once; try again later\r\n")
+                    .await;
+                let _ = io.stream.shutdown().await;
+                return;
+            }
             if events.iter().any(is_progress) {
                 ticket.progress();
             }
@@ -248,6 +159,11 @@ async fn serve(
         })
         .await;
     }
+}
+
+/// Whether the session's sender was just accepted (`MAIL`).
+fn begins_transaction(e: &Event) -> bool {
+    matches!(e, Event::Reply(r) if r.code == 250 && r.enhanced.as_deref() == Some("2.1.0"))
 }
 
 /// Whether an event shows a session doing what SMTP is for: a sender or recipient accepted, a

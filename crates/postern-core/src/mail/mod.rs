@@ -1,13 +1,12 @@
 //! Mail as a person uses it (send, inbox, read, outbox, contact requests), and what both
-//! directions of the node share: the folder names, the queued draft format, the signed
-//! statements of carrying.
+//! directions of the node share: the folder names and the queued draft format (the signed
+//! statements of carrying are `postern-carry`).
 
 pub(crate) mod api;
-pub(crate) mod carry;
 pub(crate) mod draft;
 
 pub use api::{MessageSummary, MessageView, OutboxView};
-pub use carry::{availability, carriers_needed, reach_probability};
+pub use postern_carry::{availability, carriers_needed, reach_probability};
 
 /// Folder of mail from contacts.
 pub const INBOX: &str = "inbox";

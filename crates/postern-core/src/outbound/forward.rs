@@ -12,7 +12,7 @@ use postern_types::MailAddress;
 
 use super::delivery::{connect, DeliveryError};
 use crate::context::NodeShared;
-use crate::mail::carry::{self, Outcome};
+use postern_carry::{self as carry, Outcome};
 
 /// Most held messages taken per round.
 const BATCH: usize = 1024;

@@ -8,7 +8,7 @@ use postern_types::MailAddress;
 use super::delivery::connect;
 use super::prepare::prepare;
 use crate::context::NodeShared;
-use crate::mail::carry;
+use postern_carry as carry;
 
 /// Try to hand `row`'s message to the recipient's carriers. Returns a note for the outbox if at
 /// least one carrier holds it now.

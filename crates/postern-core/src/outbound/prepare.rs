@@ -12,9 +12,9 @@ use postern_types::MailAddress;
 use super::delivery::DeliveryError;
 use crate::context::{LocalIdentity, NodeShared};
 use crate::invites::{KIND_HANDSHAKE, VERIFIED_BY_SCAN};
-use crate::mail::carry;
 use crate::mail::draft::QueuedDraft;
-use crate::stamp;
+use postern_carry as carry;
+use postern_mime::stamp;
 
 /// Everything needed to compose an outbox row's message, whoever carries it.
 pub(crate) struct Prepared {

@@ -1,3 +1,4 @@
+#![doc = include_str!("../README.md")]
 //! The signed statements of carrying, and how many carriers to use.
 //!
 //! | statement | signed by (onion key) | over |
@@ -12,38 +13,32 @@
 
 use data_encoding::BASE64URL_NOPAD;
 use postern_crypto::{sign_statement, verify_statement, IdentityKeys};
-use postern_store::ContactCarrier;
 use postern_types::MailAddress;
 use sha2::{Digest, Sha256};
 
-pub(crate) const PASS: &str = "postern-carrier-pass-v1";
-pub(crate) const HANDOVER: &str = "postern-handover-v1";
-pub(crate) const RECEIPT: &str = "postern-carrier-receipt-v1";
-pub(crate) const PULL: &str = "postern-pull-v1";
+pub const PASS: &str = "postern-carrier-pass-v1";
+pub const HANDOVER: &str = "postern-handover-v1";
+pub const RECEIPT: &str = "postern-carrier-receipt-v1";
+pub const PULL: &str = "postern-pull-v1";
 
 /// How long a pass we hand out stays valid.
-pub(crate) const PASS_VALIDITY_SECS: i64 = 30 * 24 * 3600;
+pub const PASS_VALIDITY_SECS: i64 = 30 * 24 * 3600;
 /// How far a pull request's time may be from the carrier's clock.
-pub(crate) const PULL_SKEW_SECS: i64 = 600;
+pub const PULL_SKEW_SECS: i64 = 600;
 
-pub(crate) fn hash(data: &[u8]) -> Vec<u8> {
+pub fn hash(data: &[u8]) -> Vec<u8> {
     Sha256::digest(data).to_vec()
 }
 
-pub(crate) fn b64(bytes: &[u8]) -> String {
+pub fn b64(bytes: &[u8]) -> String {
     BASE64URL_NOPAD.encode(bytes)
 }
 
-pub(crate) fn unb64(text: &str) -> Option<Vec<u8>> {
+pub fn unb64(text: &str) -> Option<Vec<u8>> {
     BASE64URL_NOPAD.decode(text.as_bytes()).ok()
 }
 
-pub(crate) fn sign_pass(
-    recipient: &IdentityKeys,
-    carrier: &str,
-    sender: &str,
-    expires: i64,
-) -> [u8; 64] {
+pub fn sign_pass(recipient: &IdentityKeys, carrier: &str, sender: &str, expires: i64) -> [u8; 64] {
     let r = recipient.address().to_string();
     sign_statement(
         recipient,
@@ -57,7 +52,7 @@ pub(crate) fn sign_pass(
     )
 }
 
-pub(crate) fn pass_ok(
+pub fn pass_ok(
     recipient: &MailAddress,
     carrier: &str,
     sender: &str,
@@ -81,7 +76,7 @@ pub(crate) fn pass_ok(
 
 /// The `Postern-Carriers` header value for a message to `to`: `carrier;expires;pass` entries,
 /// comma-separated.
-pub(crate) fn carriers_header(
+pub fn carriers_header(
     me: &IdentityKeys,
     carriers: &[String],
     to: &str,
@@ -102,12 +97,18 @@ pub(crate) fn carriers_header(
 
 /// The carriers in a `Postern-Carriers` header from `sender` to `me`, keeping only entries
 /// whose pass verifies and has not expired.
-pub(crate) fn parse_carriers(
-    header: &str,
-    sender: &MailAddress,
-    me: &str,
-    now: i64,
-) -> Vec<ContactCarrier> {
+/// A carrier a contact named, with the pass it signed for us.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CarrierPass {
+    /// The carrier's address.
+    pub carrier: String,
+    /// The contact's signature: we may hand mail for it to that carrier.
+    pub pass: Vec<u8>,
+    /// When the pass expires (Unix seconds).
+    pub expires_at: i64,
+}
+
+pub fn parse_carriers(header: &str, sender: &MailAddress, me: &str, now: i64) -> Vec<CarrierPass> {
     header
         .split(',')
         .take(16)
@@ -118,7 +119,7 @@ pub(crate) fn parse_carriers(
             let pass = unb64(f.next()?.trim())?;
             let carrier = carrier.to_string();
             (expires > now && pass_ok(sender, &carrier, me, expires, &pass)).then_some(
-                ContactCarrier {
+                CarrierPass {
                     carrier,
                     pass,
                     expires_at: expires,
@@ -128,7 +129,7 @@ pub(crate) fn parse_carriers(
         .collect()
 }
 
-pub(crate) fn sign_handover(
+pub fn sign_handover(
     sender: &IdentityKeys,
     carrier: &str,
     recipient: &str,
@@ -141,7 +142,7 @@ pub(crate) fn sign_handover(
     )
 }
 
-pub(crate) fn handover_ok(
+pub fn handover_ok(
     sender: &MailAddress,
     carrier: &str,
     recipient: &str,
@@ -159,14 +160,14 @@ pub(crate) fn handover_ok(
 
 /// What happened to a carried message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Outcome {
+pub enum Outcome {
     Delivered,
     Expired,
     Refused,
 }
 
 impl Outcome {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Delivered => "delivered",
             Outcome::Expired => "expired",
@@ -174,7 +175,7 @@ impl Outcome {
         }
     }
 
-    pub(crate) fn parse(s: &str) -> Option<Self> {
+    pub fn parse(s: &str) -> Option<Self> {
         match s {
             "delivered" => Some(Outcome::Delivered),
             "expired" => Some(Outcome::Expired),
@@ -202,7 +203,7 @@ fn receipt_fields<'a>(
     ]
 }
 
-pub(crate) fn sign_receipt(
+pub fn sign_receipt(
     carrier: &IdentityKeys,
     sender: &str,
     recipient: &str,
@@ -219,7 +220,7 @@ pub(crate) fn sign_receipt(
     )
 }
 
-pub(crate) fn receipt_ok(
+pub fn receipt_ok(
     carrier: &MailAddress,
     sender: &str,
     recipient: &str,
@@ -239,7 +240,7 @@ pub(crate) fn receipt_ok(
     .is_ok()
 }
 
-pub(crate) fn sign_pull(recipient: &IdentityKeys, carrier: &str, at: i64) -> [u8; 64] {
+pub fn sign_pull(recipient: &IdentityKeys, carrier: &str, at: i64) -> [u8; 64] {
     let r = recipient.address().to_string();
     sign_statement(
         recipient,
@@ -248,7 +249,7 @@ pub(crate) fn sign_pull(recipient: &IdentityKeys, carrier: &str, at: i64) -> [u8
     )
 }
 
-pub(crate) fn pull_ok(recipient: &MailAddress, carrier: &str, at: i64, sig: &[u8]) -> bool {
+pub fn pull_ok(recipient: &MailAddress, carrier: &str, at: i64, sig: &[u8]) -> bool {
     let r = recipient.to_string();
     verify_statement(
         recipient,

@@ -1,5 +1,6 @@
 //! Proof-of-work stamps on first messages to someone who does not know the sender (PRODUCT.md
-//! F15, seed 002): a stranger spends about a second of one core per message, a contact never.
+//! F15, seed 002): a stranger spends about 2^22 hashes per message (a third of a second of one
+//! desktop core, measured in `docs/benchmarks.md`; a few seconds on a phone), a contact never.
 //!
 //! The stamp is the first line of the message as sent:
 //! `Postern-Stamp: v=1; bits=<N>; day=<days since 1970-01-01 UTC>; nonce=<hex>`. It is valid
@@ -15,7 +16,7 @@ use sha2::{Digest, Sha256};
 
 /// The header name.
 pub const HEADER: &str = "Postern-Stamp";
-/// Bits a stamp has by default (about 2^22 hashes: measured in `docs/benchmarks.md`).
+/// Bits a stamp has by default (about 2^22 hashes; `scripts/bench.sh stamp` measures it).
 pub const DEFAULT_BITS: u8 = 22;
 const DOMAIN: &[u8] = b"postern-stamp-v1";
 /// How many days a stamp's date may be from the receiver's.

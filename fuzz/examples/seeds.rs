@@ -1,0 +1,116 @@
+//! Writes the seed corpus (`corpus/<target>/seed-*`): a valid example of each input, made with
+//! the fixture keys, so that fuzzing starts from bytes that reach deep into each parser.
+//! Run: `cargo run --manifest-path fuzz/Cargo.toml --example seeds` (stable is enough).
+
+use std::path::Path;
+
+use postern_card::{ContactCard, Invite};
+use postern_crypto::{Revocation, RevocationScope};
+use postern_fuzz::{alice, bob};
+use postern_mime::{compose, random_message_id, Attachment, Draft, SenderKeys};
+
+fn put(target: &str, n: usize, bytes: &[u8]) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("corpus")
+        .join(target);
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join(format!("seed-{n}")), bytes).expect("write");
+}
+
+fn main() {
+    let (a, b) = (alice(), bob());
+    let card = ContactCard::for_identity(a, true).expect("card");
+    put("card", 0, &card.encode());
+    put("card", 1, card.to_text().as_bytes());
+    put(
+        "card",
+        2,
+        &ContactCard::for_identity(a, false).expect("card").encode(),
+    );
+    let invite = Invite::new(
+        ContactCard::for_identity(b, false).expect("card"),
+        [7; 16],
+        1_900_000_000,
+    );
+    put("invite", 0, invite.to_text().as_bytes());
+    put("vcard", 0, card.to_vcard().as_bytes());
+    let r = Revocation::sign(
+        a,
+        RevocationScope::Key,
+        Some(&[9; 20]),
+        1_800_000_000,
+        "lost",
+    )
+    .expect("revocation");
+    put("revocation", 0, r.encoded());
+    let r =
+        Revocation::sign(a, RevocationScope::Address, None, 1_800_000_000, "").expect("revocation");
+    put("revocation", 1, r.encoded());
+    let header = postern_carry::carriers_header(
+        a,
+        &[b.address().to_string()],
+        &b.address().to_string(),
+        1_800_000_000,
+    )
+    .expect("header");
+    put("carrier_statements", 0, header.as_bytes());
+    put("carrier_statements", 1, b"delivered");
+
+    let mut rng = rand::thread_rng();
+    let msg = compose(
+        &Draft {
+            from: a.address().clone(),
+            from_name: "Alice".into(),
+            to: b.address().clone(),
+            subject: "Seed".into(),
+            text: "A seed message.\r\n".into(),
+            attachments: vec![Attachment {
+                name: "a.txt".into(),
+                content_type: "text/plain".into(),
+                data: b"attached".to_vec(),
+            }],
+            headers: vec![("Postern-Kind".into(), "introduction".into())],
+        },
+        SenderKeys {
+            cert: a.openpgp_cert(),
+            binding: a.binding(),
+        },
+        b.openpgp_cert(),
+        1_800_000_000,
+        &random_message_id(&mut rng),
+        &mut rng,
+    )
+    .expect("compose");
+    put("pgp_mime_open", 0, &msg);
+    let inner = postern_mime::decrypt(&msg, b.openpgp_cert(), 1 << 20)
+        .expect("decrypt")
+        .inner;
+    put("letter", 0, &inner);
+    put(
+        "stamp",
+        0,
+        &postern_mime::stamp::mint(&msg, &b.address().to_string(), &[1; 20], 20_000, 4),
+    );
+
+    let (from, to) = (a.address().to_string(), b.address().to_string());
+    let mut session = vec![16u8];
+    session.extend_from_slice(
+        format!("EHLO x\r\nCARD bob\r\nMAIL FROM:<{from}> SIZE=100\r\nRCPT TO:<{to}>\r\nDATA\r\n")
+            .as_bytes(),
+    );
+    session.extend_from_slice(&postern_smtp::data_block(
+        b"Subject: x\r\n\r\n.leading dot\r\n",
+    ));
+    session.extend_from_slice(b"XPULL a b c\r\nRSET\r\nNOOP\r\nQUIT\r\n");
+    put("smtp_server", 0, &session);
+    let mut carry = vec![200u8];
+    carry.extend_from_slice(
+        format!("EHLO x\r\nXCARRY {to} 1 AA BB\r\nMAIL FROM:<{from}>\r\nRCPT TO:<{to}>\r\nDATA\r\nx\n.\r\n").as_bytes(),
+    );
+    put("smtp_server", 1, &carry);
+    put(
+        "smtp_reply",
+        0,
+        b"220 host ESMTP\r\n250-host\r\n250-SIZE 100\r\n250 CARD\r\n354 go\r\n550 5.7.1 no\r\n",
+    );
+}
