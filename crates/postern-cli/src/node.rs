@@ -67,7 +67,7 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         .enable_all()
         .build()
         .map_err(|e| CliError::Io(format!("cannot start the async runtime: {e}")))?;
-    rt.block_on(async move {
+    let result = rt.block_on(async move {
         let transport = network.transport(postern.data_dir())?;
         let progress = tokio::spawn(show_progress(transport.bootstrap_status()));
         let mut config = NodeConfig {
@@ -92,11 +92,27 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         for a in serving {
             println!("  {a}");
         }
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| CliError::Io(format!("cannot wait for Ctrl-C: {e}")))?;
+        wait_for_stop().await?;
         println!("Stopping.");
         drop(node);
         Ok(())
-    })
+    });
+    // Everything acknowledged is committed. Arti's onion-service proof-of-work threads never end
+    // on their own (arti 0.47) and panic when the runtime shuts down under them: leave without
+    // shutting it down; the process ends with this function.
+    std::mem::forget(rt);
+    result
+}
+
+/// Ctrl-C (SIGINT) or SIGTERM (a service manager stopping the node).
+async fn wait_for_stop() -> Result<(), CliError> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate())
+        .map_err(|e| CliError::Io(format!("cannot wait for SIGTERM: {e}")))?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => {
+            r.map_err(|e| CliError::Io(format!("cannot wait for Ctrl-C: {e}")))
+        }
+        _ = term.recv() => Ok(()),
+    }
 }

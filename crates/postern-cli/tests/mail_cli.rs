@@ -209,6 +209,35 @@ fn send_inbox_read_outbox_requests() {
     }
     assert!(ok(postern(&b).args(["read", &evil])).contains("invoice\\u{202e}fdp.exe"));
 
+    // Deleting a message; deleting it again is "not found".
+    ok(postern(&b).args(["delete", &evil]));
+    let o = postern(&b).args(["delete", &evil]).output().expect("run");
+    assert_eq!(o.status.code(), Some(6));
+
+    // Invites: listed, withdrawn (once), and a withdrawn one is no longer open.
+    let link = ok(postern(&a).args(["link", "alice"]));
+    assert!(link.contains("--withdraw"), "{link}");
+    let list = json(postern(&a).args(["--json", "invites", "-i", "alice"]));
+    let open = list
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|i| i["state"] == "open")
+        .expect("an open invite");
+    let n = open["id"].as_i64().expect("id").to_string();
+    ok(postern(&a).args(["invites", "-i", "alice", "--withdraw", &n]));
+    let again = postern(&a)
+        .args(["invites", "-i", "alice", "--withdraw", &n])
+        .output()
+        .expect("run");
+    assert_eq!(again.status.code(), Some(6));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("not open"));
+    let undo = postern(&a)
+        .args(["invites", "-i", "alice", "--undo", &n])
+        .output()
+        .expect("run");
+    assert_eq!(undo.status.code(), Some(6));
+
     // Saving attachments never overwrites, never follows a link, never writes a dotfile.
     let again = |dir: &Path| {
         ok(postern(&b).args(["read", &id, "--save-attachments", dir.to_str().expect("p")]))
