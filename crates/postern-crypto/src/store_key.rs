@@ -73,6 +73,38 @@ impl StoreKey {
         Ok(StoreKey { key })
     }
 
+    /// A random key (a new store's sealing key).
+    pub fn random() -> Self {
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        StoreKey { key }
+    }
+
+    /// The key's bytes, to wrap it under another key. Secret.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        self.key.clone()
+    }
+
+    /// A key from bytes that `to_bytes` gave (unwrapped).
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let key: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::MalformedSecret)?;
+        Ok(StoreKey {
+            key: Zeroizing::new(key),
+        })
+    }
+
+    /// A key for one purpose, derived from this one (SHA-256 over a domain, the purpose and
+    /// this key): independent keys from one secret.
+    pub fn derive_subkey(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        let mut h = Sha256::new();
+        h.update(b"postern-subkey-v1\0");
+        h.update((purpose.len() as u32).to_be_bytes());
+        h.update(purpose);
+        h.update(&self.key[..]);
+        Zeroizing::new(h.finalize().into())
+    }
+
     /// Seal `plaintext`. `context` names what is sealed (e.g. `identity/3/onion`), so that a
     /// sealed value cannot be swapped for another one in the database.
     pub fn seal(&self, context: &str, plaintext: &[u8]) -> Vec<u8> {

@@ -122,6 +122,32 @@ fn main() {
             &[&carol, &vec![9u8; 32]],
         );
     }
+    if has("blobs") {
+        // The row only: a fixture is the database and its key file, not the blob directory.
+        exec(
+            "INSERT INTO blobs (hash, size, refs) VALUES (?1, 18, 1)",
+            &[&vec![10u8; 32]],
+        );
+        exec(
+            "INSERT INTO message_attachments (message_id, position, name, content_type, hash)
+             VALUES (1, 0, 'fixture.txt', 'text/plain', ?1)",
+            &[&vec![10u8; 32]],
+        );
+        s.index_message(
+            1,
+            id,
+            &postern_store::SearchText {
+                subject: "Fixture subject",
+                body: "Fixture body",
+                sender_name: "Bob",
+                sender: bob,
+                attachment_names: "fixture.txt",
+            },
+        )
+        .expect("index");
+        s.log_event(Some(id), "message", Some(1), "inbox")
+            .expect("event");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

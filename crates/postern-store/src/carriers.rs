@@ -283,6 +283,11 @@ impl Store {
             ],
         )?;
         let id = tx.last_insert_rowid();
+        tx.execute(
+            "INSERT INTO events (at, identity_id, kind, ref, detail)
+             VALUES (unixepoch(), ?1, 'carrier', ?2, 'held')",
+            params![m.identity_id, id],
+        )?;
         tx.commit()?;
         Ok(Held::New(id))
     }
@@ -341,11 +346,19 @@ impl Store {
         let tx = self.conn.savepoint()?;
         for o in outcomes {
             match o {
-                CarriedOutcome::Finished { id, state, error } => tx.execute(
-                    "UPDATE carried SET state = ?2, last_error = ?3, done_at = ?4, data = x'',
-                        receipt_state = 'due', receipt_next = ?4 WHERE id = ?1",
-                    params![id, state, error, now],
-                )?,
+                CarriedOutcome::Finished { id, state, error } => {
+                    tx.execute(
+                        "UPDATE carried SET state = ?2, last_error = ?3, done_at = ?4, data = x'',
+                            receipt_state = 'due', receipt_next = ?4 WHERE id = ?1",
+                        params![id, state, error, now],
+                    )?;
+                    tx.execute(
+                        "INSERT INTO events (at, identity_id, kind, ref, detail)
+                         SELECT unixepoch(), identity_id, 'carrier', id, state FROM carried
+                         WHERE id = ?1",
+                        [id],
+                    )?
+                }
                 CarriedOutcome::Retry { id, at, error } => tx.execute(
                     "UPDATE carried SET state = 'held', next_attempt = ?2, last_error = ?3
                      WHERE id = ?1",

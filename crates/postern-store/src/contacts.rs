@@ -67,7 +67,16 @@ fn record(r: &Row<'_>) -> rusqlite::Result<ContactRecord> {
 impl Store {
     /// Add a contact to an identity's address book.
     pub fn insert_contact(&mut self, c: &NewContact<'_>) -> Result<ContactRecord, StoreError> {
-        match insert_contact_in(&self.conn, c) {
+        let added = insert_contact_in(&self.conn, c);
+        if let Ok(r) = &added {
+            self.log_event(
+                Some(c.identity_id),
+                crate::event_kind::CONTACT,
+                Some(r.id),
+                c.verification,
+            )?;
+        }
+        match added {
             Err(StoreError::Duplicate(_)) => {
                 // Either the contact exists, or the identity does not.
                 self.identity(c.identity_id)?;
@@ -135,7 +144,12 @@ impl Store {
             rusqlite::params![identity_id, address],
         )? {
             0 => Err(StoreError::NotFound("contact")),
-            _ => Ok(()),
+            _ => self.log_event(
+                Some(identity_id),
+                crate::event_kind::CONTACT,
+                None,
+                "removed",
+            ),
         }
     }
 

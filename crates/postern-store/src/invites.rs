@@ -133,6 +133,11 @@ impl Store {
             "UPDATE invites SET used_at = COALESCE(used_at, ?2), used_by = ?3 WHERE id = ?1",
             params![invite_id, now, contact.address],
         )?;
+        tx.execute(
+            "INSERT INTO events (at, identity_id, kind, ref, detail)
+             VALUES (unixepoch(), ?1, 'contact', ?2, ?3)",
+            params![contact.identity_id, record.id, contact.verification],
+        )?;
         tx.commit()?;
         Ok(Redemption::Added(record))
     }

@@ -1,28 +1,37 @@
 #![doc = include_str!("../README.md")]
 
+mod blobs;
 mod carriers;
 mod contacts;
 mod error;
+mod events;
 mod identities;
 mod introductions;
 mod invites;
+mod keyfile;
+mod legacy;
 mod messages;
 mod migrations;
 mod open;
 mod outbox;
 mod revocations;
+mod search;
 
+pub use blobs::AttachmentRecord;
 pub use carriers::{
     CarriedOutcome, CarriedRecord, CarrierPolicy, CarrierStat, ContactCarrier, Handover, Held,
     NewCarried,
 };
 pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;
+pub use events::{event_kind, EventRecord};
 pub use identities::{IdentityRecord, IdentitySecrets, NewIdentity};
 pub use introductions::{IntroductionRecord, NewIntroduction};
 pub use invites::{InviteRecord, Redemption};
+pub use keyfile::KEY_FILE_VERSION;
 pub use messages::{Inserted, MessageRecord, NewMessage};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use open::{Store, DB_FILE_NAME};
 pub use outbox::{state as outbox_state, OutboxRecord};
 pub use revocations::{NewRevocation, ReplacementKey, RevocationRecord};
+pub use search::{fts_query, SearchHit, SearchText, HIT_END, HIT_START};

@@ -142,14 +142,23 @@ impl Store {
                 m.sender_key,
                 m.sender_binding_sig
             ])?;
-        Ok(Inserted::New(self.conn.last_insert_rowid()))
+        let id = self.conn.last_insert_rowid();
+        self.log_event(
+            Some(m.identity_id),
+            crate::event_kind::MESSAGE,
+            Some(id),
+            &m.folder,
+        )?;
+        Ok(Inserted::New(id))
     }
 
     /// Messages in `folder` of an identity: how many, and their stored size in bytes.
     pub fn folder_usage(&self, identity_id: i64, folder: &str) -> Result<(i64, i64), StoreError> {
         Ok(self.conn.query_row(
-            "SELECT count(*), COALESCE(sum(length(inner) + length(raw)), 0) FROM messages
-             WHERE identity_id = ?1 AND folder = ?2",
+            "SELECT count(*), COALESCE(sum(length(m.inner) + length(m.raw) + COALESCE(
+                    (SELECT sum(b.size) FROM message_attachments a JOIN blobs b ON b.hash = a.hash
+                     WHERE a.message_id = m.id), 0)), 0)
+             FROM messages m WHERE m.identity_id = ?1 AND m.folder = ?2",
             params![identity_id, folder],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?)
@@ -196,15 +205,29 @@ impl Store {
         }
     }
 
-    /// Delete one message.
+    /// Delete one message (and, if it held the last reference to an attachment, that too).
     pub fn delete_message(&mut self, id: i64) -> Result<(), StoreError> {
-        match self
+        let identity: Option<i64> = self
             .conn
-            .execute("DELETE FROM messages WHERE id = ?1", [id])?
-        {
-            0 => Err(StoreError::NotFound("message")),
-            _ => Ok(()),
-        }
+            .query_row(
+                "SELECT identity_id FROM messages WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let Some(identity) = identity else {
+            return Err(StoreError::NotFound("message"));
+        };
+        self.conn
+            .execute("DELETE FROM messages WHERE id = ?1", [id])?;
+        self.log_event(
+            Some(identity),
+            crate::event_kind::MESSAGE,
+            Some(id),
+            "deleted",
+        )?;
+        self.collect_garbage()?;
+        Ok(())
     }
 
     /// Delete every message of `sender` to an identity in `folder`. Returns how many.
@@ -214,10 +237,18 @@ impl Store {
         sender: &str,
         folder: &str,
     ) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        let n = self.conn.execute(
             "DELETE FROM messages WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
             params![identity_id, sender, folder],
-        )?)
+        )?;
+        self.log_event(
+            Some(identity_id),
+            crate::event_kind::MESSAGE,
+            None,
+            "deleted",
+        )?;
+        self.collect_garbage()?;
+        Ok(n)
     }
 
     /// Messages in a folder, newest first; all identities if `identity_id` is `None`.
@@ -269,9 +300,11 @@ impl Store {
         from: &str,
         to: &str,
     ) -> Result<usize, StoreError> {
-        Ok(self.conn.execute(
+        let n = self.conn.execute(
             "UPDATE messages SET folder = ?4 WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
             params![identity_id, sender, from, to],
-        )?)
+        )?;
+        self.log_event(Some(identity_id), crate::event_kind::MESSAGE, None, to)?;
+        Ok(n)
     }
 }

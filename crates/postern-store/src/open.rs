@@ -1,23 +1,26 @@
-//! Creating and opening a store.
+//! Creating and opening a store: an SQLCipher database (`postern.db`, every page encrypted)
+//! and its key file (`postern.keys`, see `keyfile.rs`). A store from before encryption is
+//! converted on first open (`legacy.rs`).
 
 use std::path::{Path, PathBuf};
 
 use postern_crypto::{KdfParams, StoreKey};
-use rusqlite::{Connection, OpenFlags, OptionalExtension};
+use rusqlite::{Connection, OpenFlags};
+use zeroize::Zeroizing;
 
+use crate::keyfile::{key_path, KeyFile, StoreKeys};
 use crate::migrations::{self, LATEST_VERSION};
-use crate::StoreError;
+use crate::{legacy, StoreError};
 
 /// Name of the database file inside the data directory.
 pub const DB_FILE_NAME: &str = "postern.db";
 
-const VERIFIER_CONTEXT: &str = "store/verifier";
-const VERIFIER_PLAINTEXT: &[u8] = b"postern store v1";
-
 /// An unlocked store.
 pub struct Store {
     pub(crate) conn: Connection,
+    /// Seals secrets inside the database.
     pub(crate) key: StoreKey,
+    keys: StoreKeys,
     path: PathBuf,
 }
 
@@ -29,7 +32,7 @@ impl std::fmt::Debug for Store {
     }
 }
 
-fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
+pub(crate) fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
     StoreError::Corrupt {
         path: path.to_owned(),
         detail: detail.into(),
@@ -37,15 +40,18 @@ fn corrupt(path: &Path, detail: impl Into<String>) -> StoreError {
 }
 
 /// Classify an SQLite error seen while inspecting an existing file.
-fn inspect_err(path: &Path, e: rusqlite::Error) -> StoreError {
+pub(crate) fn inspect_err(path: &Path, e: rusqlite::Error) -> StoreError {
     match e.sqlite_error_code() {
-        Some(rusqlite::ErrorCode::NotADatabase) => corrupt(path, "not a database file"),
+        Some(rusqlite::ErrorCode::NotADatabase) => corrupt(
+            path,
+            "not a Postern database, damaged, or not the one its key file is for",
+        ),
         Some(rusqlite::ErrorCode::DatabaseCorrupt) => corrupt(path, e.to_string()),
         _ => StoreError::Sqlite(e),
     }
 }
 
-fn set_connection_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
+pub(crate) fn set_connection_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // FULL: a commit is fsync'd, so what we acknowledge survives a power loss.
     conn.pragma_update(None, "synchronous", "FULL")?;
@@ -55,8 +61,28 @@ fn set_connection_pragmas(conn: &Connection) -> Result<(), rusqlite::Error> {
     Ok(())
 }
 
+/// Open the encrypted database at `path` with `keys` (no pragmas beyond the key yet).
+pub(crate) fn open_encrypted(
+    path: &Path,
+    keys: &StoreKeys,
+    create: bool,
+) -> Result<Connection, StoreError> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| inspect_err(path, e))?;
+    // A wrong key or a damaged page is our error to report, not SQLCipher's to print.
+    let _ = conn.execute_batch("PRAGMA cipher_log_level = NONE;");
+    let key: Zeroizing<String> = keys.pragma_key();
+    conn.execute_batch(&format!("PRAGMA key = \"{}\";", key.as_str()))
+        .map_err(|e| inspect_err(path, e))?;
+    Ok(conn)
+}
+
 impl Store {
-    /// Create a new store at `path` (the database file). Refuses to touch an existing file.
+    /// Create a new store at `path` (the database file) and its key file beside it. Refuses to
+    /// touch an existing store.
     pub fn create(path: &Path, passphrase: &[u8], params: KdfParams) -> Result<Store, StoreError> {
         Self::create_at_version(path, passphrase, params, LATEST_VERSION)
     }
@@ -75,54 +101,47 @@ impl Store {
         if let Some(dir) = path.parent() {
             private_dir(dir)?;
         }
-        // Only the owner may read the store (SQLite gives its WAL and shared-memory files the
-        // database file's permissions).
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(path)
-                .map_err(|source| match source.kind() {
-                    std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.to_owned()),
-                    _ => StoreError::Io {
-                        path: path.to_owned(),
-                        source,
-                    },
-                })?;
-        }
-        let salt = StoreKey::new_salt();
-        let key = StoreKey::derive(passphrase, &salt, params).map_err(StoreError::Secret)?;
-        let mut conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        // A key file without a database (a create that crashed) protects nothing.
+        let kpath = key_path(path);
+        let _ = std::fs::remove_file(&kpath);
+        create_private_file(path)?;
+        let keys = StoreKeys::generate();
+        let file = KeyFile::seal(&keys, passphrase, params)?;
+        let mut conn = open_encrypted(path, &keys, true)?;
         set_connection_pragmas(&conn)?;
         migrations::migrate_to(&mut conn, version)?;
-        let verifier = key.seal(VERIFIER_CONTEXT, VERIFIER_PLAINTEXT);
-        let tx = conn.transaction()?;
-        {
-            let mut put = tx.prepare("INSERT INTO store_meta (key, value) VALUES (?1, ?2)")?;
-            put.execute(("kdf_salt", &salt[..]))?;
-            put.execute(("kdf_params", encode_params(params).as_slice()))?;
-            put.execute(("verifier", verifier.as_slice()))?;
-        }
-        tx.commit()?;
+        file.write(&kpath)?;
         Ok(Store {
             conn,
-            key,
+            key: keys.sealing.clone(),
+            keys,
+            path: path.to_owned(),
+        })
+    }
+
+    /// A store whose database is not encrypted, for benchmarks that measure what encryption
+    /// costs (the same schema and code otherwise). Never used for anyone's mail.
+    #[doc(hidden)]
+    pub fn create_unencrypted_for_comparison(path: &Path) -> Result<Store, StoreError> {
+        if path.exists() {
+            return Err(StoreError::AlreadyExists(path.to_owned()));
+        }
+        let keys = StoreKeys::generate();
+        let mut conn = Connection::open(path)?;
+        set_connection_pragmas(&conn)?;
+        migrations::migrate_to(&mut conn, LATEST_VERSION)?;
+        Ok(Store {
+            conn,
+            key: keys.sealing.clone(),
+            keys,
             path: path.to_owned(),
         })
     }
 
     /// Open an existing store. Nothing is written until the file has been checked and the
-    /// passphrase verified.
+    /// passphrase verified; a store from before encryption is then converted, crash-safely.
     pub fn open(path: &Path, passphrase: &[u8]) -> Result<Store, StoreError> {
-        let (conn, key) = Self::check_and_unlock(path, passphrase)?;
-        Self::finish_open(conn, key, path, LATEST_VERSION)
+        Self::open_at_version(path, passphrase, LATEST_VERSION)
     }
 
     /// Open and migrate only up to `target` (for migration tests).
@@ -132,22 +151,18 @@ impl Store {
         passphrase: &[u8],
         target: i64,
     ) -> Result<Store, StoreError> {
-        let (conn, key) = Self::check_and_unlock(path, passphrase)?;
-        Self::finish_open(conn, key, path, target)
-    }
-
-    fn check_and_unlock(
-        path: &Path,
-        passphrase: &[u8],
-    ) -> Result<(Connection, StoreKey), StoreError> {
+        legacy::recover(path)?;
+        let kpath = key_path(path);
         if !path.is_file() {
             return Err(StoreError::NotInitialized(path.to_owned()));
         }
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )
-        .map_err(|e| inspect_err(path, e))?;
+        let keys = if kpath.is_file() {
+            KeyFile::read(&kpath)?.unseal(passphrase)?
+        } else {
+            // No key file: a store from before encryption (or not a store at all).
+            legacy::encrypt(path, passphrase)?
+        };
+        let conn = open_encrypted(path, &keys, false)?;
         let found = migrations::version(&conn).map_err(|e| inspect_err(path, e))?;
         if found > LATEST_VERSION {
             return Err(StoreError::TooNew {
@@ -164,75 +179,61 @@ impl Store {
         if check != "ok" {
             return Err(corrupt(path, format!("integrity check: {check}")));
         }
-        let meta = |k: &str| -> Result<Vec<u8>, StoreError> {
-            conn.query_row("SELECT value FROM store_meta WHERE key = ?1", [k], |r| {
-                r.get(0)
-            })
-            .optional()
-            .map_err(|e| inspect_err(path, e))?
-            .ok_or_else(|| corrupt(path, format!("missing {k}")))
-        };
-        let salt = meta("kdf_salt")?;
-        let params = decode_params(&meta("kdf_params")?).ok_or_else(|| {
-            corrupt(
-                path,
-                "key-derivation parameters out of range (at most 1 GiB, 64 passes, 16 lanes)",
-            )
-        })?;
-        let verifier = meta("verifier")?;
-        let key = StoreKey::derive(passphrase, &salt, params)
-            .map_err(|_| corrupt(path, "bad kdf parameters"))?;
-        match key.open(VERIFIER_CONTEXT, &verifier) {
-            Ok(v) if v.as_slice() == VERIFIER_PLAINTEXT => {}
-            _ => return Err(StoreError::WrongPassphrase),
-        }
-        Ok((conn, key))
+        Self::finish_open(conn, keys, path, target)
     }
 
     fn finish_open(
         mut conn: Connection,
-        key: StoreKey,
+        keys: StoreKeys,
         path: &Path,
         target: i64,
     ) -> Result<Store, StoreError> {
         // Stores made before permissions were set: the owner's alone from now on.
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let io = |source| StoreError::Io {
-                path: path.to_owned(),
-                source,
-            };
-            let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-                    .map_err(io)?;
-            }
-            if let Some(dir) = path.parent() {
-                private_dir(dir)?;
-            }
+        tighten(path)?;
+        tighten(&key_path(path))?;
+        if let Some(dir) = path.parent() {
+            private_dir(dir)?;
         }
         set_connection_pragmas(&conn)?;
         migrations::migrate_to(&mut conn, target)?;
         Ok(Store {
             conn,
-            key,
+            key: keys.sealing.clone(),
+            keys,
             path: path.to_owned(),
         })
     }
 
     /// Another connection to the same database, already unlocked (for a writer thread or a
-    /// second task). Needs no passphrase: it shares this store's key.
+    /// second task). Needs no passphrase: it shares this store's keys.
     pub fn another_connection(&self) -> Result<Store, StoreError> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        let conn = open_encrypted(&self.path, &self.keys, false)?;
         set_connection_pragmas(&conn)?;
         Ok(Store {
             conn,
             key: self.key.clone(),
+            keys: self.keys.clone(),
             path: self.path.clone(),
         })
+    }
+
+    /// Change the passphrase, once `old` is shown to be the current one: only the key file is
+    /// rewritten (atomically), with a new salt; the database and everything sealed in it stay
+    /// as they are.
+    pub fn change_passphrase(
+        &self,
+        old: &[u8],
+        new: &[u8],
+        params: KdfParams,
+    ) -> Result<(), StoreError> {
+        let kpath = key_path(&self.path);
+        KeyFile::read(&kpath)?.unseal(old)?;
+        KeyFile::seal(&self.keys, new, params)?.write(&kpath)
+    }
+
+    /// The key for `purpose` (blob encryption), derived from the sealing key.
+    pub(crate) fn subkey(&self, purpose: &[u8]) -> Zeroizing<[u8; 32]> {
+        self.key.derive_subkey(purpose)
     }
 
     /// Run `f` in one transaction (taken for writing at once): committed — one fsync — if `f`
@@ -301,6 +302,42 @@ impl Store {
     }
 }
 
+/// Create an empty file only the owner may read (SQLite gives the WAL and shared-memory files
+/// the database file's permissions).
+fn create_private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .map(drop)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => StoreError::AlreadyExists(path.to_owned()),
+            _ => StoreError::Io {
+                path: path.to_owned(),
+                source,
+            },
+        })
+}
+
+/// Make a file the owner's alone, if it exists and is not.
+fn tighten(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    };
+    match std::fs::metadata(path) {
+        Ok(m) if m.permissions().mode() & 0o077 != 0 => {
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(io)
+        }
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io(e)),
+    }
+}
+
 /// Create `dir` (and its parents) if missing; either way make it the owner's alone (0700).
 pub(crate) fn private_dir(dir: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
@@ -318,34 +355,4 @@ pub(crate) fn private_dir(dir: &Path) -> Result<(), StoreError> {
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode & 0o700)).map_err(io)?;
     }
     Ok(())
-}
-
-/// The widest key-derivation parameters a store may ask for: a damaged or hostile file must
-/// not make opening it take all memory or forever.
-const MAX_KDF_MEMORY_KIB: u32 = 1024 * 1024;
-const MAX_KDF_ITERATIONS: u32 = 64;
-const MAX_KDF_PARALLELISM: u32 = 16;
-
-fn encode_params(p: KdfParams) -> Vec<u8> {
-    let mut v = Vec::with_capacity(12);
-    v.extend_from_slice(&p.memory_kib.to_be_bytes());
-    v.extend_from_slice(&p.iterations.to_be_bytes());
-    v.extend_from_slice(&p.parallelism.to_be_bytes());
-    v
-}
-
-fn decode_params(b: &[u8]) -> Option<KdfParams> {
-    if b.len() != 12 {
-        return None;
-    }
-    let word = |i: usize| u32::from_be_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
-    let p = KdfParams {
-        memory_kib: word(0),
-        iterations: word(4),
-        parallelism: word(8),
-    };
-    let bounded = (1..=MAX_KDF_ITERATIONS).contains(&p.iterations)
-        && (1..=MAX_KDF_PARALLELISM).contains(&p.parallelism)
-        && (8 * p.parallelism..=MAX_KDF_MEMORY_KIB).contains(&p.memory_kib);
-    bounded.then_some(p)
 }

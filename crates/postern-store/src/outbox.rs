@@ -124,7 +124,9 @@ impl Store {
             .map_err(StoreError::Secret)
     }
 
-    /// Queued messages whose attempt is due, oldest first, marked `sending`.
+    /// Queued messages whose attempt is due, oldest first, marked `sending`. Mail to one
+    /// recipient goes in the order it was queued: a row waits while an earlier one to the same
+    /// recipient is queued or being sent.
     pub fn claim_due(&mut self, now: i64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
         self.claim_due_where(now, limit, |_| true)
     }
@@ -141,6 +143,11 @@ impl Store {
         let candidates: Vec<OutboxRecord> = {
             let mut st = tx.prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM outbox WHERE state = 'queued' AND next_attempt <= ?1
+                   AND NOT EXISTS (SELECT 1 FROM outbox AS earlier
+                       WHERE earlier.identity_id = outbox.identity_id
+                         AND earlier.recipient = outbox.recipient
+                         AND earlier.id < outbox.id
+                         AND earlier.state IN ('queued', 'sending'))
                  ORDER BY next_attempt, id LIMIT ?2"
             ))?;
             let rows = st.query_map(params![now, (limit.max(1) * 16) as i64], record)?;
@@ -157,6 +164,11 @@ impl Store {
             tx.execute(
                 "UPDATE outbox SET state = 'sending', attempts = attempts + 1 WHERE id = ?1",
                 [r.id],
+            )?;
+            tx.execute(
+                "INSERT INTO events (at, identity_id, kind, ref, detail)
+                 VALUES (unixepoch(), ?1, 'delivery', ?2, 'sending')",
+                params![r.identity_id, r.id],
             )?;
             due.push(r);
         }
@@ -188,6 +200,7 @@ impl Store {
             "UPDATE outbox SET state = 'delivered', delivered_at = ?2, last_error = NULL WHERE id = ?1",
             params![id, now],
         )?;
+        self.log_outbox(id)?;
         Ok(())
     }
 
@@ -202,6 +215,7 @@ impl Store {
             "UPDATE outbox SET state = 'queued', next_attempt = ?2, last_error = ?3 WHERE id = ?1",
             params![id, next_attempt, error],
         )?;
+        self.log_outbox(id)?;
         Ok(())
     }
 
@@ -211,6 +225,7 @@ impl Store {
             "UPDATE outbox SET state = 'failed', last_error = ?2 WHERE id = ?1",
             params![id, error],
         )?;
+        self.log_outbox(id)?;
         Ok(())
     }
 
@@ -229,6 +244,7 @@ impl Store {
             "UPDATE outbox SET state = 'carried', last_error = ?2 WHERE id = ?1",
             params![id, note],
         )?;
+        self.log_outbox(id)?;
         Ok(())
     }
 
@@ -244,6 +260,7 @@ impl Store {
                 last_error = NULL WHERE id = ?1 AND state != 'delivered'",
             params![id, at, carrier],
         )?;
+        self.log_outbox(id)?;
         Ok(())
     }
 }

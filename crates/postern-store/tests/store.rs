@@ -143,15 +143,63 @@ fn damaged_files_are_corrupt_and_left_untouched() {
         }),
         ("empty", Vec::new()),
     ];
+    let keys = file_bytes(&path.with_extension("keys"));
     for (name, bytes) in cases {
-        let p = dir.path().join(format!("{}.db", name.replace(' ', "_")));
-        std::fs::write(&p, &bytes).expect("write");
+        // Alone (as a store from before encryption would be), and beside the good key file.
+        for with_keys in [false, true] {
+            let sub = dir
+                .path()
+                .join(format!("{}-{with_keys}", name.replace(' ', "_")));
+            std::fs::create_dir(&sub).expect("dir");
+            let p = sub.join("postern.db");
+            std::fs::write(&p, &bytes).expect("write");
+            if with_keys {
+                std::fs::write(p.with_extension("keys"), &keys).expect("keys");
+            }
+            let res = Store::open(&p, b"pass");
+            assert!(
+                matches!(res, Err(StoreError::Corrupt { .. })),
+                "{name} (key file: {with_keys}): {res:?}"
+            );
+            assert_eq!(file_bytes(&p), bytes, "{name}: file was modified");
+            assert_eq!(
+                std::fs::read_dir(&sub).expect("ls").count(),
+                1 + usize::from(with_keys),
+                "{name}: files were left behind"
+            );
+        }
+    }
+    // A damaged key file, beside a good database.
+    for (name, k) in [
+        ("key file truncated", keys[..keys.len() / 2].to_vec()),
+        ("key file empty", Vec::new()),
+        ("key file magic", {
+            let mut k = keys.clone();
+            k[0] ^= 1;
+            k
+        }),
+        ("key file version", {
+            let mut k = keys.clone();
+            k[8] = 0;
+            k
+        }),
+    ] {
+        let sub = dir.path().join(name.replace(' ', "_"));
+        std::fs::create_dir(&sub).expect("dir");
+        let p = sub.join("postern.db");
+        std::fs::write(&p, &good).expect("write");
+        std::fs::write(p.with_extension("keys"), &k).expect("keys");
         let res = Store::open(&p, b"pass");
         assert!(
             matches!(res, Err(StoreError::Corrupt { .. })),
             "{name}: {res:?}"
         );
-        assert_eq!(file_bytes(&p), bytes, "{name}: file was modified");
+        assert_eq!(file_bytes(&p), good, "{name}: database was modified");
+        assert_eq!(
+            file_bytes(&p.with_extension("keys")),
+            k,
+            "{name}: key file was modified"
+        );
     }
 }
 
@@ -193,6 +241,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "0e6ec0a52e92cb77deb8f341d40392c2a2c19a43995f1416bbf40649b11f571f",
     "5229c7e4af703044604e840c03877d2ae0f5fd1f28fee5780561267bb3966710",
     "3eb8410025bff1ee8f31fc4929547070d838cbf92a76aca12951744c957e1858",
+    "e5ee38cb37f65154dd0c5aaf638e52070779367e41adacefaff91bc7a4eaf1e3",
 ];
 
 #[test]
@@ -228,6 +277,11 @@ fn fixture(dir: &tempfile::TempDir, v: i64) -> PathBuf {
             from.display()
         )
     });
+    // From version 5 on, a store is encrypted and has its key file beside it.
+    let keys = from.with_extension("keys");
+    if keys.is_file() {
+        std::fs::copy(&keys, to.with_extension("keys")).expect("copy key file");
+    }
     to
 }
 
@@ -245,7 +299,8 @@ fn migrates_from_every_released_version() {
 
     for v in 1..=LATEST_VERSION {
         let path = fixture(&dir, v);
-        {
+        if !path.with_extension("keys").is_file() {
+            // Before version 5 a store is plain SQLite.
             let old = rusqlite::Connection::open(&path).expect("raw open");
             let found: i64 = old
                 .query_row("PRAGMA user_version", [], |r| r.get(0))
@@ -281,6 +336,10 @@ fn migrates_from_every_released_version() {
             ("carried", 4),
             ("contact_carriers", 4),
             ("handovers", 4),
+            ("blobs", 5),
+            ("message_attachments", 5),
+            ("message_search", 5),
+            ("events", 5),
         ];
         for (table, since) in tables {
             let want = i64::from(v >= *since);
@@ -314,8 +373,19 @@ fn secrets_are_not_in_the_file_in_plaintext() {
             String::from_utf8_lossy(secret)
         );
     }
-    // The public parts are stored as they are.
-    assert!(bytes.windows(16).any(|w| w == b"public key bytes"));
+    // The whole database is encrypted: public parts, names and addresses too.
+    for public in [
+        &b"public key bytes"[..],
+        b"a.onion",
+        b"Alice",
+        b"SQLite format 3",
+    ] {
+        assert!(
+            !bytes.windows(public.len()).any(|w| w == public),
+            "{} found in the database file",
+            String::from_utf8_lossy(public)
+        );
+    }
 }
 
 #[test]
@@ -390,16 +460,14 @@ fn unreasonable_key_derivation_parameters_are_refused_before_any_work() {
     let dir = tempfile::tempdir().expect("tmp");
     let path = db(&dir);
     drop(Store::create(&path, b"pass", fast()).expect("create"));
+    // The Argon2id cost is in the key file, after the magic and version (see keyfile.rs).
+    let keys = dir.path().join("postern.keys");
     let set = |memory: u32, passes: u32, lanes: u32| {
-        let c = rusqlite::Connection::open(&path).expect("raw");
-        let mut v = memory.to_be_bytes().to_vec();
-        v.extend_from_slice(&passes.to_be_bytes());
-        v.extend_from_slice(&lanes.to_be_bytes());
-        c.execute(
-            "UPDATE store_meta SET value = ?1 WHERE key = 'kdf_params'",
-            [v],
-        )
-        .expect("update");
+        let mut k = file_bytes(&keys);
+        k[9..13].copy_from_slice(&memory.to_be_bytes());
+        k[13..17].copy_from_slice(&passes.to_be_bytes());
+        k[17..21].copy_from_slice(&lanes.to_be_bytes());
+        std::fs::write(&keys, k).expect("write key file");
     };
     for (memory, passes, lanes) in [
         (u32::MAX, 1, 1),
@@ -410,7 +478,7 @@ fn unreasonable_key_derivation_parameters_are_refused_before_any_work() {
         (4, 1, 1),
     ] {
         set(memory, passes, lanes);
-        let before = file_bytes(&path);
+        let before = (file_bytes(&path), file_bytes(&keys));
         let started = std::time::Instant::now();
         let r = Store::open(&path, b"pass");
         assert!(
@@ -418,6 +486,119 @@ fn unreasonable_key_derivation_parameters_are_refused_before_any_work() {
             "{memory} KiB, {passes} passes, {lanes} lanes: {r:?}"
         );
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
-        assert_eq!(file_bytes(&path), before);
+        assert_eq!((file_bytes(&path), file_bytes(&keys)), before);
     }
+}
+
+/// Converting a store from before encryption, killed (SIGKILL) at 100 seeded random points:
+/// every time, the store opens afterwards (in the old format or the new) with every row, and
+/// once open, no plaintext copy is left beside it.
+#[test]
+fn encrypting_an_old_store_survives_being_killed_anywhere() {
+    if let Ok(p) = std::env::var("POSTERN_TEST_CONVERT_ONLY") {
+        // The child: open (which converts) and exit.
+        let code = i32::from(Store::open(Path::new(&p), b"fixture").is_err());
+        std::process::exit(code);
+    }
+    let dir = tempfile::tempdir().expect("tmp");
+    // The v4 fixture, with enough bulk that the conversion takes a while to kill.
+    let original = fixture(&dir, 4);
+    const PAD_ROWS: i64 = 64;
+    {
+        let c = rusqlite::Connection::open(&original).expect("raw");
+        c.execute_batch("CREATE TABLE padding (x BLOB NOT NULL)")
+            .expect("padding");
+        for i in 0..PAD_ROWS {
+            c.execute(
+                "INSERT INTO padding (x) VALUES (?1)",
+                [vec![(i % 251) as u8; 128 * 1024]],
+            )
+            .expect("pad");
+        }
+    }
+    let child = |path: &Path| {
+        std::process::Command::new(std::env::current_exe().expect("exe"))
+            .args([
+                "encrypting_an_old_store_survives_being_killed_anywhere",
+                "--exact",
+                "--test-threads=1",
+                "--quiet",
+            ])
+            .env("POSTERN_TEST_CONVERT_ONLY", path)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    let trial_dir = |i: usize| {
+        let d = dir.path().join(format!("trial-{i}"));
+        std::fs::create_dir(&d).expect("dir");
+        let p = d.join("postern.db");
+        std::fs::copy(&original, &p).expect("copy");
+        p
+    };
+    // How long a whole conversion takes, start of the process included.
+    let started = std::time::Instant::now();
+    let whole = child(&trial_dir(1000)).wait().expect("wait");
+    assert!(whole.success(), "an uninterrupted conversion succeeds");
+    let full = started.elapsed();
+
+    let mut seed: u64 = 0x0005_eed0_fa11;
+    let (mut before_commit, mut after_commit) = (0, 0);
+    for i in 0..100 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        let at = full.mul_f64((seed % 1000) as f64 / 1000.0 * 1.1);
+        let path = trial_dir(i);
+        let mut c = child(&path);
+        std::thread::sleep(at);
+        let _ = c.kill();
+        c.wait().expect("reap");
+        if path.with_extension("keys").is_file() {
+            after_commit += 1;
+        } else {
+            before_commit += 1;
+        }
+        let s = Store::open(&path, b"fixture")
+            .unwrap_or_else(|e| panic!("trial {i}, killed at {at:?}: {e}"));
+        let ids = s.identities().expect("ids");
+        assert_eq!(ids.len(), 1, "trial {i}");
+        assert_eq!(
+            s.identity_secrets(ids[0].id)
+                .expect("secrets")
+                .openpgp_secret
+                .as_slice(),
+            b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
+            "trial {i}"
+        );
+        for (table, want) in [
+            ("messages", 1),
+            ("outbox", 1),
+            ("carried", 1),
+            ("padding", PAD_ROWS),
+        ] {
+            assert_eq!(count(&s, table), want, "trial {i}: {table}");
+        }
+        drop(s);
+        let left: Vec<String> = std::fs::read_dir(path.parent().expect("dir"))
+            .expect("ls")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|n| n.contains("encrypting") || n.contains("plaintext"))
+            .collect();
+        assert!(left.is_empty(), "trial {i}: left behind {left:?}");
+        let bytes = file_bytes(&path);
+        assert!(
+            !bytes.windows(13).any(|w| w == b"Alice Fixture"),
+            "trial {i}: the store is not encrypted"
+        );
+    }
+    eprintln!(
+        "conversion ({full:?} whole) killed 100 times: {before_commit} before its commit point, \
+         {after_commit} after; every store opened with every row"
+    );
+    assert!(
+        before_commit > 0 && after_commit > 0,
+        "kills must land on both sides of the commit"
+    );
 }
