@@ -6,12 +6,14 @@ mod config;
 mod contacts;
 mod context;
 mod error;
+mod events;
 mod identities;
 mod inbound;
 mod introductions;
 mod invites;
 pub mod mail;
 mod node;
+mod notifications;
 mod outbound;
 mod postern;
 mod revoke;
@@ -26,6 +28,7 @@ pub use config::{
     ClientTimeouts, DeliveryLimits, InboundLimits, NodeConfig, RetryPolicy, SmtpLimits,
 };
 pub use error::CoreError;
+pub use events::{EventView, MAX_EVENTS};
 pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};
 pub use introductions::INTRODUCED;
 pub use invites::{
@@ -34,8 +37,10 @@ pub use invites::{
 };
 pub use mail::{
     availability, carriers_needed, reach_probability, MessageSummary, MessageView, OutboxView,
+    SearchResult, SnippetPart,
 };
 pub use node::{Network, Node, PreparedNode, SMTP_PORT};
+pub use notifications::{Notification, NotificationSettings};
 pub use outbound::DeliveryError;
 pub use postern::{Postern, DEFAULT_KDF};
 pub use revoke::RevocationView;

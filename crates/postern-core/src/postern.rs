@@ -60,16 +60,34 @@ impl Postern {
         clock: Arc<dyn Clock>,
     ) -> Result<Self, CoreError> {
         let store = Store::open(&data_dir.join(DB_FILE_NAME), passphrase)?;
-        Ok(Postern {
+        let mut p = Postern {
             store,
             clock,
             data_dir: data_dir.to_owned(),
-        })
+        };
+        // Mail stored before search existed becomes searchable.
+        p.index_missing()?;
+        Ok(p)
     }
 
     /// Whether a store exists in `data_dir` (without unlocking it).
     pub fn exists(data_dir: &Path) -> bool {
         data_dir.join(DB_FILE_NAME).is_file()
+    }
+
+    /// Change the passphrase (`old` must be the current one). Quick whatever the store holds:
+    /// only the small key file beside the database is rewritten, atomically.
+    pub fn change_passphrase(&mut self, old: &[u8], new: &[u8]) -> Result<(), CoreError> {
+        if new.is_empty() {
+            return Err(CoreError::EmptyPassphrase);
+        }
+        Ok(self.store.change_passphrase(old, new, DEFAULT_KDF)?)
+    }
+
+    /// The unlocked store, for tests that inspect or tamper with rows directly.
+    #[doc(hidden)]
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     /// The data directory.

@@ -272,8 +272,10 @@ async fn strangers_pay_and_are_bounded() {
         "the oldest requests (Zed's) were evicted to make room"
     );
     assert!(!left.is_empty(), "the newest stays");
-    let used: i64 = rusqlite::Connection::open(bob.dir.join("postern.db"))
-        .expect("db")
+    let used: i64 = bob
+        .api
+        .store()
+        .connection()
         .query_row(
             "SELECT sum(length(inner) + length(raw)) FROM messages WHERE folder = 'requests'",
             [],
@@ -330,8 +332,10 @@ async fn a_replayed_message_does_not_reapply_its_controls() {
     })
     .await;
     // The raw bytes of that announcement, as someone who saw it pass would keep them.
-    let raw: Vec<u8> = rusqlite::Connection::open(bob.dir.join("postern.db"))
-        .expect("db")
+    let raw: Vec<u8> = bob
+        .api
+        .store()
+        .connection()
         .query_row("SELECT raw FROM messages ORDER BY id LIMIT 1", [], |r| {
             r.get(0)
         })

@@ -117,15 +117,14 @@ fn conflicting_card_for_known_address_is_refused() {
     let bob = p.create_identity("bob", "Bob").expect("bob");
     let card = p.export_card("bob", false).expect("card");
     p.add_contact("alice", &card).expect("add");
-    drop(p);
-    {
-        let conn = rusqlite_open(dir.path());
-        conn.execute(
+    p.store()
+        .connection()
+        .execute(
             "UPDATE contacts SET fingerprint = x'00112233445566778899AABBCCDDEEFF00112233'",
             [],
         )
         .expect("tamper");
-    }
+    drop(p);
     let mut p = Postern::open(dir.path(), b"pass").expect("open");
     let e = p.add_contact("alice", &card).expect_err("merged");
     assert!(matches!(e, CoreError::ConflictingContact(_)));
@@ -135,10 +134,6 @@ fn conflicting_card_for_known_address_is_refused() {
         bob.fingerprint,
         "the stored contact must not have been overwritten"
     );
-}
-
-fn rusqlite_open(dir: &std::path::Path) -> rusqlite::Connection {
-    rusqlite::Connection::open(dir.join("postern.db")).expect("open db")
 }
 
 /// Secret key bytes of every secret key in a certificate.

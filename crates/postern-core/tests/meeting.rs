@@ -431,3 +431,45 @@ async fn address_revocation_stops_mail_both_ways() {
     let (_, text) = submit(&reg, &alice.address, &bob, &late).await;
     assert_eq!(text, format!("550 5.7.1 {}", postern_core::UNAUTHENTICATED));
 }
+
+/// Accepting an invite and writing at once: the message must not overtake the handshake (it
+/// would reach someone who does not know us yet, unstamped, and be refused for good). Mail to
+/// one recipient leaves in the order it was written. Several rounds, as the race was one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_right_after_accepting_an_invite_follows_the_handshake() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut bob = Device::new(tmp.path(), "bob");
+    alice.start(loopback(&reg)).await;
+    bob.start(loopback(&reg)).await;
+    let invite = alice
+        .api
+        .create_invite("alice", Duration::from_secs(3600))
+        .expect("invite");
+    bob.api.accept_invite("bob", &invite.link).expect("accept");
+    for i in 0..3 {
+        bob.api
+            .send(
+                "bob",
+                &alice.address,
+                &format!("Straight away {i}"),
+                "Hello!",
+                &[],
+            )
+            .expect("send");
+    }
+    bob.node.as_ref().expect("node").wake_outbox();
+    let o = wait_for(WAIT, "Bob's outbox to settle", || outbox_settled(&bob)).await;
+    assert!(o.iter().all(|m| m.state == "delivered"), "{o:?}");
+    let inbox = alice.api.inbox(None).expect("inbox");
+    for i in 0..3 {
+        assert!(
+            inbox
+                .iter()
+                .any(|m| m.subject == format!("Straight away {i}")),
+            "message {i} in Alice's inbox, not refused or in requests: {inbox:?}"
+        );
+    }
+    assert!(alice.api.requests(None).expect("requests").is_empty());
+}

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod cargo;
 mod compose;
 mod error;
 mod letter;

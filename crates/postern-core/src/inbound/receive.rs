@@ -25,7 +25,7 @@ use postern_types::MailAddress;
 use super::authenticate::{authenticate, Authenticated, Unauthenticated};
 use super::controls;
 use super::mailroom::Mailroom;
-use super::writer::{Effects, Stored};
+use super::writer::{Effects, Filing, Stored};
 use crate::context::LocalIdentity;
 use crate::invites::KIND_HANDSHAKE;
 use crate::mail::{INBOX, REQUESTS};
@@ -252,6 +252,8 @@ async fn store(
         binding_sig,
         ..
     } = a;
+    // The attachments are stored once by content, outside the message's row.
+    let (inner, cargo) = postern_mime::cargo::take_out(&inner).unwrap_or((inner, Vec::new()));
     let message = NewMessage {
         identity_id: me.id,
         message_id: letter.message_id.clone().unwrap_or_default(),
@@ -263,12 +265,29 @@ async fn store(
         sent_at: letter.date,
         received_at: now,
         inner,
-        raw,
+        // The signed, encrypted original is kept as evidence, unless it carries attachments:
+        // those are stored once, by content, and a second copy inside `raw` would defeat that.
+        raw: if cargo.is_empty() {
+            raw.clone()
+        } else {
+            Vec::new()
+        },
         sender_key: arrival.contact.is_none().then_some(key),
         sender_binding_sig: arrival.contact.is_none().then(|| binding_sig.to_vec()),
     };
     let limits = room.limits.clone();
-    let size = i64::try_from(message.inner.len() + message.raw.len()).unwrap_or(i64::MAX);
+    // What it will take up, counted as `folder_usage` counts what is stored.
+    let stored =
+        message.inner.len() + message.raw.len() + cargo.iter().map(|c| c.data.len()).sum::<usize>();
+    let size = i64::try_from(stored).unwrap_or(i64::MAX);
+    drop(raw);
+    let (identity_id, sender, sender_name, subject, text) = (
+        me.id,
+        letter.from.clone(),
+        arrival.sender_name.clone(),
+        letter.subject.clone(),
+        letter.text.clone(),
+    );
     let effects: Effects = Box::new(move |s| {
         let folder = controls::apply(
             s,
@@ -286,7 +305,26 @@ async fn store(
         }
         Ok(folder)
     });
-    match room.writer.store(message, effects).await {
+    let filing: Filing = Box::new(move |s, id| {
+        let mut names = Vec::new();
+        for (position, c) in cargo.iter().enumerate() {
+            let hash = s.put_blob(&c.data)?;
+            s.add_message_attachment(id, position as i64, &c.name, &c.content_type, &hash)?;
+            names.push(c.name.as_str());
+        }
+        s.index_message(
+            id,
+            identity_id,
+            &postern_store::SearchText {
+                subject: &subject,
+                body: &text,
+                sender_name: &sender_name,
+                sender: &sender,
+                attachment_names: &names.join(" "),
+            },
+        )
+    });
+    match room.writer.store(message, effects, filing).await {
         Stored::New => Reply::new(250, "2.0.0", "Stored"),
         Stored::Duplicate => Reply::new(250, "2.0.0", "Already stored"),
         Stored::Refused(reply) => reply,

@@ -20,6 +20,10 @@ const MAX_GROUP: usize = 64;
 /// the message did.
 pub(super) type Effects = Box<dyn FnOnce(&mut Store) -> Result<Option<&'static str>, Reply> + Send>;
 
+/// What is filed with a new message once it has its row: its attachments (stored once by
+/// content) and its search index entry.
+pub(super) type Filing = Box<dyn FnOnce(&mut Store, i64) -> Result<(), StoreError> + Send>;
+
 /// How storing one message ended.
 #[derive(Debug)]
 pub(super) enum Stored {
@@ -47,6 +51,7 @@ impl From<StoreError> for JobError {
 struct Job {
     message: NewMessage,
     effects: Effects,
+    filing: Filing,
     done: oneshot::Sender<Stored>,
 }
 
@@ -67,6 +72,7 @@ fn store_one(
     s: &mut Store,
     message: &mut NewMessage,
     effects: Effects,
+    filing: Filing,
 ) -> Result<Inserted, JobError> {
     if let Some(id) = s.stored_message(message.identity_id, &message.sender, &message.message_id)? {
         return Ok(Inserted::Duplicate(id));
@@ -74,10 +80,17 @@ fn store_one(
     if let Some(folder) = effects(s).map_err(JobError::Refused)? {
         folder.clone_into(&mut message.folder);
     }
-    Ok(s.insert_message(message)?)
+    let inserted = s.insert_message(message)?;
+    if let Inserted::New(id) = inserted {
+        filing(s, id)?;
+    }
+    Ok(inserted)
 }
 
-fn commit_group(store: &mut Store, jobs: Vec<Job>) {
+/// Store a group of messages in one transaction and tell each sender how it went. Returns
+/// whether anything was rolled back (which may have left attachment files behind).
+fn commit_group(store: &mut Store, jobs: Vec<Job>) -> bool {
+    let mut rolled_back = false;
     let mut outcomes = Vec::with_capacity(jobs.len());
     let mut waiting = Vec::with_capacity(jobs.len());
     let committed = store.in_transaction(|s| {
@@ -85,14 +98,18 @@ fn commit_group(store: &mut Store, jobs: Vec<Job>) {
             let Job {
                 mut message,
                 effects,
+                filing,
                 done,
             } = job;
-            let r = s.in_savepoint(|s| store_one(s, &mut message, effects));
+            let r = s.in_savepoint(|s| store_one(s, &mut message, effects, filing));
             outcomes.push(match r {
                 Ok(Inserted::New(_)) => Stored::New,
                 Ok(Inserted::Duplicate(_)) => Stored::Duplicate,
                 Err(JobError::Refused(reply)) => Stored::Refused(reply),
-                Err(JobError::Store(e)) => Stored::Failed(e.to_string()),
+                Err(JobError::Store(e)) => {
+                    rolled_back = true;
+                    Stored::Failed(e.to_string())
+                }
             });
             waiting.push(done);
         }
@@ -103,12 +120,14 @@ fn commit_group(store: &mut Store, jobs: Vec<Job>) {
             for (done, outcome) in waiting.into_iter().zip(outcomes) {
                 let _ = done.send(outcome);
             }
+            rolled_back
         }
         Err(e) => {
             let why = e.to_string();
             for done in waiting {
                 let _ = done.send(Stored::Failed(why.clone()));
             }
+            true
         }
     }
 }
@@ -120,6 +139,10 @@ impl MailWriter {
         std::thread::Builder::new()
             .name("postern-mail-writer".into())
             .spawn(move || {
+                // Files a crash left between writing an attachment and committing its row.
+                if let Err(e) = store.collect_garbage_and_orphans() {
+                    tracing::warn!("attachment files: {e}");
+                }
                 while let Ok(first) = rx.recv() {
                     let mut jobs = vec![first];
                     while jobs.len() < MAX_GROUP {
@@ -128,7 +151,16 @@ impl MailWriter {
                             Err(_) => break,
                         }
                     }
-                    commit_group(&mut store, jobs);
+                    // Evicted requests may have released attachments; a message refused
+                    // after its attachments were written leaves their files.
+                    let gc = if commit_group(&mut store, jobs) {
+                        store.collect_garbage_and_orphans()
+                    } else {
+                        store.collect_garbage()
+                    };
+                    if let Err(e) = gc {
+                        tracing::warn!("attachment files: {e}");
+                    }
                 }
             })
             .map(|_| ())
@@ -137,13 +169,19 @@ impl MailWriter {
     }
 
     /// Store a message with its effects; resolves once it is durable (or refused).
-    pub(super) async fn store(&self, message: NewMessage, effects: Effects) -> Stored {
+    pub(super) async fn store(
+        &self,
+        message: NewMessage,
+        effects: Effects,
+        filing: Filing,
+    ) -> Stored {
         let (done, wait) = oneshot::channel();
         if self
             .tx
             .send(Job {
                 message,
                 effects,
+                filing,
                 done,
             })
             .is_err()

@@ -2,8 +2,6 @@
 
 use postern_crypto::{Binding, PublicKeyInfo};
 use postern_mime::{random_message_id, Attachment, Letter};
-use std::path::Path;
-
 use postern_store::{MessageRecord, NewContact, OutboxRecord, StoreError};
 use postern_types::MailAddress;
 use serde::Serialize;
@@ -100,7 +98,7 @@ impl Postern {
             .unwrap_or_default()
     }
 
-    fn summary(&self, m: &MessageRecord) -> MessageSummary {
+    pub(crate) fn summary(&self, m: &MessageRecord) -> MessageSummary {
         MessageSummary {
             id: m.id,
             identity: self.identity_address(m.identity_id),
@@ -240,92 +238,12 @@ impl Postern {
             .collect())
     }
 
-    fn record(&self, id: i64) -> Result<MessageRecord, CoreError> {
+    pub(crate) fn record(&self, id: i64) -> Result<MessageRecord, CoreError> {
         match self.store.message(id) {
             Ok(m) => Ok(m),
             Err(StoreError::NotFound(_)) => Err(CoreError::MessageNotFound(id)),
             Err(e) => Err(e.into()),
         }
-    }
-
-    /// Open a message (and mark it read).
-    pub fn read(&mut self, id: i64) -> Result<MessageView, CoreError> {
-        let m = self.record(id)?;
-        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
-            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
-        self.store.mark_read(id)?;
-        let mut summary = self.summary(&m);
-        summary.read = true;
-        Ok(MessageView {
-            summary,
-            text: letter.text,
-            attachments: letter
-                .attachments
-                .iter()
-                .map(|a| AttachmentInfo {
-                    name: a.name.clone(),
-                    content_type: a.content_type.clone(),
-                    size: a.data.len(),
-                })
-                .collect(),
-        })
-    }
-
-    /// A message's attachments, with their contents.
-    pub fn attachments(&self, id: i64) -> Result<Vec<Attachment>, CoreError> {
-        let m = self.record(id)?;
-        Letter::parse(m.inner.as_deref().unwrap_or_default())
-            .map(|l| l.attachments)
-            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))
-    }
-
-    /// Save a message's attachments into `dir`, each under its own name made safe: no path, no
-    /// leading dot, no control or text-direction characters. A file is never overwritten and no
-    /// link is followed: an existing name gets " (1)", " (2)", … before its extension. Files are
-    /// the owner's alone (0600). Returns the paths written.
-    pub fn save_attachments(
-        &self,
-        id: i64,
-        dir: &Path,
-    ) -> Result<Vec<std::path::PathBuf>, CoreError> {
-        use std::os::unix::fs::OpenOptionsExt;
-        let io = |path: &Path, e: std::io::Error| {
-            CoreError::Store(StoreError::Io {
-                path: path.to_owned(),
-                source: e,
-            })
-        };
-        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-        let mut saved = Vec::new();
-        for a in self.attachments(id)? {
-            let name = safe_file_name(&a.name);
-            let (stem, ext) = match name.rsplit_once('.') {
-                Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
-                _ => (name.clone(), String::new()),
-            };
-            let mut n = 0;
-            let (path, mut file) = loop {
-                let candidate = if n == 0 {
-                    dir.join(&name)
-                } else {
-                    dir.join(format!("{stem} ({n}){ext}"))
-                };
-                // create_new: O_CREAT|O_EXCL, which also refuses an existing link.
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&candidate)
-                {
-                    Ok(f) => break (candidate, f),
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-                    Err(e) => return Err(io(&candidate, e)),
-                }
-            };
-            std::io::Write::write_all(&mut file, &a.data).map_err(|e| io(&path, e))?;
-            saved.push(path);
-        }
-        Ok(saved)
     }
 
     /// Decline a contact request: every message its sender has waiting as a request for that
@@ -386,22 +304,5 @@ impl Postern {
         self.store
             .move_messages_from(m.identity_id, &m.sender, REQUESTS, INBOX)?;
         self.describe(contact)
-    }
-}
-
-/// An attachment's name as a file name: only its last path component, without characters a
-/// terminal or file manager would misread, never a dotfile, never empty.
-pub fn safe_file_name(name: &str) -> String {
-    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
-    let clean: String = last
-        .chars()
-        .filter(|c| !c.is_control() && !postern_types::is_invisible_or_direction(*c))
-        .collect();
-    let clean = clean.trim().trim_start_matches('.').trim().to_owned();
-    let clean: String = clean.chars().take(200).collect();
-    if clean.is_empty() {
-        "attachment".into()
-    } else {
-        clean
     }
 }

@@ -4,9 +4,13 @@
 
 pub(crate) mod api;
 pub(crate) mod draft;
+mod reading;
+mod search;
 
 pub use api::{MessageSummary, MessageView, OutboxView};
 pub use postern_carry::{availability, carriers_needed, reach_probability};
+pub use reading::safe_file_name;
+pub use search::{SearchResult, SnippetPart, MAX_RESULTS};
 
 /// Folder of mail from contacts.
 pub const INBOX: &str = "inbox";

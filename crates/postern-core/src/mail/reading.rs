@@ -1,0 +1,190 @@
+//! Reading stored mail: a message's text and attachments (their contents stored once, outside
+//! the message, see `postern_store` blobs), saving attachments safely, and the whole message
+//! as MIME again (for a mail client).
+
+use std::path::{Path, PathBuf};
+
+use postern_mime::{Attachment, Letter};
+use postern_store::{MessageRecord, StoreError};
+
+use super::api::{AttachmentInfo, MessageView};
+use crate::{CoreError, Postern};
+
+/// Where an attachment's content is: a stored blob, or (mail stored before blobs) inside the
+/// message.
+enum Content {
+    Blob(Vec<u8>),
+    Inline(Vec<u8>),
+}
+
+struct Stored {
+    name: String,
+    content_type: String,
+    size: usize,
+    content: Content,
+}
+
+impl Postern {
+    fn stored_attachments(&self, m: &MessageRecord) -> Result<Vec<Stored>, CoreError> {
+        let rows = self.store.message_attachments(m.id)?;
+        if rows.is_empty() {
+            let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
+                .map_err(|e| CoreError::Corrupt(format!("stored message {}: {e}", m.id)))?;
+            return Ok(letter
+                .attachments
+                .into_iter()
+                .map(|a| Stored {
+                    size: a.data.len(),
+                    name: a.name,
+                    content_type: a.content_type,
+                    content: Content::Inline(a.data),
+                })
+                .collect());
+        }
+        Ok(rows
+            .into_iter()
+            .map(|r| Stored {
+                size: usize::try_from(r.size).unwrap_or(0),
+                name: r.name,
+                content_type: r.content_type,
+                content: Content::Blob(r.hash),
+            })
+            .collect())
+    }
+
+    /// Open a message (and mark it read).
+    pub fn read(&mut self, id: i64) -> Result<MessageView, CoreError> {
+        let m = self.record(id)?;
+        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
+            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
+        let attachments = self
+            .stored_attachments(&m)?
+            .into_iter()
+            .map(|a| AttachmentInfo {
+                name: a.name,
+                content_type: a.content_type,
+                size: a.size,
+            })
+            .collect();
+        self.store.mark_read(id)?;
+        let mut summary = self.summary(&m);
+        summary.read = true;
+        Ok(MessageView {
+            summary,
+            text: letter.text,
+            attachments,
+        })
+    }
+
+    /// A message's attachments, with their contents.
+    pub fn attachments(&self, id: i64) -> Result<Vec<Attachment>, CoreError> {
+        let m = self.record(id)?;
+        self.stored_attachments(&m)?
+            .into_iter()
+            .map(|a| {
+                Ok(Attachment {
+                    data: match a.content {
+                        Content::Blob(hash) => self.store.read_blob(&hash)?,
+                        Content::Inline(data) => data,
+                    },
+                    name: a.name,
+                    content_type: a.content_type,
+                })
+            })
+            .collect()
+    }
+
+    /// A message as MIME again, attachments put back (what a mail client fetches).
+    pub fn message_mime(&self, id: i64) -> Result<Vec<u8>, CoreError> {
+        let m = self.record(id)?;
+        let own: Vec<Vec<u8>> = self
+            .store
+            .message_attachments(id)?
+            .into_iter()
+            .map(|r| r.hash)
+            .collect();
+        let mut failed = None;
+        let mime = postern_mime::cargo::put_back(m.inner.as_deref().unwrap_or_default(), |h| {
+            // Only this message's own attachments.
+            if !own.iter().any(|o| o.as_slice() == h.as_slice()) {
+                return None;
+            }
+            self.store.read_blob(h).map_err(|e| failed = Some(e)).ok()
+        });
+        match failed {
+            Some(e) => Err(e.into()),
+            None => Ok(mime),
+        }
+    }
+
+    /// Save a message's attachments into `dir`, each under its own name made safe: no path, no
+    /// leading dot, no control or text-direction characters. A file is never overwritten and no
+    /// link is followed: an existing name gets " (1)", " (2)", … before its extension. Files are
+    /// the owner's alone (0600). Returns the paths written.
+    pub fn save_attachments(&self, id: i64, dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let io = |path: &Path, e: std::io::Error| {
+            CoreError::Store(StoreError::Io {
+                path: path.to_owned(),
+                source: e,
+            })
+        };
+        std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+        let mut saved = Vec::new();
+        let m = self.record(id)?;
+        for a in self.stored_attachments(&m)? {
+            let name = safe_file_name(&a.name);
+            let (stem, ext) = match name.rsplit_once('.') {
+                Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+                _ => (name.clone(), String::new()),
+            };
+            let mut n = 0;
+            let (path, mut file) = loop {
+                let candidate = if n == 0 {
+                    dir.join(&name)
+                } else {
+                    dir.join(format!("{stem} ({n}){ext}"))
+                };
+                // create_new: O_CREAT|O_EXCL, which also refuses an existing link.
+                match std::fs::OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&candidate)
+                {
+                    Ok(f) => break (candidate, f),
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+                    Err(e) => return Err(io(&candidate, e)),
+                }
+            };
+            // A stored blob is copied a chunk at a time, never whole in memory.
+            match a.content {
+                Content::Blob(hash) => {
+                    self.store.copy_blob(&hash, &mut file)?;
+                }
+                Content::Inline(data) => {
+                    std::io::Write::write_all(&mut file, &data).map_err(|e| io(&path, e))?
+                }
+            }
+            saved.push(path);
+        }
+        Ok(saved)
+    }
+}
+
+/// An attachment's name as a file name: only its last path component, without characters a
+/// terminal or file manager would misread, never a dotfile, never empty.
+pub fn safe_file_name(name: &str) -> String {
+    let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
+    let clean: String = last
+        .chars()
+        .filter(|c| !c.is_control() && !postern_types::is_invisible_or_direction(*c))
+        .collect();
+    let clean = clean.trim().trim_start_matches('.').trim().to_owned();
+    let clean: String = clean.chars().take(200).collect();
+    if clean.is_empty() {
+        "attachment".into()
+    } else {
+        clean
+    }
+}
