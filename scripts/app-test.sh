@@ -5,10 +5,15 @@
 #      (ui/tests/world.mjs, built with the postern CLI over loopback) (screenshots:
 #      target/ui-screenshots/);
 #   2. the real app window under Xvfb through tauri-driver + WebKitWebDriver: first run, invite,
-#      and a message between two app instances over the loopback transport
-#      (screenshots: target/app-screenshots/).
+#      and a message between two app instances over the loopback transport, shown live, with its
+#      desktop notification recorded by a mock notification daemon (python3-dbusmock) on a
+#      private session bus (screenshots: target/app-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Everything below on a private D-Bus session bus (the notifications go there, nowhere else).
+if [ -z "${POSTERN_APP_TEST_BUS:-}" ]; then
+  exec env POSTERN_APP_TEST_BUS=1 dbus-run-session -- "$0" "$@"
+fi
 
 echo "== UI screens (headless Chromium, real core)"
 cargo build --locked -q -p postern-api -p postern-cli
@@ -29,6 +34,10 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
 trap cleanup EXIT
 Xvfb :87 -screen 0 1280x900x24 >/dev/null 2>&1 & pids+=($!)
+# Debian's python3 (where python3-dbusmock is), whatever python3 is first on the PATH.
+/usr/bin/python3 -m dbusmock --session --template notification_daemon \
+  -l "$work/notifications.log" >"$work/dbusmock.log" 2>&1 & pids+=($!)
+export POSTERN_NOTIFY_LOG="$work/notifications.log"
 export DISPLAY=:87
 export POSTERN_LOOPBACK="$work/registry"
 mkdir -p "$POSTERN_LOOPBACK"

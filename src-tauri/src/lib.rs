@@ -1,9 +1,11 @@
 //! The Postern app: a thin Tauri 2 shell. The web UI's one command, `call`, goes to
-//! `postern-api`, which holds the command set; no behaviour lives here.
+//! `postern-api`, which holds the command set; what changes comes back as the Tauri event
+//! `postern://event`. No behaviour lives here.
 
 use postern_api::{ApiError, Session, SessionConfig};
 use serde_json::Value;
-use tauri::State;
+use tauri::{Emitter, Manager, State};
+use tauri_plugin_notification::NotificationExt;
 
 /// Every command of the app: `command` names one of `postern_api::COMMANDS`.
 #[tauri::command]
@@ -23,6 +25,37 @@ pub fn run() {
     let session = Session::new(SessionConfig::from_env());
     let result = tauri::Builder::default()
         .manage(session)
+        .plugin(tauri_plugin_notification::init())
+        .setup(|app| {
+            let mut events = app.state::<Session>().subscribe();
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                use tokio::sync::broadcast::error::RecvError;
+                loop {
+                    let e = match events.recv().await {
+                        Ok(e) => e,
+                        Err(RecvError::Lagged(_)) => serde_json::json!({ "kind": "lagged" }),
+                        Err(RecvError::Closed) => break,
+                    };
+                    // What a notification may say was decided by the core (its settings).
+                    if e["kind"] == "notification" {
+                        let (title, body) = (e["title"].as_str(), e["body"].as_str());
+                        let shown = handle
+                            .notification()
+                            .builder()
+                            .title(title.unwrap_or("Postern"))
+                            .body(body.unwrap_or_default())
+                            .show();
+                        if let Err(err) = shown {
+                            eprintln!("Postern could not show a notification: {err}");
+                        }
+                        continue;
+                    }
+                    let _ = handle.emit("postern://event", e);
+                }
+            });
+            Ok(())
+        })
         .invoke_handler(tauri::generate_handler![call])
         .run(tauri::generate_context!());
     if let Err(e) = result {

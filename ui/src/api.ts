@@ -1,6 +1,7 @@
 // The one door to the core: every call goes through the app's one Tauri command, `call`, to
 // `postern-api` (crates/postern-api), which defines the commands. Nothing here decides anything.
 import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 
 function call<T>(command: string, args: Record<string, unknown> = {}): Promise<T> {
   return invoke<T>("call", { command, args });
@@ -125,6 +126,27 @@ export interface Attachment {
   data_b64: string;
 }
 
+export interface SearchResult extends MessageSummary {
+  snippet: { text: string; hit: boolean }[];
+  score: number;
+}
+/// Something changed: new mail (`message`), a delivery state (`delivery`), a contact, carrying,
+/// the network (`tor`, with `percent`), or `lagged` (too many at once: reload).
+export interface AppEvent {
+  kind: "message" | "delivery" | "contact" | "carrier" | "tor" | "lagged";
+  id?: number;
+  identity?: string | null;
+  reference?: number | null;
+  detail?: string;
+  percent?: number;
+  message?: string;
+}
+
+/// Every change the core announces, as it happens (the Tauri event `postern://event`).
+export function onEvent(handler: (e: AppEvent) => void): Promise<() => void> {
+  return listen<AppEvent>("postern://event", (e) => handler(e.payload));
+}
+
 export const api = {
   status: () => call<AppStatus>("app_status"),
   init: (passphrase: string) => call<AppStatus>("init_store", { passphrase }),
@@ -135,6 +157,8 @@ export const api = {
   startNode: () => call<NodeStatus>("start_node"),
   nodeStatus: () => call<NodeStatus>("node_status"),
   inbox: (identity: string) => call<MessageSummary[]>("inbox", { identity }),
+  search: (identity: string | null, query: string) =>
+    call<SearchResult[]>("search", { identity, query }),
   requests: (identity: string) => call<MessageSummary[]>("requests", { identity }),
   read: (id: number) => call<MessageView>("read_message", { id }),
   acceptRequest: (id: number) => call<Contact>("accept_request", { id }),

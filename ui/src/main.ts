@@ -1,5 +1,5 @@
 import "./style.css";
-import { api, explain } from "./api";
+import { api, AppEvent, explain, onEvent } from "./api";
 import { h } from "./dom";
 import { state } from "./state";
 import { startScreen } from "./screens/start";
@@ -31,10 +31,19 @@ export function showError(root: HTMLElement, e: unknown) {
 
 let generation = 0;
 
+/// What the screen on show does when something changes (nothing unless it says).
+let live: ((e: AppEvent) => void) | null = null;
+
+/// Called by a screen while it draws: `f` runs for every change until another screen is shown.
+export function whileShown(f: (e: AppEvent) => void) {
+  live = f;
+}
+
 /// Draw the current route. Screens build off-document; only the newest render is shown, so quick
 /// successive navigations never stack two screens.
 async function render() {
   const mine = ++generation;
+  live = null;
   const app = document.getElementById("app")!;
   const route = location.hash.replace(/^#\/?/, "") || "inbox";
   const main = h("main", { id: "screen" });
@@ -69,4 +78,6 @@ async function render() {
 }
 
 window.addEventListener("hashchange", () => void render());
+// The core announces changes; nothing here polls.
+void onEvent((e) => live?.(e)).catch(() => undefined);
 void render();

@@ -10,7 +10,7 @@ import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
-import { buildWorld, PASSPHRASE } from "./world.mjs";
+import { buildWorld, PASSPHRASE, sendFrom } from "./world.mjs";
 
 const target = resolve(process.env.CARGO_TARGET_DIR ?? "../target");
 const postern = join(target, "debug/postern");
@@ -63,12 +63,17 @@ function bridge(dataDir) {
   });
   const waiting = new Map();
   let next = 1;
+  const core = { onEvent: null };
   createInterface({ input: child.stdout }).on("line", (line) => {
     const answer = JSON.parse(line);
+    if ("event" in answer) {
+      core.onEvent?.(answer.event);
+      return;
+    }
     waiting.get(answer.id)?.(answer);
     waiting.delete(answer.id);
   });
-  return {
+  return Object.assign(core, {
     call(command, args) {
       const id = next++;
       return new Promise((r) => {
@@ -77,7 +82,7 @@ function bridge(dataDir) {
       });
     },
     stop: () => new Promise((r) => (child.exitCode !== null ? r() : (child.on("exit", r), child.stdin.end()))),
-  };
+  });
 }
 
 const open = [];
@@ -93,17 +98,36 @@ async function page(size, { fresh = false, unlocked = true } = {}) {
   const ctx = await browser.newContext({ viewport: { width: size.width, height: size.height } });
   await ctx.exposeFunction("__posternCall", (command, args) => core.call(command, args));
   await ctx.addInitScript(() => {
+    // Tauri's IPC as the app has it: the one command, and events (`listen` registers a
+    // callback; the bridge's `{"event": …}` lines are delivered to it).
+    const callbacks = new Map();
+    const listeners = [];
+    let next = 1;
+    window.__posternEvent = (payload) => {
+      for (const l of listeners) if (l.event === "postern://event") callbacks.get(l.handler)?.({ event: l.event, id: l.id, payload });
+    };
     window.__TAURI_INTERNALS__ = {
       invoke: async (cmd, a) => {
+        if (cmd === "plugin:event|listen") {
+          const id = next++;
+          listeners.push({ id, event: a.event, handler: a.handler });
+          return id;
+        }
+        if (cmd === "plugin:event|unlisten") return null;
         if (cmd !== "call") throw { kind: "internal", message: `unknown Tauri command ${cmd}` };
         const r = await window.__posternCall(a.command, a.args);
         if (r.error) throw r.error;
         return r.ok;
       },
-      transformCallback: () => 0,
+      transformCallback: (f) => {
+        const id = next++;
+        callbacks.set(id, f);
+        return id;
+      },
     };
   });
   const p = await ctx.newPage();
+  core.onEvent = (e) => void p.evaluate((e) => window.__posternEvent?.(e), e).catch(() => undefined);
   p.on("pageerror", (e) => expect(false, `page error: ${e.message}`));
   open.push(core);
   p.core = core;
@@ -173,6 +197,32 @@ for (const size of sizes) {
   expect((await text(p, "#reader .verified")).includes("Signed by your contact's key"), `${tag} the message says how it was verified`);
   expect((await text(p, "#reader .attachment")).includes("menu.pdf"), `${tag} attachments are listed`);
   await shot(p, size, "inbox-read");
+
+  // Live: with the inbox open, Erin's node comes up and sends; the message shows without any
+  // action here (the core's event, no polling), and the search box finds it. (Not Bob: the app
+  // holds mail for him as his carrier, which the carrier screen shows below.)
+  const subject = `Live from Erin ${size.name}`;
+  const stopErin = await sendFrom(postern, world, "erin", "me", subject, `The kumquat harvest (${size.name}) is in.`);
+  try {
+    await p.waitForFunction((s) => document.querySelector("#inbox")?.textContent.includes(s), subject, { timeout: 60000 });
+    expect(true, `${tag} new mail shows in the open inbox by itself`);
+  } catch {
+    expect(false, `${tag} new mail shows in the open inbox by itself`);
+  } finally {
+    await stopErin();
+  }
+  await p.fill("#search", "kumquat");
+  await p.press("#search", "Enter");
+  await p.waitForSelector("#results li", { timeout: 5000 }).catch(() => undefined);
+  expect((await text(p, "#results")).includes(subject), `${tag} search finds the new message`);
+  expect((await p.locator("#results mark").first().textContent()) === "kumquat", `${tag} the match is highlighted in its snippet`);
+  await shot(p, size, "search");
+  await p.fill("#search", "from:carol");
+  await p.press("#search", "Enter");
+  await p.waitForFunction(() => !document.querySelector("#results")?.textContent.includes("kumquat"));
+  expect((await text(p, "#results")).includes("Photos"), `${tag} from: finds Carol's mail`);
+  await p.fill("#search", "");
+  await p.waitForSelector("#inbox");
   await p.click("#requests button");
   await p.waitForSelector("#accept");
   expect((await text(p, "#reader .verified")).includes("First contact"), `${tag} a request says it is a first contact`);
@@ -218,6 +268,8 @@ for (const size of sizes) {
   expect((await text(p, "#scan-result")).includes("Erin"), `${tag} a card read from a picture is previewed`);
   await p.fill("#paste", "https://example.com");
   await p.click("form.inline button");
+  // The answer comes from the core: wait for it rather than read the previous error.
+  await p.waitForFunction(() => document.querySelector(".error")?.textContent.includes("not a Postern invite"), null, { timeout: 5000 }).catch(() => undefined);
   expect((await text(p, ".error")).includes("not a Postern invite"), `${tag} a pasted non-link is refused`);
   await p.fill("#paste", world.danaLink.toLowerCase());
   await p.click("form.inline button");

@@ -156,5 +156,20 @@ export async function buildWorld(bin, root) {
   const danaLink = postern(bin, dirs.others, ["link", "dana"]).split("\n").find((l) => l.startsWith("POSTERN:"));
   const erinPng = join(links, "erin.png");
   postern(bin, dirs.others, ["qr", "show", "erin", "--png", erinPng]);
-  return { meDir: dirs.me, registry: reg, addr, danaLink, erinPng: readFileSync(erinPng) };
+  return { meDir: dirs.me, dirs, people, registry: reg, addr, danaLink, erinPng: readFileSync(erinPng) };
+}
+
+/// Later, while a test runs: `who` (one of the world's people) writes to `to`, and the node of
+/// their data directory runs to deliver it. Returns a function that stops the node.
+export async function sendFrom(bin, world, who, to, subject, body) {
+  const dir = world.dirs[world.people[who]];
+  postern(bin, dir, ["send", "--from", who, "--to", world.addr[to], "--subject", subject, "--body", body]);
+  const child = spawn(bin, ["--data-dir", dir, "run", "--loopback", world.registry, "--retry-first", "1", "--retry-max", "2"], {
+    env: env({ RUST_LOG: "warn" }),
+    stdio: ["ignore", "ignore", "ignore"],
+  });
+  return () => {
+    child.kill("SIGTERM");
+    return new Promise((r) => (child.exitCode !== null ? r() : child.on("exit", r)));
+  };
 }

@@ -40,6 +40,11 @@ pub const COMMANDS: &[&str] = &[
     "carriers",
     "set_carrier_mode",
     "set_carrier_policy",
+    "search",
+    "events",
+    "change_passphrase",
+    "notification_settings",
+    "set_notification_settings",
 ];
 
 #[derive(Debug, Serialize)]
@@ -64,6 +69,31 @@ struct NewIdentity {
 #[derive(Debug, Deserialize)]
 struct OfIdentity {
     identity: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Search {
+    /// An identity's mail; absent (or null) searches every identity.
+    identity: Option<String>,
+    query: String,
+    #[serde(default = "default_results")]
+    limit: usize,
+}
+
+fn default_results() -> usize {
+    50
+}
+
+#[derive(Debug, Deserialize)]
+struct NewPassphrase {
+    old: String,
+    new: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct After {
+    #[serde(default)]
+    after: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -178,20 +208,29 @@ fn unbase64(what: &str, b64: &str) -> Result<Vec<u8>> {
 }
 
 impl Session {
-    /// Run one command with its JSON arguments; its view as JSON.
+    /// Run one command with its JSON arguments; its view as JSON. Whatever it changed is then
+    /// announced to subscribers (see `Session::subscribe`).
     pub async fn call(&self, command: &str, a: Value) -> Result<Value> {
+        let r = self.dispatch(command, a).await;
+        self.changed();
+        r
+    }
+
+    async fn dispatch(&self, command: &str, a: Value) -> Result<Value> {
         match command {
             "app_status" => view(self.app_status().await?),
             "init_store" => {
                 let Passphrase { passphrase } = args(command, a)?;
                 let p = Postern::init(&self.config()?.data_dir, passphrase.as_bytes())?;
                 *self.postern.lock().await = Some(p);
+                self.follow_events().await;
                 view(self.app_status().await?)
             }
             "unlock" => {
                 let Passphrase { passphrase } = args(command, a)?;
                 let p = Postern::open(&self.config()?.data_dir, passphrase.as_bytes())?;
                 *self.postern.lock().await = Some(p);
+                self.follow_events().await;
                 view(self.app_status().await?)
             }
             "identities" => view(self.with(|p| Ok(p.identities()?)).await?),
@@ -351,6 +390,32 @@ impl Session {
                         )?)
                     })
                     .await?,
+                )
+            }
+            "search" => {
+                let q: Search = args(command, a)?;
+                view(
+                    self.with(|p| Ok(p.search(q.identity.as_deref(), &q.query, q.limit)?))
+                        .await?,
+                )
+            }
+            "change_passphrase" => {
+                let c: NewPassphrase = args(command, a)?;
+                self.with(|p| Ok(p.change_passphrase(c.old.as_bytes(), c.new.as_bytes())?))
+                    .await?;
+                view(self.app_status().await?)
+            }
+            "notification_settings" => view(self.with(|p| Ok(p.notification_settings()?)).await?),
+            "set_notification_settings" => {
+                let n: postern_core::NotificationSettings = args(command, a)?;
+                self.with(|p| Ok(p.set_notification_settings(n)?)).await?;
+                view(n)
+            }
+            "events" => {
+                let After { after } = args(command, a)?;
+                view(
+                    self.with(|p| Ok(p.events_after(after, postern_core::MAX_EVENTS)?))
+                        .await?,
                 )
             }
             other => Err(ApiError::bad_input(format!(

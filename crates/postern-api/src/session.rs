@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use postern_core::{BootstrapStatus, ErrorKind, Network, Node, NodeConfig, Postern};
 use serde::Serialize;
-use tokio::sync::Mutex;
+use serde_json::{json, Value};
+use tokio::sync::{broadcast, Mutex, Notify};
 
 use crate::error::{ApiError, Result};
 
@@ -83,7 +84,16 @@ pub struct Session {
     pub(crate) postern: Arc<Mutex<Option<Postern>>>,
     node: Arc<Mutex<Option<Node>>>,
     status: Arc<std::sync::Mutex<NodeStatus>>,
+    /// What changed, for whoever shows it (see `subscribe`).
+    events: broadcast::Sender<Value>,
+    /// Poked when something may have been written, so the change log is read at once.
+    written: Arc<Notify>,
+    following: std::sync::atomic::AtomicBool,
 }
+
+/// How long the change log may go unread while nothing pokes it: the node writes from its own
+/// connections (arriving mail, deliveries), which this session does not see.
+const EVENT_CHECK: Duration = Duration::from_millis(500);
 
 impl Session {
     /// A session for `config`. A configuration that failed is kept: every command answers with
@@ -99,7 +109,82 @@ impl Session {
                 message: String::new(),
                 serving: Vec::new(),
             })),
+            events: broadcast::channel(256).0,
+            written: Arc::new(Notify::new()),
+            following: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Every change from now on, as JSON: the store's events (`postern_core::EventView`: new
+    /// mail, delivery states, contacts, carrying) and the node's state (`{"kind": "tor", …}`).
+    /// A receiver that falls behind by more than 256 is told it lagged, and reloads.
+    pub fn subscribe(&self) -> broadcast::Receiver<Value> {
+        self.events.subscribe()
+    }
+
+    /// Something may have changed: read the change log now.
+    pub(crate) fn changed(&self) {
+        self.written.notify_one();
+    }
+
+    /// Once the store is unlocked: follow its change log and announce every new event.
+    pub(crate) async fn follow_events(&self) {
+        use std::sync::atomic::Ordering;
+        if self.following.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (postern, events, written) = (
+            self.postern.clone(),
+            self.events.clone(),
+            self.written.clone(),
+        );
+        let mut last = match postern.lock().await.as_ref().map(Postern::last_event) {
+            Some(Ok(n)) => n,
+            _ => 0,
+        };
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = written.notified() => {}
+                    _ = tokio::time::sleep(EVENT_CHECK) => {}
+                }
+                // Each event, and after it the notification it deserves (decided by the core,
+                // under the device's settings; the shell only shows it).
+                let new = match postern.lock().await.as_ref() {
+                    Some(p) => p.events_after(last, postern_core::MAX_EVENTS).map(|list| {
+                        list.into_iter()
+                            .map(|e| {
+                                let n = p.notification_for(&e).ok().flatten();
+                                (e, n)
+                            })
+                            .collect::<Vec<_>>()
+                    }),
+                    None => return,
+                };
+                match new {
+                    Ok(list) => {
+                        for (e, n) in list {
+                            last = e.id;
+                            if let Ok(v) = serde_json::to_value(&e) {
+                                let _ = events.send(v);
+                            }
+                            if let Some(n) = n {
+                                let _ = events.send(json!({
+                                    "kind": "notification",
+                                    "title": n.title,
+                                    "body": n.body,
+                                }));
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!("reading the change log: {e}"),
+                }
+            }
+        });
+    }
+
+    fn announce_status(&self) {
+        announce(&self.events, &self.status());
     }
 
     pub(crate) fn config(&self) -> Result<&SessionConfig> {
@@ -156,6 +241,7 @@ impl Session {
         let transport = prepared.transport().clone();
         let mut rx = Node::bootstrap_status(transport.as_ref());
         let status = self.status.clone();
+        let events = self.events.clone();
         tokio::spawn(async move {
             loop {
                 let s: BootstrapStatus = rx.borrow_and_update().clone();
@@ -166,6 +252,7 @@ impl Session {
                     if st.state == "connecting" {
                         st.percent = (s.fraction.clamp(0.0, 1.0) * 100.0).round() as u32;
                         st.message = s.phase.clone();
+                        announce(&events, &st);
                     }
                 }
                 if s.ready || rx.changed().await.is_err() {
@@ -177,6 +264,7 @@ impl Session {
             s.state = "connecting".into();
             s.message = "starting".into();
         });
+        self.announce_status();
         match prepared.start().await {
             Ok(node) => {
                 let serving = node.serving().to_vec();
@@ -187,6 +275,7 @@ impl Session {
                     s.message.clear();
                     s.serving = serving;
                 });
+                self.announce_status();
                 Ok(())
             }
             Err(e) => {
@@ -195,6 +284,7 @@ impl Session {
                     s.state = "failed".into();
                     s.message = e.message.clone();
                 });
+                self.announce_status();
                 Err(e)
             }
         }
@@ -206,4 +296,14 @@ impl Session {
             n.wake_outbox();
         }
     }
+}
+
+/// The node's state, as an event.
+fn announce(events: &broadcast::Sender<Value>, s: &NodeStatus) {
+    let _ = events.send(json!({
+        "kind": "tor",
+        "detail": s.state,
+        "percent": s.percent,
+        "message": s.message,
+    }));
 }

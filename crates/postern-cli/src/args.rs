@@ -39,6 +39,8 @@ impl Cli {
 pub(crate) enum Command {
     /// Create a new Postern store, protected by a passphrase.
     Init,
+    /// Change the store's passphrase (the new one from POSTERN_NEW_PASSPHRASE, or asked twice).
+    Passphrase,
     /// Show a summary of this device.
     Status,
     /// Run the node: connect to Tor, serve every identity's mail, deliver the outbox, until
@@ -82,6 +84,30 @@ pub(crate) enum Command {
     Delete {
         /// The message's number (from `inbox` or `requests`).
         id: i64,
+    },
+    /// Search mail: words (all must match), "a phrase", prefix*, from:name. One identity's mail
+    /// unless --all.
+    Search {
+        /// What to look for.
+        query: String,
+        /// Which identity's mail (needed when there are several, unless --all).
+        #[arg(long, short = 'i', value_name = "ID", conflicts_with = "all")]
+        identity: Option<String>,
+        /// Every identity's mail together.
+        #[arg(long)]
+        all: bool,
+        /// At most this many results.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Show what changed (new mail, delivery states, contacts, carrying), oldest first.
+    Events {
+        /// Keep going: print each change as it happens, until stopped.
+        #[arg(long, short = 'f')]
+        follow: bool,
+        /// Start after this event number (default: the last 20).
+        #[arg(long, value_name = "N")]
+        after: Option<i64>,
     },
     /// The invites an identity handed out and who redeemed each; withdraw or undo one.
     Invites {

@@ -107,6 +107,14 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let p = Postern::init(&dir, pass.as_bytes())?;
             out.status(&p.status()?, "Created a new Postern store.");
         }
+        Command::Passphrase => {
+            let dir = cli.data_dir()?;
+            let old = passphrase::existing()?;
+            let mut p = Postern::open(&dir, old.as_bytes())?;
+            let new = passphrase::replacement()?;
+            p.change_passphrase(old.as_bytes(), new.as_bytes())?;
+            out.done("Passphrase changed.");
+        }
         Command::Run(args) => {
             passphrase::leave_the_environment()?;
             let p = open(cli)?;
@@ -174,6 +182,48 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let mut p = open(cli)?;
             p.delete_message(*id)?;
             out.done(&format!("Deleted message {id}"));
+        }
+        Command::Search {
+            query,
+            identity,
+            all,
+            limit,
+        } => {
+            let p = open(cli)?;
+            let scope = match (identity, all) {
+                (_, true) => None,
+                (Some(i), false) => Some(i.clone()),
+                (None, false) => match p.identities()?.as_slice() {
+                    [only] => Some(only.address.clone()),
+                    [] => return Err(CliError::Usage("there is no identity yet".into())),
+                    _ => return Err(CliError::Usage(
+                        "several identities: say which with -i ID, or search them all with --all"
+                            .into(),
+                    )),
+                },
+            };
+            out.search_results(&p.search(scope.as_deref(), query, *limit)?, query);
+        }
+        Command::Events { follow, after } => {
+            let p = open(cli)?;
+            let mut last = match after {
+                Some(n) => *n,
+                None => (p.last_event()? - 20).max(0),
+            };
+            loop {
+                let events = p.events_after(last, postern_core::MAX_EVENTS)?;
+                if let Some(e) = events.last() {
+                    last = e.id;
+                }
+                out.events(&events);
+                if !*follow {
+                    break;
+                }
+                if events.is_empty() {
+                    // Another process (the node) writes them; the database is all we share.
+                    std::thread::sleep(std::time::Duration::from_millis(500));
+                }
+            }
         }
         Command::Invites {
             identity,

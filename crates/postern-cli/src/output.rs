@@ -3,8 +3,9 @@
 use std::path::Path;
 
 use postern_core::{
-    CarrierModeView, CarriersView, ContactView, Handshake, IdentityView, InviteStateView,
-    InviteView, MessageSummary, MessageView, OutboxView, RevocationView, ScanPreview, StatusView,
+    CarrierModeView, CarriersView, ContactView, EventView, Handshake, IdentityView,
+    InviteStateView, InviteView, MessageSummary, MessageView, OutboxView, RevocationView,
+    ScanPreview, SearchResult, StatusView,
 };
 use serde::Serialize;
 
@@ -446,6 +447,70 @@ impl Output {
                 m.subject
             );
         }
+    }
+
+    pub(crate) fn search_results(&self, list: &[SearchResult], query: &str) {
+        if self.json {
+            return print_json(&list);
+        }
+        if list.is_empty() {
+            say!("Nothing found for {query:?}.");
+            return;
+        }
+        for r in list {
+            let m = &r.message;
+            let from = if m.from_name.is_empty() {
+                m.from.clone()
+            } else {
+                m.from_name.clone()
+            };
+            say!(
+                "{:>4}  {}  {from}  \"{}\"",
+                m.id,
+                when(m.received_at),
+                m.subject
+            );
+            // Matches between [ and ]; the snippet on one line.
+            let snippet: String = r
+                .snippet
+                .iter()
+                .map(|p| {
+                    if p.hit {
+                        format!("[{}]", p.text)
+                    } else {
+                        p.text.clone()
+                    }
+                })
+                .collect::<String>()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
+            say!("      {snippet}");
+        }
+    }
+
+    /// Events: one line each (one JSON object per line with --json, so a follower can stream).
+    pub(crate) fn events(&self, list: &[EventView]) {
+        for e in list {
+            if self.json {
+                match serde_json::to_string(e) {
+                    Ok(s) => println!("{s}"),
+                    Err(err) => say_err!("error: cannot encode output as JSON: {err}"),
+                }
+                continue;
+            }
+            let who = e.identity.as_deref().unwrap_or("-");
+            let about = e.reference.map(|r| format!(" #{r}")).unwrap_or_default();
+            say!(
+                "{:>6} {}  {who}  {}{about} {}",
+                e.id,
+                when(e.at),
+                e.kind,
+                e.detail
+            );
+        }
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
     }
 
     pub(crate) fn message(&self, m: &MessageView, saved: &[String]) {

@@ -80,6 +80,24 @@ pub(crate) fn new() -> Result<Zeroizing<String>, CliError> {
         }
         return Ok(p);
     }
+    ask_twice()
+}
+
+/// Environment variable scripts use to pass the new passphrase to `postern passphrase`.
+pub(crate) const ENV_NEW: &str = "POSTERN_NEW_PASSPHRASE";
+
+/// The passphrase replacing the current one: from `ENV_NEW`, or asked twice.
+pub(crate) fn replacement() -> Result<Zeroizing<String>, CliError> {
+    if let Ok(p) = std::env::var(ENV_NEW) {
+        if p.is_empty() {
+            return Err(CliError::Usage(format!("{ENV_NEW} is empty")));
+        }
+        return Ok(Zeroizing::new(p));
+    }
+    ask_twice()
+}
+
+fn ask_twice() -> Result<Zeroizing<String>, CliError> {
     if !std::io::stdin().is_terminal() {
         return Err(no_terminal());
     }
@@ -95,7 +113,7 @@ pub(crate) fn new() -> Result<Zeroizing<String>, CliError> {
     let second = read("Repeat it: ")?;
     if *first != *second {
         return Err(CliError::Usage(
-            "the two passphrases differ; nothing was created".into(),
+            "the two passphrases differ; nothing was changed".into(),
         ));
     }
     Ok(first)

@@ -539,3 +539,78 @@ fn carrier_mode_policy_and_carriers() {
     let off = ok(&postern(&dir, pass, &["carrier", "off", "-i", "carol"]));
     assert!(off.contains(": off"), "{off}");
 }
+
+#[test]
+fn passphrase_change_and_search_scope() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    ok(&postern(&dir, Some("old one"), &["init"]));
+    ok(&postern(
+        &dir,
+        Some("old one"),
+        &["identity", "new", "work"],
+    ));
+    ok(&postern(
+        &dir,
+        Some("old one"),
+        &["identity", "new", "home"],
+    ));
+    // Two identities: searching says which, or --all; never mixes them unasked.
+    fails_with(
+        &postern(&dir, Some("old one"), &["search", "lunch"]),
+        2,
+        "several identities: say which with -i ID, or search them all with --all",
+    );
+    assert!(ok(&postern(
+        &dir,
+        Some("old one"),
+        &["search", "lunch", "-i", "work"]
+    ))
+    .contains("Nothing found"));
+    assert!(ok(&postern(
+        &dir,
+        Some("old one"),
+        &["search", "lunch", "--all"]
+    ))
+    .contains("Nothing found"));
+    fails_with(
+        &postern(&dir, Some("old one"), &["search", "lunch", "-i", "nobody"]),
+        6,
+        "",
+    );
+
+    // A new passphrase: only the key file changes; the old one stops working at once.
+    let db_before = std::fs::read(dir.join("postern.db")).expect("db");
+    let keys_before = std::fs::read(dir.join("postern.keys")).expect("keys");
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir")
+        .arg(&dir)
+        .arg("passphrase")
+        .env("POSTERN_PASSPHRASE", "wrong")
+        .env("POSTERN_NEW_PASSPHRASE", "new one")
+        .stdin(Stdio::null());
+    fails_with(&c.output().expect("run"), 3, "passphrase");
+    let mut c = Command::new(BIN);
+    c.arg("--data-dir")
+        .arg(&dir)
+        .arg("passphrase")
+        .env("POSTERN_PASSPHRASE", "old one")
+        .env("POSTERN_NEW_PASSPHRASE", "new one")
+        .stdin(Stdio::null());
+    let o = c.output().expect("run");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        std::fs::read(dir.join("postern.db")).expect("db"),
+        db_before
+    );
+    assert_ne!(
+        std::fs::read(dir.join("postern.keys")).expect("keys"),
+        keys_before
+    );
+    fails_with(
+        &postern(&dir, Some("old one"), &["status"]),
+        3,
+        "passphrase",
+    );
+    ok(&postern(&dir, Some("new one"), &["status"]));
+}

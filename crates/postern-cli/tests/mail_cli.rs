@@ -124,6 +124,29 @@ fn send_inbox_read_outbox_requests() {
     let contacts = json(postern(&b).args(["--json", "contact", "list", "-i", "bob"]));
     assert_eq!(contacts[0]["display_name"], "alice");
 
+    // Search (Bob's one identity, so no -i needed): ranked results with the match marked.
+    let found = ok(postern(&b).args(["search", "first"]));
+    assert!(
+        found.contains("Hello Bob") && found.contains("[First]"),
+        "{found}"
+    );
+    assert!(ok(postern(&b).args(["search", "nothinglikethis"])).contains("Nothing found"));
+    let hits = json(postern(&b).args(["--json", "search", "from:alice"]));
+    assert_eq!(hits.as_array().expect("a").len(), 1, "{hits}");
+    // Events, one JSON object per line: the request arriving, the contact added.
+    let events = ok(postern(&b).args(["--json", "events", "--after", "0"]));
+    let events: Vec<serde_json::Value> = events
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect();
+    assert!(
+        events
+            .iter()
+            .any(|e| e["kind"] == "message" && e["detail"] == "requests"),
+        "{events:?}"
+    );
+    assert!(events.iter().any(|e| e["kind"] == "contact"), "{events:?}");
+
     until("Alice's outbox to show delivered", || {
         let o = json(postern(&a).args(["--json", "outbox"]));
         (o[0]["state"] == "delivered").then_some(())

@@ -1,6 +1,6 @@
-import { api, MessageSummary } from "../api";
+import { api, MessageSummary, SearchResult } from "../api";
 import { h, put, replace, short, when } from "../dom";
-import { showError } from "../main";
+import { showError, whileShown } from "../main";
 import { state } from "../state";
 
 const trust: Record<string, string> = {
@@ -25,11 +25,11 @@ function threads(mail: MessageSummary[]): MessageSummary[][] {
     .sort((a, b) => b[b.length - 1].received_at - a[a.length - 1].received_at);
 }
 
-/// Inbox, contact requests, and one message with how it was verified.
+/// Inbox, contact requests, search, and one message with how it was verified. New mail shows
+/// as it arrives.
 export async function inboxScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Inbox"));
   const me = state.identity;
-  const [mail, requests] = await Promise.all([api.inbox(me), api.requests(me)]);
   const reader = h("article", { id: "reader", "aria-live": "polite" });
   const open = async (thread: MessageSummary[], request: boolean) => {
     try {
@@ -104,11 +104,73 @@ export async function inboxScreen(root: HTMLElement) {
       ),
     );
   };
-  put(root,
-    h("ul", { class: "list", id: "inbox" }, ...threads(mail).map((t) => row(t, false))),
-    mail.length === 0 ? h("p", { class: "empty" }, "No mail yet. Meet someone on the Meet screen.") : null,
-    h("h2", {}, `Contact requests (${requests.length})`),
-    h("ul", { class: "list", id: "requests" }, ...threads(requests).map((t) => row(t, true))),
-    reader,
+  const lists = h("div", { id: "lists" });
+  const draw = async () => {
+    const [mail, requests] = await Promise.all([api.inbox(me), api.requests(me)]);
+    replace(
+      lists,
+      h("ul", { class: "list", id: "inbox" }, ...threads(mail).map((t) => row(t, false))),
+      mail.length === 0 ? h("p", { class: "empty" }, "No mail yet. Meet someone on the Meet screen.") : null,
+      h("h2", {}, `Contact requests (${requests.length})`),
+      h("ul", { class: "list", id: "requests" }, ...threads(requests).map((t) => row(t, true))),
+    );
+  };
+  const results = h("section", { id: "results", hidden: "" });
+  const query = h("input", {
+    type: "search",
+    id: "search",
+    placeholder: 'Search: words, "a phrase", prefix*, from:name',
+    "aria-label": "Search this identity's mail",
+  });
+  const found = (r: SearchResult) =>
+    h(
+      "li",
+      {},
+      h(
+        "button",
+        { type: "button", class: "message", onclick: () => open([r], r.folder === "requests") },
+        h("span", { class: "from" }, r.from_name || short(r.from)),
+        h("span", { class: "subject" }, r.subject || "(no subject)"),
+        h("time", {}, when(r.received_at)),
+        h("span", { class: "snippet" }, ...r.snippet.map((p) => (p.hit ? h("mark", {}, p.text) : p.text))),
+      ),
+    );
+  const search = async () => {
+    const q = query.value.trim();
+    if (!q) {
+      results.hidden = true;
+      lists.hidden = false;
+      return;
+    }
+    try {
+      const hits = await api.search(me, q);
+      replace(
+        results,
+        h("h2", {}, `${hits.length} found`),
+        h("ul", { class: "list" }, ...hits.map(found)),
+      );
+      results.hidden = false;
+      lists.hidden = true;
+    } catch (e) {
+      showError(root, e);
+    }
+  };
+  const form = h(
+    "form",
+    { class: "inline", role: "search", onsubmit: (e: Event) => (e.preventDefault(), void search()) },
+    query,
+    h("button", { type: "submit" }, "Search"),
   );
+  query.addEventListener("input", () => {
+    if (!query.value.trim()) void search();
+  });
+  await draw();
+  put(root, form, results, lists, reader);
+  whileShown((e) => {
+    const mine = !e.identity || e.identity === me;
+    if ((e.kind === "message" && mine) || e.kind === "lagged") {
+      void draw().catch((err) => showError(root, err));
+      if (!results.hidden) void search();
+    }
+  });
 }

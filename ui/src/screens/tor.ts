@@ -1,6 +1,6 @@
 import { api } from "../api";
 import { h, put, replace, short } from "../dom";
-import { showError } from "../main";
+import { showError, whileShown } from "../main";
 
 /// Joining Tor: a progress bar, then each identity's onion service.
 export async function torScreen(root: HTMLElement) {
@@ -33,12 +33,13 @@ export async function torScreen(root: HTMLElement) {
     }
   });
   show(await api.nodeStatus());
-  const timer = setInterval(async () => {
-    if (!document.body.contains(bar)) return clearInterval(timer);
+  // Progress comes as the core announces it.
+  whileShown(async (e) => {
+    if (e.kind !== "tor" && e.kind !== "lagged") return;
     try {
       show(await api.nodeStatus());
-    } catch {
-      clearInterval(timer);
+    } catch (err) {
+      showError(root, err);
     }
-  }, 1000);
+  });
 }

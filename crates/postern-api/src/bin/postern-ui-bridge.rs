@@ -3,6 +3,8 @@
 //!
 //! In:  `{"id": 7, "command": "inbox", "args": {"identity": "…"}}`
 //! Out: `{"id": 7, "ok": …}` or `{"id": 7, "error": {"kind": "bad_input", "message": "…"}}`
+//! and, whenever something changes, `{"event": …}` (what the app receives as the Tauri event
+//! `postern://event`; see `Session::subscribe`).
 //!
 //! Calls run concurrently (a slow `start_node` does not hold up the rest); answers come in the
 //! order they finish. The data directory and network come from the environment, as for the app
@@ -45,6 +47,25 @@ async fn main() {
             }
         }
     });
+    let mut events = session.subscribe();
+    let forward = {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(e) => {
+                        if tx.send(json!({ "event": e })).is_err() {
+                            break;
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                        let _ = tx.send(json!({ "event": { "kind": "lagged" } }));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                }
+            }
+        })
+    };
     let mut lines = BufReader::new(tokio::io::stdin()).lines();
     let mut calls = Vec::new();
     while let Ok(Some(line)) = lines.next_line().await {
@@ -67,6 +88,7 @@ async fn main() {
     for c in calls {
         let _ = c.await;
     }
+    forward.abort();
     drop(tx);
     let _ = writer.await;
 }
