@@ -65,6 +65,10 @@ pub fn take_out(inner: &[u8]) -> Result<(Vec<u8>, Vec<Cargo>), MimeError> {
             continue;
         }
         let data = part.contents().to_vec();
+        // Nothing to store once (and an empty body would not read back as an attachment).
+        if data.is_empty() {
+            continue;
+        }
         let content_type = part
             .content_type()
             .map(|c| match c.subtype() {
@@ -221,6 +225,20 @@ Content-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encodin
         let (skeleton, cargo) = take_out(&m).expect("take out");
         assert!(cargo.is_empty());
         assert_eq!(skeleton, m);
+    }
+
+    #[test]
+    fn an_empty_attachment_stays_where_it_is() {
+        // Found by fuzzing: taken out, it came back as no attachment at all.
+        let m = message(&[("empty.bin", b""), ("b.txt", b"small")]);
+        let (skeleton, cargo) = take_out(&m).expect("take out");
+        assert_eq!(cargo.len(), 1);
+        assert_eq!(cargo[0].name, "b.txt");
+        let back = put_back(&skeleton, |h| {
+            cargo.iter().find(|c| &c.hash == h).map(|c| c.data.clone())
+        });
+        let (_, again) = take_out(&back).expect("again");
+        assert_eq!(again, cargo);
     }
 
     #[test]
