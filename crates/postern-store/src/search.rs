@@ -159,23 +159,34 @@ impl Store {
         let Some(q) = fts_query(query) else {
             return Ok(Vec::new());
         };
+        // Rank first, then make snippets for the results only: in one query SQLite would make
+        // a snippet for every match before sorting them.
+        let ranked: Vec<(i64, f64)> = {
+            let mut st = self.conn.prepare_cached(
+                "SELECT rowid, rank FROM message_search
+                 WHERE message_search MATCH ?1 AND rank MATCH 'bm25(4.0, 1.0, 3.0, 2.0, 2.0)'
+                   AND (?2 IS NULL OR identity_id = ?2)
+                 ORDER BY rank LIMIT ?3",
+            )?;
+            let rows = st.query_map(params![q, identity_id, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+            rows.collect::<Result<_, _>>()?
+        };
         let mut st = self.conn.prepare_cached(
-            "SELECT rowid,
-                    snippet(message_search, -1, char(2), char(3), '…', 12),
-                    bm25(message_search, 4.0, 1.0, 3.0, 2.0, 2.0)
-             FROM message_search
-             WHERE message_search MATCH ?1 AND (?2 IS NULL OR identity_id = ?2)
-             ORDER BY bm25(message_search, 4.0, 1.0, 3.0, 2.0, 2.0)
-             LIMIT ?3",
+            "SELECT snippet(message_search, -1, char(2), char(3), '…', 12) FROM message_search
+             WHERE message_search MATCH ?1 AND rowid = ?2",
         )?;
-        let rows = st.query_map(params![q, identity_id, limit as i64], |r| {
-            Ok(SearchHit {
-                message_id: r.get(0)?,
-                snippet: r.get(1)?,
-                rank: r.get(2)?,
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        let mut hits = Vec::with_capacity(ranked.len());
+        for (message_id, rank) in ranked {
+            let snippet: String = st.query_row(params![q, message_id], |r| r.get(0))?;
+            hits.push(SearchHit {
+                message_id,
+                snippet,
+                rank,
+            });
+        }
+        Ok(hits)
     }
 }
 
