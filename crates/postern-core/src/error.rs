@@ -55,6 +55,12 @@ pub enum CoreError {
     /// The message to send is not acceptable.
     #[error("cannot send: {0}")]
     BadDraft(String),
+    /// A mailbox that does not exist, or a move the mailbox model does not allow.
+    #[error("{0}")]
+    BadMailbox(String),
+    /// No draft with that number.
+    #[error("no draft {0}")]
+    DraftNotFound(i64),
     /// An OpenPGP or address error from a lower layer.
     #[error(transparent)]
     Onion(#[from] postern_types::OnionAddressError),
@@ -100,10 +106,12 @@ impl HasKind for CoreError {
             CoreError::AlreadyRunning(_) => ErrorKind::AlreadyExists,
             CoreError::Qr(e) => e.kind(),
             CoreError::MessageNotFound(_)
+            | CoreError::DraftNotFound(_)
             | CoreError::InviteNotOpen(_)
             | CoreError::InviteNotRedeemed(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_)
             | CoreError::BadDraft(_)
+            | CoreError::BadMailbox(_)
             | CoreError::BadSetting(_)
             | CoreError::Onion(_) => ErrorKind::BadInput,
         }

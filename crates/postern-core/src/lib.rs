@@ -36,8 +36,9 @@ pub use invites::{
     SCREEN_INVITE_VALIDITY, VERIFIED_BY_SCAN,
 };
 pub use mail::{
-    availability, carriers_needed, reach_probability, MessageSummary, MessageView, OutboxView,
-    SearchResult, SnippetPart,
+    availability, carriers_needed, mailbox_label, reach_probability, AttachmentInfo, DraftInput,
+    DraftView, FlagChange, MailboxView, MessageSummary, MessageView, MoveView, OutboxView,
+    RecipientCheck, SearchResult, SnippetPart, MAILBOXES,
 };
 pub use node::{Network, Node, PreparedNode, SMTP_PORT};
 pub use notifications::{Notification, NotificationSettings};

@@ -50,8 +50,9 @@ pub struct Draft {
     /// Attachments.
     pub attachments: Vec<Attachment>,
     /// Postern control headers, protected inside the encryption (name, value): a
-    /// `Postern-Kind`, an invite token, a revocation statement. Names must start with `Postern-`;
-    /// values must be printable ASCII (they are folded as needed).
+    /// `Postern-Kind`, an invite token, a revocation statement; and the threading headers
+    /// `In-Reply-To` and `References`. Other names must start with `Postern-`; values must be
+    /// printable ASCII (they are folded as needed).
     pub headers: Vec<(String, String)>,
 }
 
@@ -90,6 +91,24 @@ fn fold(prefix: &str, token: &str) -> String {
     out
 }
 
+fn encryption_keys<'a>(
+    cert: &'a openpgp::Cert,
+    policy: &'a StandardPolicy<'a>,
+) -> Vec<
+    openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation<
+        'a,
+        openpgp::packet::key::PublicParts,
+    >,
+> {
+    cert.keys()
+        .with_policy(policy, None)
+        .supported()
+        .alive()
+        .revoked(false)
+        .for_transport_encryption()
+        .collect()
+}
+
 /// The signed-then-encrypted OpenPGP message (ASCII armored) of `inner`: the OpenPGP layer of
 /// [`compose`], on its own.
 pub fn sign_and_encrypt(
@@ -98,16 +117,13 @@ pub fn sign_and_encrypt(
     recipient: &openpgp::Cert,
 ) -> Result<Vec<u8>, MimeError> {
     let policy = StandardPolicy::new();
-    let recipients: Vec<_> = recipient
-        .keys()
-        .with_policy(&policy, None)
-        .supported()
-        .alive()
-        .revoked(false)
-        .for_transport_encryption()
-        .collect();
+    let mut recipients = encryption_keys(recipient, &policy);
     if recipients.is_empty() {
         return Err(MimeError::RecipientKey("no usable encryption key".into()));
+    }
+    // The sender can read their own message later (Autocrypt's convention).
+    if sender.fingerprint() != recipient.fingerprint() {
+        recipients.extend(encryption_keys(sender, &policy));
     }
     let signer = sender
         .keys()
@@ -144,7 +160,96 @@ pub fn sign_and_encrypt(
     Ok(sink)
 }
 
-/// Compose the message `draft` from `sender` to `recipient`'s key.
+/// Threading headers a draft may carry besides Postern's own (inside the encryption, like
+/// the subject).
+const THREADING_HEADERS: &[&str] = &["In-Reply-To", "References"];
+
+/// A letter before sealing: what the sender's own copy (Sent, Drafts) keeps, and what
+/// [`compose`] encrypts. `to` is absent for a draft whose recipient is not yet an address.
+#[derive(Debug, Clone, Copy)]
+pub struct Unsealed<'a> {
+    /// Sender.
+    pub from: &'a MailAddress,
+    /// Sender's display name.
+    pub from_name: &'a str,
+    /// Recipient, if there is one yet.
+    pub to: Option<&'a MailAddress>,
+    /// Subject.
+    pub subject: &'a str,
+    /// Plain-text body.
+    pub text: &'a str,
+    /// Attachments.
+    pub attachments: &'a [Attachment],
+    /// Postern control headers and the threading headers (`In-Reply-To`, `References`).
+    pub headers: &'a [(String, String)],
+}
+
+fn inner_part<'a>(
+    u: &'a Unsealed<'a>,
+    date: i64,
+    message_id: &'a str,
+    rng: &mut dyn RngCore,
+) -> Result<MimePart<'a>, MimeError> {
+    let mut parts = vec![MimePart::new("text/plain", u.text)];
+    for a in u.attachments {
+        parts.push(
+            MimePart::new(ContentType::new(a.content_type.as_str()), a.data.as_slice())
+                .attachment(a.name.as_str()),
+        );
+    }
+    let from = u.from.to_string();
+    let from_addr = if u.from_name.is_empty() {
+        Address::new_address(None::<&str>, from)
+    } else {
+        Address::new_address(Some(u.from_name), from)
+    };
+    let mut inner = MimePart::new(
+        ContentType::new("multipart/mixed")
+            .attribute("boundary", random_token(rng, 15))
+            .attribute("protected-headers", "v1"),
+        parts,
+    )
+    .header("From", from_addr);
+    if let Some(to) = u.to {
+        inner = inner.header("To", Address::new_address(None::<&str>, to.to_string()));
+    }
+    inner = inner
+        .header("Subject", Text::new(u.subject))
+        .header("Date", Date::new(date))
+        .header("Message-ID", MessageId::new(message_id));
+    for (name, value) in u.headers {
+        let threading = THREADING_HEADERS.contains(&name.as_str());
+        if !(threading || name.starts_with("Postern-"))
+            || name == "Postern-Binding"
+            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            || !value.bytes().all(|b| (0x20..0x7f).contains(&b))
+        {
+            return Err(MimeError::Build(format!(
+                "not a Postern control header: {name}"
+            )));
+        }
+        inner = inner.header(name.clone(), Raw::new(fold("", value)));
+    }
+    Ok(inner)
+}
+
+/// The letter as its sender keeps it (not encrypted: the store is).
+pub fn unsealed_letter(
+    u: &Unsealed<'_>,
+    date: i64,
+    message_id: &str,
+    rng: &mut dyn RngCore,
+) -> Result<Vec<u8>, MimeError> {
+    let mut out = Vec::new();
+    inner_part(u, date, message_id, rng)?
+        .write_part(&mut out)
+        .map_err(|e| MimeError::Build(e.to_string()))?;
+    Ok(out)
+}
+
+/// Compose the message `draft` from `sender` to `recipient`'s key. It is encrypted to the
+/// sender's key too, so the sender can read what they sent (on another device, or from a
+/// mail client).
 ///
 /// `date` (Unix seconds) is written in UTC; `message_id` should come from
 /// [`random_message_id`]; `rng` supplies MIME boundaries.
@@ -171,45 +276,18 @@ pub fn compose(
         BASE64.encode(sender.binding.display_name().as_bytes()),
         BASE64.encode(sender.binding.signature())
     );
-
-    let mut parts = vec![MimePart::new("text/plain", draft.text.as_str())];
-    for a in &draft.attachments {
-        parts.push(
-            MimePart::new(ContentType::new(a.content_type.as_str()), a.data.as_slice())
-                .attachment(a.name.as_str()),
-        );
-    }
-    let from_addr = if draft.from_name.is_empty() {
-        Address::new_address(None::<&str>, from.as_str())
-    } else {
-        Address::new_address(Some(draft.from_name.as_str()), from.as_str())
+    let unsealed = Unsealed {
+        from: &draft.from,
+        from_name: &draft.from_name,
+        to: Some(&draft.to),
+        subject: &draft.subject,
+        text: &draft.text,
+        attachments: &draft.attachments,
+        headers: &draft.headers,
     };
-    let inner = MimePart::new(
-        ContentType::new("multipart/mixed")
-            .attribute("boundary", random_token(rng, 15))
-            .attribute("protected-headers", "v1"),
-        parts,
-    )
-    .header("From", from_addr)
-    .header("To", Address::new_address(None::<&str>, to.as_str()))
-    .header("Subject", Text::new(draft.subject.as_str()))
-    .header("Date", Date::new(date))
-    .header("Message-ID", MessageId::new(message_id))
-    .header("Autocrypt", Raw::new(autocrypt))
-    .header("Postern-Binding", Raw::new(binding));
-    let mut inner = inner;
-    for (name, value) in &draft.headers {
-        if !name.starts_with("Postern-")
-            || name == "Postern-Binding"
-            || !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-            || !value.bytes().all(|b| (0x20..0x7f).contains(&b))
-        {
-            return Err(MimeError::Build(format!(
-                "not a Postern control header: {name}"
-            )));
-        }
-        inner = inner.header(name.clone(), Raw::new(fold("", value)));
-    }
+    let inner = inner_part(&unsealed, date, message_id, rng)?
+        .header("Autocrypt", Raw::new(autocrypt))
+        .header("Postern-Binding", Raw::new(binding));
     let mut inner_bytes = Vec::new();
     inner
         .write_part(&mut inner_bytes)

@@ -29,6 +29,10 @@ pub struct Letter {
     pub date: Option<i64>,
     /// `Message-ID`, without angle brackets.
     pub message_id: Option<String>,
+    /// `In-Reply-To`: the Message-ID this answers, without angle brackets.
+    pub in_reply_to: Option<String>,
+    /// `References`: the thread's Message-IDs, oldest first, without angle brackets.
+    pub references: Vec<String>,
     /// Plain-text body.
     pub text: String,
     /// Attachments.
@@ -58,6 +62,23 @@ fn attributes(value: &str) -> impl Iterator<Item = (String, String)> + '_ {
 fn b64(v: &str) -> Option<Vec<u8>> {
     let clean: String = v.chars().filter(|c| !c.is_whitespace()).collect();
     BASE64.decode(clean.as_bytes()).ok()
+}
+
+/// Message-IDs of a header (one or a list), at most a thread's worth.
+fn ids(v: &mail_parser::HeaderValue<'_>) -> Vec<String> {
+    const MAX_REFERENCES: usize = 100;
+    let list: Vec<&str> = match v {
+        mail_parser::HeaderValue::Text(t) => vec![t.as_ref()],
+        mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.as_ref()).collect(),
+        _ => Vec::new(),
+    };
+    list.into_iter()
+        .filter(|id| {
+            !id.is_empty() && id.len() <= 250 && id.bytes().all(|b| (0x21..0x7f).contains(&b))
+        })
+        .take(MAX_REFERENCES)
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Letter {
@@ -136,6 +157,8 @@ impl Letter {
             subject: msg.subject().unwrap_or("").to_owned(),
             date: msg.date().map(|d| d.to_timestamp()),
             message_id: msg.message_id().map(str::to_owned),
+            in_reply_to: ids(msg.in_reply_to()).into_iter().next(),
+            references: ids(msg.references()),
             // Lines end in LF for people and programs; the wire form's CRLF is a transport detail.
             text: msg
                 .body_text(0)

@@ -7,7 +7,10 @@ mod letter;
 mod open;
 pub mod stamp;
 
-pub use compose::{compose, random_message_id, sign_and_encrypt, Attachment, Draft, SenderKeys};
+pub use compose::{
+    compose, random_message_id, sign_and_encrypt, unsealed_letter, Attachment, Draft, SenderKeys,
+    Unsealed,
+};
 pub use error::MimeError;
 pub use letter::{BindingHeader, Letter};
 pub use open::{

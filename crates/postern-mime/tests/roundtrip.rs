@@ -114,7 +114,7 @@ fn signer_unknown_without_the_senders_key_and_bad_with_another() {
 }
 
 #[test]
-fn only_the_recipient_can_open_and_tampering_is_caught() {
+fn only_the_recipient_and_the_sender_can_open_and_tampering_is_caught() {
     let alice = keys("alice", "");
     let bob = keys("bob", "");
     let eve = keys("eve", "");
@@ -123,9 +123,13 @@ fn only_the_recipient_can_open_and_tampering_is_caught() {
         open(&msg, eve.openpgp_cert(), None),
         Err(MimeError::Undecryptable)
     ));
-    // Flip one character inside the armored body.
+    // The sender can read what they sent (another device, a mail client).
+    assert!(open(&msg, alice.openpgp_cert(), Some(&public(&alice))).is_ok());
+    // Flip one character inside the armored body, past the session keys, in the data.
     let text = String::from_utf8(msg.clone()).expect("ascii");
-    let start = text.find("-----BEGIN PGP MESSAGE-----").expect("armor") + 200;
+    let begin = text.find("-----BEGIN PGP MESSAGE-----").expect("armor");
+    let end = text.find("-----END PGP MESSAGE-----").expect("armor end");
+    let start = begin + (end - begin) * 2 / 3;
     let mut bytes = msg.clone();
     bytes[start] = if bytes[start] == b'A' { b'B' } else { b'A' };
     match open(&bytes, bob.openpgp_cert(), Some(&public(&alice))) {

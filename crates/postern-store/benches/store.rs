@@ -150,6 +150,7 @@ fn fill(s: &mut Store, mail: &[Generated], offset: usize) -> Result<Duration> {
                     raw: Vec::new(),
                     sender_key: None,
                     sender_binding_sig: None,
+                    ..Default::default()
                 };
                 let Inserted::New(id) = s.insert_message(&m)? else {
                     continue;

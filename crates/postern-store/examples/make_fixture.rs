@@ -148,6 +148,16 @@ fn main() {
         s.log_event(Some(id), "message", Some(1), "inbox")
             .expect("event");
     }
+    if has("mailboxes") {
+        // The identity's mailboxes came with it; the message has its UID. A flag and a thread.
+        s.connection()
+            .execute(
+                "UPDATE messages SET flagged = 1, refs = 'm0@fixture', in_reply_to = 'm0@fixture',
+                    thread = 'm0@fixture' WHERE id = 1",
+                [],
+            )
+            .expect("flags");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

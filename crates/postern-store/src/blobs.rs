@@ -245,6 +245,16 @@ impl Store {
         Ok(())
     }
 
+    /// Forget a message's attachments (their blobs lose a reference; `collect_garbage` removes
+    /// those no message holds).
+    pub fn clear_message_attachments(&mut self, message_id: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM message_attachments WHERE message_id = ?1",
+            [message_id],
+        )?;
+        Ok(())
+    }
+
     /// A message's attachments, in order.
     pub fn message_attachments(
         &self,

@@ -5,7 +5,7 @@ use rusqlite::{params, OptionalExtension, Row};
 use crate::{Store, StoreError};
 
 /// A message to store.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     /// Receiving identity.
     pub identity_id: i64,
@@ -33,6 +33,36 @@ pub struct NewMessage {
     pub sender_key: Option<Vec<u8>>,
     /// The sender's binding signature (kept for contact requests).
     pub sender_binding_sig: Option<Vec<u8>>,
+    /// `In-Reply-To` and `References`, and the thread they put it in.
+    pub threading: Threading,
+    /// Our own mail (Sent, Drafts): its To, as written.
+    pub recipients: String,
+    /// Stored as seen (our own mail).
+    pub seen: bool,
+}
+
+/// Where a message sits in a conversation.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Threading {
+    /// The Message-ID it answers ('' if none).
+    pub in_reply_to: String,
+    /// The thread's Message-IDs, oldest first.
+    pub references: Vec<String>,
+    /// The thread: the Message-ID of its first message (see `Store::thread_for`).
+    pub thread: String,
+}
+
+/// A message's flags, as IMAP names them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Flags {
+    /// `\Seen`.
+    pub seen: bool,
+    /// `\Answered`.
+    pub answered: bool,
+    /// `\Flagged`.
+    pub flagged: bool,
+    /// `\Deleted` (removed for good at the next expunge).
+    pub deleted: bool,
 }
 
 /// Whether an insert stored a new row.
@@ -67,8 +97,16 @@ pub struct MessageRecord {
     pub sent_at: Option<i64>,
     /// Received.
     pub received_at: i64,
-    /// Read flag.
+    /// Read flag (`\\Seen`).
     pub read: bool,
+    /// UID in its mailbox (`folder`).
+    pub uid: i64,
+    /// Flags (`seen` is `read`).
+    pub flags: Flags,
+    /// Threading headers and thread.
+    pub threading: Threading,
+    /// Our own mail: its To.
+    pub recipients: String,
     /// Decrypted inner MIME (only from `message`).
     pub inner: Option<Vec<u8>>,
     /// Sender key (only from `message`).
@@ -77,9 +115,12 @@ pub struct MessageRecord {
     pub sender_binding_sig: Option<Vec<u8>>,
 }
 
-const COLUMNS: &str = "id, identity_id, message_id, sender, sender_name, subject, folder, verification, sent_at, received_at, read";
+pub(crate) const COLUMNS: &str = "id, identity_id, message_id, sender, sender_name, subject, folder, verification, sent_at, received_at, read, uid, answered, flagged, deleted, in_reply_to, refs, thread, recipients";
 
-fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
+/// How many columns `COLUMNS` has (bulky ones asked for follow).
+const NCOLUMNS: usize = 19;
+
+pub(crate) fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
     Ok(MessageRecord {
         id: r.get(0)?,
         identity_id: r.get(1)?,
@@ -92,6 +133,23 @@ fn record(r: &Row<'_>) -> rusqlite::Result<MessageRecord> {
         sent_at: r.get(8)?,
         received_at: r.get(9)?,
         read: r.get::<_, i64>(10)? != 0,
+        uid: r.get(11)?,
+        flags: Flags {
+            seen: r.get::<_, i64>(10)? != 0,
+            answered: r.get::<_, i64>(12)? != 0,
+            flagged: r.get::<_, i64>(13)? != 0,
+            deleted: r.get::<_, i64>(14)? != 0,
+        },
+        threading: Threading {
+            in_reply_to: r.get(15)?,
+            references: r
+                .get::<_, String>(16)?
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+            thread: r.get(17)?,
+        },
+        recipients: r.get(18)?,
         inner: None,
         sender_key: None,
         sender_binding_sig: None,
@@ -121,11 +179,23 @@ impl Store {
         if let Some(id) = self.stored_message(m.identity_id, &m.sender, &m.message_id)? {
             return Ok(Inserted::Duplicate(id));
         }
+        let thread = if m.threading.thread.is_empty() {
+            self.thread_for(
+                m.identity_id,
+                &m.threading.in_reply_to,
+                &m.threading.references,
+                &m.message_id,
+            )?
+        } else {
+            m.threading.thread.clone()
+        };
         self.conn
             .prepare_cached(
                 "INSERT INTO messages (identity_id, message_id, sender, sender_name, subject, folder,
-                    verification, sent_at, received_at, inner, raw, sender_key, sender_binding_sig)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                    verification, sent_at, received_at, inner, raw, sender_key, sender_binding_sig,
+                    in_reply_to, refs, thread, recipients, read)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16,
+                    ?17, ?18)",
             )?
             .execute(params![
                 m.identity_id,
@@ -140,7 +210,12 @@ impl Store {
                 m.inner,
                 m.raw,
                 m.sender_key,
-                m.sender_binding_sig
+                m.sender_binding_sig,
+                m.threading.in_reply_to,
+                m.threading.references.join(" "),
+                thread,
+                m.recipients,
+                m.seen
             ])?;
         let id = self.conn.last_insert_rowid();
         self.log_event(
@@ -275,9 +350,9 @@ impl Store {
                 [id],
                 |r| {
                     let mut m = record(r)?;
-                    m.inner = Some(r.get(11)?);
-                    m.sender_key = r.get(12)?;
-                    m.sender_binding_sig = r.get(13)?;
+                    m.inner = Some(r.get(NCOLUMNS)?);
+                    m.sender_key = r.get(NCOLUMNS + 1)?;
+                    m.sender_binding_sig = r.get(NCOLUMNS + 2)?;
                     Ok(m)
                 },
             )
@@ -287,8 +362,23 @@ impl Store {
 
     /// Mark a message read.
     pub fn mark_read(&mut self, id: i64) -> Result<(), StoreError> {
-        self.conn
-            .execute("UPDATE messages SET read = 1 WHERE id = ?1", [id])?;
+        let n = self.conn.execute(
+            "UPDATE messages SET read = 1 WHERE id = ?1 AND read = 0",
+            [id],
+        )?;
+        if n > 0 {
+            let identity: i64 = self.conn.query_row(
+                "SELECT identity_id FROM messages WHERE id = ?1",
+                [id],
+                |r| r.get(0),
+            )?;
+            self.log_event(
+                Some(identity),
+                crate::event_kind::MESSAGE,
+                Some(id),
+                "flags",
+            )?;
+        }
         Ok(())
     }
 

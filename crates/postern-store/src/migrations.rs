@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0003_invites_introductions_revocations.sql"),
     include_str!("migrations/0004_carriers.sql"),
     include_str!("migrations/0005_blobs_search_events.sql"),
+    include_str!("migrations/0006_mailboxes.sql"),
 ];
 
 /// The schema version this build writes.

@@ -53,6 +53,7 @@ fn message(
         raw: Vec::new(),
         sender_key: None,
         sender_binding_sig: None,
+        ..Default::default()
     }
 }
 

@@ -242,6 +242,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "5229c7e4af703044604e840c03877d2ae0f5fd1f28fee5780561267bb3966710",
     "3eb8410025bff1ee8f31fc4929547070d838cbf92a76aca12951744c957e1858",
     "e5ee38cb37f65154dd0c5aaf638e52070779367e41adacefaff91bc7a4eaf1e3",
+    "95d7ddccccdcd16b7e98c496b2f243770eef1f1906b016bbc7137327b588e72f",
 ];
 
 #[test]
@@ -344,6 +345,21 @@ fn migrates_from_every_released_version() {
         for (table, since) in tables {
             let want = i64::from(v >= *since);
             assert_eq!(count(&s, table), want, "{table} after migrating from v{v}");
+        }
+        // Every identity has its mailboxes; mail stored before has a UID.
+        assert_eq!(
+            count(&s, "mailboxes"),
+            7,
+            "mailboxes after migrating from v{v}"
+        );
+        if v >= 2 {
+            let boxes = s.mailboxes(ids[0].id).expect("mailboxes");
+            let inbox = boxes.iter().find(|b| b.name == "inbox").expect("inbox");
+            assert_eq!((inbox.total, inbox.uidnext), (1, 2), "from v{v}");
+            let m = s.messages(Some(ids[0].id), "inbox").expect("inbox");
+            assert_eq!(m[0].uid, 1, "from v{v}");
+            let want_thread = if v >= 6 { "m0@fixture" } else { "m1@fixture" };
+            assert_eq!(m[0].threading.thread, want_thread, "from v{v}");
         }
     }
 }

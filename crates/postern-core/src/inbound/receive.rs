@@ -274,6 +274,13 @@ async fn store(
         },
         sender_key: arrival.contact.is_none().then_some(key),
         sender_binding_sig: arrival.contact.is_none().then(|| binding_sig.to_vec()),
+        threading: postern_store::Threading {
+            in_reply_to: letter.in_reply_to.clone().unwrap_or_default(),
+            references: letter.references.clone(),
+            thread: String::new(),
+        },
+        recipients: String::new(),
+        seen: false,
     };
     let limits = room.limits.clone();
     // What it will take up, counted as `folder_usage` counts what is stored.

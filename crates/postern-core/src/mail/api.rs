@@ -1,9 +1,8 @@
 //! The mail API a person uses: send, inbox, read, outbox, contact requests.
 
 use postern_crypto::{Binding, PublicKeyInfo};
-use postern_mime::{random_message_id, Attachment, Letter};
+use postern_mime::{random_message_id, Letter};
 use postern_store::{MessageRecord, NewContact, OutboxRecord, StoreError};
-use postern_types::MailAddress;
 use serde::Serialize;
 
 use super::draft::QueuedDraft;
@@ -26,8 +25,12 @@ pub struct MessageSummary {
     pub from_name: String,
     /// Subject.
     pub subject: String,
-    /// `inbox` or `requests`.
+    /// Its mailbox: `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
     pub folder: String,
+    /// Its UID in that mailbox (IMAP's).
+    pub uid: i64,
+    /// Our own mail (Sent, Drafts): to whom.
+    pub to: String,
     /// How the sender was verified: `contact` (the key in the address book) or `first_contact`
     /// (the key the message carried, bound to the sender's onion address).
     pub verification: String,
@@ -37,6 +40,14 @@ pub struct MessageSummary {
     pub received_at: i64,
     /// Whether it has been read.
     pub read: bool,
+    /// Starred.
+    pub flagged: bool,
+    /// Answered.
+    pub answered: bool,
+    /// The conversation it is in (the Message-ID of its first message).
+    pub thread: String,
+    /// Its Message-ID.
+    pub message_id: String,
 }
 
 /// An attachment's description.
@@ -56,6 +67,12 @@ pub struct MessageView {
     /// The list fields.
     #[serde(flatten)]
     pub summary: MessageSummary,
+    /// Recipients (the letter's To).
+    pub to: Vec<String>,
+    /// The Message-ID it answers.
+    pub in_reply_to: Option<String>,
+    /// The thread's Message-IDs, oldest first.
+    pub references: Vec<String>,
     /// Plain-text body.
     pub text: String,
     /// Attachments.
@@ -91,17 +108,10 @@ pub struct OutboxView {
 }
 
 impl Postern {
-    fn identity_address(&self, identity_id: i64) -> String {
-        self.store
-            .identity(identity_id)
-            .map(|r| format!("{}@{}", r.local_part, r.onion))
-            .unwrap_or_default()
-    }
-
     pub(crate) fn summary(&self, m: &MessageRecord) -> MessageSummary {
         MessageSummary {
             id: m.id,
-            identity: self.identity_address(m.identity_id),
+            identity: self.address_of(m.identity_id),
             from: m.sender.clone(),
             from_name: m.sender_name.clone(),
             subject: m.subject.clone(),
@@ -110,6 +120,12 @@ impl Postern {
             sent_at: m.sent_at,
             received_at: m.received_at,
             read: m.read,
+            uid: m.uid,
+            to: m.recipients.clone(),
+            flagged: m.flags.flagged,
+            answered: m.flags.answered,
+            thread: m.threading.thread.clone(),
+            message_id: m.message_id.clone(),
         }
     }
 
@@ -123,7 +139,7 @@ impl Postern {
             .unwrap_or_default();
         OutboxView {
             id: r.id,
-            from: self.identity_address(r.identity_id),
+            from: self.address_of(r.identity_id),
             to: r.recipient.clone(),
             subject,
             state: r.state.clone(),
@@ -134,40 +150,6 @@ impl Postern {
             delivered_at: r.delivered_at,
             delivered_via: r.delivered_via.clone(),
         }
-    }
-
-    /// Queue a message from `identity` to `to`. It is delivered by the running node (`postern
-    /// run`), now if the recipient is reachable, else with retries.
-    pub fn send(
-        &mut self,
-        identity: &str,
-        to: &str,
-        subject: &str,
-        text: &str,
-        attachments: &[Attachment],
-    ) -> Result<OutboxView, CoreError> {
-        let me = self.find_identity(identity)?;
-        let to: MailAddress = to.trim().parse()?;
-        if to.to_string() == format!("{}@{}", me.local_part, me.onion) {
-            return Err(CoreError::BadDraft(
-                "an identity cannot send to itself".into(),
-            ));
-        }
-        if subject.chars().any(char::is_control) {
-            return Err(CoreError::BadDraft(
-                "the subject must be one line without control characters".into(),
-            ));
-        }
-        let size = text.len() + attachments.iter().map(|a| a.data.len()).sum::<usize>();
-        if size > MAX_SEND_BYTES {
-            return Err(CoreError::BadDraft(format!(
-                "the message is {size} bytes; the limit is {MAX_SEND_BYTES}"
-            )));
-        }
-        self.refuse_own_revoked(&me)?;
-        self.refuse_revoked(&me, &to.to_string())?;
-        let draft = QueuedDraft::new(subject, text, attachments);
-        self.queue(me.id, &to.to_string(), draft)
     }
 
     /// Put a draft in the outbox (mail, or a handshake, introduction or revocation).

@@ -4,10 +4,14 @@
 
 pub(crate) mod api;
 pub(crate) mod draft;
+mod drafts;
+mod mailbox;
 mod reading;
 mod search;
 
-pub use api::{MessageSummary, MessageView, OutboxView};
+pub use api::{AttachmentInfo, MessageSummary, MessageView, OutboxView};
+pub use drafts::{DraftInput, DraftView, RecipientCheck};
+pub use mailbox::{mailbox_label, FlagChange, MailboxView, MoveView, MAILBOXES};
 pub use postern_carry::{availability, carriers_needed, reach_probability};
 pub use reading::safe_file_name;
 pub use search::{SearchResult, SnippetPart, MAX_RESULTS};
@@ -16,6 +20,14 @@ pub use search::{SearchResult, SnippetPart, MAX_RESULTS};
 pub const INBOX: &str = "inbox";
 /// Folder of mail from senders who are not contacts.
 pub const REQUESTS: &str = "requests";
+/// Mail we sent (kept, readable).
+pub const SENT: &str = "sent";
+/// Mail being written.
+pub const DRAFTS: &str = "drafts";
+/// Mail put away.
+pub const ARCHIVE: &str = "archive";
+/// Deleted mail, until deleted again.
+pub const TRASH: &str = "trash";
 /// Folder of messages that only carry settings for the node (a contact's new carriers); not
 /// shown as mail.
 pub const SYSTEM: &str = "system";

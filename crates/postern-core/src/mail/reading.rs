@@ -52,25 +52,35 @@ impl Postern {
             .collect())
     }
 
-    /// Open a message (and mark it read).
-    pub fn read(&mut self, id: i64) -> Result<MessageView, CoreError> {
-        let m = self.record(id)?;
-        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
-            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
-        let attachments = self
-            .stored_attachments(&m)?
+    pub(crate) fn attachment_infos(
+        &self,
+        m: &MessageRecord,
+    ) -> Result<Vec<AttachmentInfo>, CoreError> {
+        Ok(self
+            .stored_attachments(m)?
             .into_iter()
             .map(|a| AttachmentInfo {
                 name: a.name,
                 content_type: a.content_type,
                 size: a.size,
             })
-            .collect();
+            .collect())
+    }
+
+    /// Open a message (and mark it read).
+    pub fn read(&mut self, id: i64) -> Result<MessageView, CoreError> {
+        let m = self.record(id)?;
+        let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
+            .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
+        let attachments = self.attachment_infos(&m)?;
         self.store.mark_read(id)?;
         let mut summary = self.summary(&m);
         summary.read = true;
         Ok(MessageView {
             summary,
+            to: letter.to,
+            in_reply_to: Some(m.threading.in_reply_to.clone()).filter(|s| !s.is_empty()),
+            references: m.threading.references.clone(),
             text: letter.text,
             attachments,
         })
