@@ -26,6 +26,7 @@ pub fn run() {
     let result = tauri::Builder::default()
         .manage(session)
         .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
             let mut events = app.state::<Session>().subscribe();
             let handle = app.handle().clone();

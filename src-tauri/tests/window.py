@@ -107,8 +107,8 @@ try:
         """) > 0,
         message="waiting 60 s for Bob to be Alice's contact",
     )
-    alice.execute_script("location.hash = '#/inbox'")
-    wait(alice, "#inbox")
+    alice.execute_script("location.hash = '#/mail/inbox'")
+    wait(alice, "#messages")
     at("bob writes to alice")
     bob.execute_script("location.hash = '#/compose'")
     wait(bob, "#to")
@@ -126,11 +126,11 @@ try:
     # show by itself (the core's event; the UI does not poll).
     at("waiting for the message in alice's open inbox")
     WebDriverWait(alice, 90, poll_frequency=1).until(
-        lambda d: "Hello from the app" in d.find_element(By.CSS_SELECTOR, "#inbox").text,
+        lambda d: "Hello from the app" in d.find_element(By.CSS_SELECTOR, "#messages").text,
         message="waiting 90 s for the message to show by itself",
     )
     at("alice reads it")
-    alice.find_element(By.CSS_SELECTOR, "#inbox button").click()
+    alice.find_element(By.CSS_SELECTOR, "#messages button").click()
     wait(alice, "#reader .verified")
     text = alice.find_element(By.CSS_SELECTOR, "#reader").text
     assert "Sent from one window to the other." in text, text
@@ -161,8 +161,43 @@ try:
     )
     assert alice.find_element(By.CSS_SELECTOR, "#results mark").text.lower() == "window"
     shot(alice, "message-received")
+
+    at("alice replies (prepared by the core: Re:, the quote, References)")
+    alice.execute_script("location.hash = '#/mail/inbox'")
+    wait(alice, "#messages button").click()
+    wait(alice, "#reply").click()
+    wait(alice, "#compose-form #text")
+    assert alice.find_element(By.CSS_SELECTOR, "#subject").get_attribute("value") == \
+        "Re: Hello from the app"
+    alice.execute_script("""
+        const t = document.querySelector('#text');
+        t.value = 'Got it, thanks.' + t.value;
+        t.dispatchEvent(new Event('input'));
+    """)
+    alice.find_element(By.CSS_SELECTOR, "#send").click()
+    at("bob sees the reply in his conversation, after his message")
+    bob.execute_script("location.hash = '#/mail/inbox'")
+    WebDriverWait(bob, 90, poll_frequency=1).until(
+        lambda d: "Re: Hello from the app" in d.find_element(By.CSS_SELECTOR, "#messages").text,
+        message="waiting 90 s for the reply",
+    )
+    unread_before = bob.find_element(By.CSS_SELECTOR, "#folder-inbox").text
+    bob.find_element(By.CSS_SELECTOR, "#messages button").click()
+    wait(bob, "#reader .in-thread")
+    WebDriverWait(bob, 10).until(
+        lambda d: len(d.find_elements(By.CSS_SELECTOR, "#reader .in-thread")) == 2,
+        message="waiting 10 s for both messages of the conversation",
+    )
+    parts = [e.text for e in bob.find_elements(By.CSS_SELECTOR, "#reader .in-thread")]
+    assert "Sent from one window to the other." in parts[0], parts
+    assert "Got it, thanks." in parts[1], parts
+    WebDriverWait(bob, 10).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, "#folder-inbox").text != unread_before,
+        message="waiting 10 s for the unread count to drop",
+    )
+    shot(bob, "reply-thread")
     print("app window: 1 passed, 0 failed (first run, invite, connect, a message between two "
-          "windows shown live, its notification, search)")
+          "windows shown live, its notification, search, a reply threaded on the other side)")
 except Exception as e:  # noqa: BLE001 - report and fail
     for d, n in ((alice, "alice-failure"), (bob, "bob-failure")):
         try:

@@ -4,24 +4,44 @@ import { h } from "./dom";
 import { state } from "./state";
 import { startScreen } from "./screens/start";
 import { torScreen } from "./screens/tor";
-import { inboxScreen } from "./screens/inbox";
+import { mailScreen } from "./screens/mail";
+import { identityChip } from "./identity";
 import { composeScreen } from "./screens/compose";
 import { contactsScreen } from "./screens/contacts";
 import { qrScreen } from "./screens/qr";
 import { identitiesScreen } from "./screens/identities";
 import { carrierScreen } from "./screens/carrier";
 
-export type Screen = (root: HTMLElement) => Promise<void>;
+export type Screen = (root: HTMLElement, arg?: number) => Promise<void>;
 
 const screens: Record<string, [string, Screen]> = {
-  tor: ["Network", torScreen],
-  inbox: ["Inbox", inboxScreen],
+  mail: ["Mail", mailScreen],
   compose: ["Write", composeScreen],
   contacts: ["Contacts", contactsScreen],
   qr: ["Meet", qrScreen],
   identities: ["Identities", identitiesScreen],
   carrier: ["Carrier", carrierScreen],
+  tor: ["Network", torScreen],
 };
+
+/// Keys of the screen on show (single keys, outside text fields).
+let keys: Record<string, () => void> = {};
+
+/// Called by a screen while it draws: its keyboard shortcuts until another screen is shown.
+export function setKeys(k: Record<string, () => void>) {
+  keys = k;
+}
+
+document.addEventListener("keydown", (e) => {
+  const t = e.target as HTMLElement | null;
+  if (e.ctrlKey || e.metaKey || e.altKey || document.querySelector("dialog[open]")) return;
+  if (t && (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName))) return;
+  const f = e.key === "c" ? () => (location.hash = "#/compose") : keys[e.key];
+  if (f) {
+    e.preventDefault();
+    f();
+  }
+});
 
 /// Show an error as a sentence, with what to do.
 export function showError(root: HTMLElement, e: unknown) {
@@ -44,8 +64,12 @@ export function whileShown(f: (e: AppEvent) => void) {
 async function render() {
   const mine = ++generation;
   live = null;
+  keys = {};
   const app = document.getElementById("app")!;
-  const route = location.hash.replace(/^#\/?/, "") || "inbox";
+  // Routes: mail/<mailbox>, compose[/<draft>], and the other screens by name.
+  const [first, second] = (location.hash.replace(/^#\/?/, "") || "mail/inbox").split("/");
+  const route = first === "inbox" ? "mail" : first;
+  if (route === "mail") state.mailbox = second || "inbox";
   const main = h("main", { id: "screen" });
   const show = (...nodes: Node[]) => {
     if (mine === generation) app.replaceChildren(...nodes);
@@ -56,10 +80,18 @@ async function render() {
       await startScreen(main, st, () => render());
       return show(main);
     }
-    if (!state.identity) {
-      const ids = await api.identities();
-      if (ids.length > 0) state.setIdentity(ids[0].address);
-    }
+    const ids = await api.identities();
+    if (!ids.some((i) => i.address === state.identity) && ids.length > 0) state.setIdentity(ids[0].address);
+    const me = ids.find((i) => i.address === state.identity);
+    const switcher = h(
+      "select",
+      { id: "identity-switch", "aria-label": "Identity in use" },
+      ...ids.map((i) => h("option", { value: i.address, selected: i.address === state.identity }, i.display_name || i.address.split("@")[0])),
+    );
+    switcher.addEventListener("change", () => {
+      state.setIdentity(switcher.value);
+      void render();
+    });
     const nav = h(
       "nav",
       { "aria-label": "Screens" },
@@ -67,9 +99,11 @@ async function render() {
         h("a", { href: `#/${key}`, "aria-current": key === route ? "page" : "false" }, label),
       ),
     );
-    const header = h("header", {}, h("strong", {}, "Postern"), nav);
-    const [, screen] = screens[route] ?? screens.inbox;
-    await screen(main);
+    const who = h("div", { class: "who" }, me ? identityChip(me.address, me.display_name, { id: "current-identity" }) : null, ids.length > 1 ? switcher : null);
+    const header = h("header", {}, h("strong", {}, "Postern"), who, nav);
+    const [, screen] = screens[route] ?? screens.mail;
+    const arg = second && /^\d+$/.test(second) ? Number(second) : undefined;
+    await screen(main, arg);
     show(header, main);
   } catch (e) {
     showError(main, e);

@@ -87,9 +87,9 @@ function bridge(dataDir) {
 
 const open = [];
 /// A page whose app talks to a bridge on `dataDir` (a copy of the world's store unless `fresh`).
-async function page(size, { fresh = false, unlocked = true } = {}) {
-  const dir = join(work, `app-${open.length}`);
-  if (!fresh) cpSync(world.meDir, dir, { recursive: true });
+async function page(size, { fresh = false, unlocked = true, dir: reuse = null } = {}) {
+  const dir = reuse ?? join(work, `app-${open.length}`);
+  if (!fresh && !reuse) cpSync(world.meDir, dir, { recursive: true });
   const core = bridge(dir);
   if (unlocked) {
     const r = await core.call("unlock", { passphrase: PASSPHRASE });
@@ -129,8 +129,10 @@ async function page(size, { fresh = false, unlocked = true } = {}) {
   const p = await ctx.newPage();
   core.onEvent = (e) => void p.evaluate((e) => window.__posternEvent?.(e), e).catch(() => undefined);
   p.on("pageerror", (e) => expect(false, `page error: ${e.message}`));
+  current = p;
   open.push(core);
   p.core = core;
+  p.dir = dir;
   return p;
 }
 
@@ -143,8 +145,33 @@ async function text(p, sel) {
   return (await p.locator(sel).first().textContent({ timeout: 5000 })) ?? "";
 }
 
+/// The unread count a mailbox shows (0 when it shows none).
+async function unread(p, name) {
+  const t = (await p.locator(`#folder-${name} .count`).count()) ? await text(p, `#folder-${name} .count`) : "0";
+  return Number(t);
+}
+
+/// On a phone the reading pane replaces the list: go back to it.
+async function backToList(p, size) {
+  if (size.name === "phone" && (await p.locator("#reader .back").isVisible())) await p.click("#reader .back");
+}
+
+let current = null;
 for (const size of sizes) {
   const tag = `[${size.name}]`;
+  try {
+    await screensAt(size, tag);
+  } catch (e) {
+    // Say where it stopped: the screen as it was, and what it showed.
+    expect(false, `${tag} ${e.message.split("\n")[0]}`);
+    if (current) {
+      await shot(current, size, "failure").catch(() => undefined);
+      console.error((await current.locator("body").textContent().catch(() => "")).slice(0, 1500));
+    }
+  }
+}
+
+async function screensAt(size, tag) {
 
   // First run: passphrase (twice) and a first identity, then the invite QR code.
   let p = await page(size, { fresh: true, unlocked: false });
@@ -172,7 +199,7 @@ for (const size of sizes) {
   await shot(p, size, "unlock-error");
   await p.fill("#passphrase", PASSPHRASE);
   await p.click("button[type=submit]");
-  await p.waitForSelector("#inbox");
+  await p.waitForSelector("#messages");
   await p.context().close();
 
   p = await page(size);
@@ -184,19 +211,38 @@ for (const size of sizes) {
   expect((await p.getAttribute("#bootstrap", "value")) === "100", `${tag} the progress bar is full`);
   await shot(p, size, "tor");
 
-  // Inbox, reading with the verification state, a contact request accepted.
-  await p.goto(base + "#/inbox");
-  await p.waitForSelector("#inbox li");
-  // Bob's lunch thread (2), Carol's photos, the three introductions of Carol, Erin's handshake.
-  expect((await p.locator("#inbox li").count()) === 6, `${tag} seven messages in six threads`);
-  expect((await text(p, "#inbox li:first-child")).includes("Lunch on Friday? (2)"), `${tag} the newest thread first, with its count`);
-  await p.click("#inbox li:first-child button");
+  // Mail: the mailboxes with unread counts; reading drops the count; the conversation comes
+  // from References (Bob's follow-up was written with `postern reply`).
+  await p.goto(base + "#/mail/inbox");
+  await p.waitForSelector("#messages li");
+  expect((await p.locator("#folders a").count()) === 6, `${tag} six mailboxes: Inbox, Requests, Drafts, Sent, Archive, Trash`);
+  // Bob's lunch message and his follow-up, Carol's photos, the three introductions of Carol, Erin's handshake.
+  expect((await p.locator("#messages li").count()) === 7, `${tag} seven messages in the Inbox`);
+  expect((await text(p, "#messages li:first-child")).includes("Re: Lunch on Friday?"), `${tag} the newest first`);
+  const unreadBefore = await unread(p, "inbox");
+  expect(unreadBefore === 7, `${tag} seven unread (${unreadBefore})`);
+  await shot(p, size, "mail");
+  await p.click("#messages li:first-child button");
   await p.waitForSelector("#reader .verified");
-  expect((await p.locator("#reader .in-thread").count()) === 2, `${tag} a thread shows all its messages`);
-  expect((await text(p, "#reader")).includes("Noon works."), `${tag} the reply is in the thread`);
+  expect((await p.locator("#reader .in-thread").count()) === 2, `${tag} the conversation shows both messages`);
+  expect((await text(p, "#reader .in-thread:nth-child(1)")).includes("Shall we?") && (await text(p, "#reader .in-thread:nth-child(2)")).includes("Noon works."), `${tag} oldest first`);
   expect((await text(p, "#reader .verified")).includes("Signed by your contact's key"), `${tag} the message says how it was verified`);
   expect((await text(p, "#reader .attachment")).includes("menu.pdf"), `${tag} attachments are listed`);
-  await shot(p, size, "inbox-read");
+  await p.waitForFunction((n) => { const c = document.querySelector("#folder-inbox .count"); return (c ? Number(c.textContent) : 0) === n; }, unreadBefore - 2, { timeout: 5000 }).catch(() => undefined);
+  expect((await unread(p, "inbox")) === unreadBefore - 2, `${tag} reading the conversation drops the unread count by two`);
+  expect((await p.locator("#messages li.unread").count()) === 5, `${tag} the list shows them read`);
+  await shot(p, size, "mail-read");
+  // Save attachments: a folder chosen (the app's dialog; a prompt in a browser).
+  const saveDir = join(work, `saved-${size.name}`);
+  p.once("dialog", (d) => void d.accept(saveDir));
+  await backToList(p, size);
+  await p.click("#messages li:nth-child(2) button");
+  await p.waitForSelector("#save-attachments");
+  await p.click("#save-attachments");
+  await p.waitForSelector("#toast:not([hidden])");
+  expect((await text(p, "#toast")).includes("Saved 1 file"), `${tag} attachments saved where chosen`);
+  expect((await readFile(join(saveDir, "menu.pdf"), "utf8")).startsWith("%PDF"), `${tag} the saved file is the attachment`);
+  await backToList(p, size);
 
   // Live: with the inbox open, Erin's node comes up and sends; the message shows without any
   // action here (the core's event, no polling), and the search box finds it. (Not Bob: the app
@@ -204,7 +250,7 @@ for (const size of sizes) {
   const subject = `Live from Erin ${size.name}`;
   const stopErin = await sendFrom(postern, world, "erin", "me", subject, `The kumquat harvest (${size.name}) is in.`);
   try {
-    await p.waitForFunction((s) => document.querySelector("#inbox")?.textContent.includes(s), subject, { timeout: 60000 });
+    await p.waitForFunction((s) => document.querySelector("#messages")?.textContent.includes(s), subject, { timeout: 60000 });
     expect(true, `${tag} new mail shows in the open inbox by itself`);
   } catch {
     expect(false, `${tag} new mail shows in the open inbox by itself`);
@@ -222,31 +268,129 @@ for (const size of sizes) {
   await p.waitForFunction(() => !document.querySelector("#results")?.textContent.includes("kumquat"));
   expect((await text(p, "#results")).includes("Photos"), `${tag} from: finds Carol's mail`);
   await p.fill("#search", "");
-  await p.waitForSelector("#inbox");
-  await p.click("#requests button");
+  await p.waitForSelector("#messages:not([hidden])");
+
+  // Keyboard: j opens the next message, k the previous, / goes to the search box.
+  await p.goto(base + "#/mail/archive");
+  await p.goto(base + "#/mail/inbox");
+  await p.waitForSelector("#messages li");
+  expect((await p.locator("#messages li.selected").count()) === 0, `${tag} nothing selected yet`);
+  await p.keyboard.press("j");
+  await p.waitForSelector("#messages li.selected", { state: "attached" });
+  const firstSelected = await p.getAttribute("#messages li.selected", "data-id");
+  await p.keyboard.press("j");
+  await p.waitForFunction((id) => document.querySelector("#messages li.selected")?.getAttribute("data-id") !== id, firstSelected);
+  await p.keyboard.press("k");
+  await p.waitForFunction((id) => document.querySelector("#messages li.selected")?.getAttribute("data-id") === id, firstSelected);
+  expect(true, `${tag} j and k move through the messages`);
+
+  // Archive, undo; delete (to the Trash), undo; the keyboard's a.
+  const photos = "#messages li:has-text('Photos') button";
+  await backToList(p, size);
+  await p.click(photos);
+  await p.waitForSelector("#archive");
+  await p.click("#archive");
+  await p.waitForSelector("#toast:not([hidden])");
+  expect((await text(p, "#toast")).includes("Moved to Archive"), `${tag} archiving says where it went`);
+  await p.waitForFunction(() => !document.querySelector("#messages")?.textContent.includes("Photos"));
+  await shot(p, size, "archived-undo");
+  await p.click("#undo");
+  await p.waitForFunction(() => document.querySelector("#messages")?.textContent.includes("Photos"), null, { timeout: 5000 }).catch(() => undefined);
+  expect((await text(p, "#messages")).includes("Photos"), `${tag} undo brings it back`);
+  await backToList(p, size);
+  await p.click(photos);
+  await p.waitForSelector("#delete");
+  await p.keyboard.press("#");
+  await p.waitForFunction(() => document.querySelector("#toast")?.textContent.includes("Moved to Trash"), null, { timeout: 5000 }).catch(() => undefined);
+  expect((await text(p, "#toast")).includes("Moved to Trash"), `${tag} # deletes to the Trash`);
+  await p.click("#undo");
+  await p.waitForFunction(() => document.querySelector("#messages")?.textContent.includes("Photos"), null, { timeout: 5000 }).catch(() => undefined);
+  expect((await text(p, "#messages")).includes("Photos"), `${tag} undo brings it back from the Trash`);
+  await backToList(p, size);
+  await p.click(photos);
+  await p.waitForSelector("#archive");
+  await p.keyboard.press("a");
+  await p.goto(base + "#/mail/archive");
+  await p.waitForSelector("#messages li");
+  expect((await text(p, "#messages")).includes("Photos"), `${tag} a archives`);
+
+  // Reply: prepared by the core (Re:, the quote, References), kept in Sent, in the conversation.
+  await p.goto(base + "#/mail/inbox");
+  await p.click("#messages li:has-text('Re: Lunch on Friday?') button");
+  await p.waitForSelector("#reply");
+  await p.keyboard.press("r");
+  await p.waitForSelector("#compose-form #subject");
+  await p.waitForFunction(() => location.hash.startsWith("#/compose/"));
+  expect((await p.inputValue("#subject")) === "Re: Lunch on Friday?", `${tag} the reply's subject has one Re:`);
+  expect((await p.inputValue("#text")).includes("> Noon works."), `${tag} the reply quotes the message`);
+  expect((await text(p, "#identity-chip")).includes("Me"), `${tag} Write says which identity writes`);
+  await p.fill("#text", "See you at noon.\n" + (await p.inputValue("#text")));
+  await shot(p, size, "reply");
+  await p.click("#send");
+  await p.waitForSelector("#outbox li:has-text('Re: Lunch on Friday?')");
+  await p.goto(base + "#/mail/sent");
+  await p.click("#messages li:has-text('Re: Lunch on Friday?') button");
+  await p.waitForSelector("#reader .in-thread");
+  expect((await p.locator("#reader .in-thread").count()) === 3, `${tag} the reply joins the conversation`);
+  expect((await text(p, "#reader .in-thread:nth-child(3)")).includes("See you at noon."), `${tag} the reply comes last`);
+  const sent = (await p.core.call("mailbox", { identity: world.addr.me, mailbox: "sent" })).ok.find((m) => m.subject === "Re: Lunch on Friday?");
+  const view = (await p.core.call("read_message", { id: sent.id })).ok;
+  const lunchIn = (await p.core.call("mailbox", { identity: world.addr.me, mailbox: "inbox" })).ok;
+  const follow = lunchIn.find((m) => m.subject === "Re: Lunch on Friday?");
+  const first = lunchIn.find((m) => m.subject === "Lunch on Friday?");
+  expect(view.in_reply_to === follow.message_id && view.references.join(" ") === `${first.message_id} ${follow.message_id}`, `${tag} the reply carries the right In-Reply-To and References`);
+  expect(lunchIn.find((m) => m.id === follow.id).answered, `${tag} the message answered is marked answered`);
+  await shot(p, size, "sent-thread");
+
+  // Requests: a first contact, declined.
+  await p.goto(base + "#/mail/requests");
+  await p.waitForSelector("#messages li");
+  const requestsBefore = await p.locator("#messages li").count();
+  await p.click("#messages li:has-text('Hello, we met') button");
   await p.waitForSelector("#accept");
   expect((await text(p, "#reader .verified")).includes("First contact"), `${tag} a request says it is a first contact`);
   await shot(p, size, "request");
-  const requestsBefore = await p.locator("#requests li").count();
   await p.click("#decline");
-  await p.waitForFunction((n) => document.querySelectorAll("#requests li").length === n - 1, requestsBefore);
-  expect((await p.locator("#requests li").count()) === requestsBefore - 1, `${tag} a declined request is gone`);
+  await p.waitForFunction((n) => document.querySelectorAll("#messages li").length === n - 1, requestsBefore);
+  expect(!(await text(p, "#messages")).includes("Hello, we met"), `${tag} a declined request is gone`);
 
   // Compose: a bad address is a sentence; a good one lands in the outbox; delivery states.
   await p.goto(base + "#/compose");
   await p.waitForSelector("#outbox li");
   expect((await text(p, "#outbox")).includes("delivered via carrier"), `${tag} delivered via a carrier is shown`);
-  expect((await text(p, "#outbox")).includes("held by a carrier"), `${tag} carried mail is shown`);
+  expect((await text(p, "#outbox")).includes("held by carriers"), `${tag} carried mail is shown`);
   await p.fill("#to", "not-an-address");
   await p.fill("#subject", "Hi");
-  await p.click("form button[type=submit]");
+  await p.click("#send");
   expect((await text(p, ".error")).includes("name@<56 characters>.onion"), `${tag} a bad address is refused with a sentence`);
   await p.fill("#to", world.addr.bob);
   await p.setInputFiles("#attach", { name: "note.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
-  await p.click("form button[type=submit]");
+  await p.waitForSelector("#attached li:has-text('note.txt')");
+  await p.click("#send");
   await p.waitForSelector("#outbox li:has-text('Hi to')");
   expect((await p.locator(".error").count()) === 0, `${tag} the earlier error is gone once the message is queued`);
   await shot(p, size, "compose");
+
+  // A draft is saved as it is typed, and survives the app's restart.
+  await p.goto(base + "#/compose");
+  await p.fill("#to", world.addr.dave);
+  await p.fill("#subject", "Unfinished thoughts");
+  await p.fill("#text", "Half a thought, to be continued.");
+  await p.waitForFunction(() => document.querySelector("#draft-state")?.textContent.includes("Draft saved"), null, { timeout: 5000 }).catch(() => undefined);
+  expect((await text(p, "#draft-state")).includes("Draft saved"), `${tag} the draft is saved while typing`);
+  const keep = p.dir;
+  await p.context().close();
+  await p.core.stop();
+  p = await page(size, { dir: keep });
+  await p.goto(base + "#/mail/drafts");
+  await p.waitForSelector("#messages li");
+  expect((await text(p, "#messages")).includes("Unfinished thoughts"), `${tag} the draft is there after a restart`);
+  await p.click("#messages li:first-child button");
+  await p.click("#edit-draft");
+  await p.waitForSelector("#compose-form #text");
+  expect((await p.inputValue("#text")) === "Half a thought, to be continued.", `${tag} the draft's text is kept`);
+  expect((await p.inputValue("#to")) === world.addr.dave, `${tag} the draft's recipient is kept`);
+  await shot(p, size, "draft");
 
   // Contacts: trust, provenance with a flagged conflict, introducing.
   await p.goto(base + "#/contacts");
@@ -303,8 +447,31 @@ for (const size of sizes) {
   await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 2);
   expect((await text(p, "#identities li.current")).includes("work@"), `${tag} the new identity is in use`);
   await shot(p, size, "identities");
-  await p.click("#identities li:has-text('me@') button");
-  await p.waitForSelector("#inbox");
+  // Writing from the new identity to a contact of the other one asks first, naming both.
+  await p.goto(base + "#/compose");
+  await p.waitForSelector("#identity-chip");
+  expect((await text(p, "#identity-chip")).includes("work"), `${tag} Write shows the identity in use`);
+  await p.fill("#to", world.addr.bob);
+  await p.fill("#subject", "From work");
+  await p.click("#send");
+  await p.waitForSelector("dialog#confirm-send[open]");
+  expect((await text(p, "#confirm-text")).includes("is a contact of"), `${tag} writing to another identity's contact asks first`);
+  await shot(p, size, "confirm-identity");
+  await p.click("#confirm-no");
+  const workOutbox = (await p.core.call("outbox", { identity: "work" })).ok;
+  expect(workOutbox.length === 0, `${tag} nothing is sent when the question is declined`);
+  // Deleting an identity asks first.
+  await p.goto(base + "#/identities");
+  await p.click("#identities li:has-text('work@') button.manage");
+  await p.click("#delete-identity");
+  await p.waitForSelector("dialog#confirm-identity[open]");
+  await shot(p, size, "identity-manage");
+  await p.click("#confirm-yes");
+  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 1);
+  expect((await p.locator("#identities li").count()) === 1, `${tag} an identity can be deleted from the app`);
+  await p.waitForSelector("#messages").catch(() => undefined);
+  await p.goto(base + "#/mail/inbox");
+  await p.waitForSelector("#messages");
 
   // Carrier mode: the toggle, the policy, what is held, and what a carrier can see.
   await p.goto(base + "#/carrier");
@@ -321,7 +488,19 @@ for (const size of sizes) {
   await shot(p, size, "carrier");
 
   // Keyboard: the navigation is reachable and works with Tab and Enter.
-  await p.goto(base + "#/inbox");
+  // Contacts: confirm a key after comparing it; designate a carrier.
+  await p.goto(base + "#/contacts");
+  await p.click("#contacts li:has-text('Dave') button");
+  await p.click("#confirm-contact");
+  await p.waitForSelector("#confirmed");
+  expect((await text(p, "#contact-detail .trust")).includes("fingerprint confirmed"), `${tag} a contact can be confirmed in the app`);
+  await p.click("#carrier-toggle");
+  await p.waitForSelector("#carrier-changed");
+  const mine = (await p.core.call("carriers", { identity: world.addr.me })).ok.my_carriers;
+  expect(mine.includes(world.addr.dave), `${tag} a carrier can be designated in the app`);
+  await shot(p, size, "contact-manage");
+
+  await p.goto(base + "#/mail/inbox");
   await p.waitForSelector("nav a");
   let reached = false;
   for (let i = 0; i < 12 && !reached; i++) {

@@ -130,7 +130,9 @@ export async function buildWorld(bin, root) {
     writeFileSync(menu, "%PDF-1.4\n% a menu\n");
     send("bob", "me", "Lunch on Friday?", "Shall we?\nThe usual place.", menu);
     await allDelivered("bob");
-    send("bob", "me", "Re: Lunch on Friday?", "Noon works.");
+    // A follow-up in the same thread (In-Reply-To and References, as a mail client writes).
+    const lunch = JSON.parse(postern(bin, dirs.bob, ["list", "-i", "bob", "-m", "sent", "--json"])).find((m) => m.subject === "Lunch on Friday?");
+    postern(bin, dirs.bob, ["reply", String(lunch.id), "--body", "Noon works."]);
     send("bob", "dave", "Hello Dave", "So that you know where my mail waits when I am away.");
     await allDelivered("bob");
     // The app's sent mail: delivered; delivered via a carrier; held by a carrier.

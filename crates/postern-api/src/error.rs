@@ -4,7 +4,7 @@ use postern_core::{CoreError, ErrorKind, HasKind};
 use serde::Serialize;
 
 /// What a command failed with.
-#[derive(Debug, Clone, Serialize, thiserror::Error)]
+#[derive(Debug, Clone, Serialize, thiserror::Error, ts_rs::TS)]
 #[error("{message}")]
 pub struct ApiError {
     /// What the person can do about it (`wrong_passphrase`, `bad_input`, …).

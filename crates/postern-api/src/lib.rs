@@ -1,9 +1,13 @@
 #![doc = include_str!("../README.md")]
 
+mod args;
+mod bindings;
 mod commands;
 mod error;
+mod handlers;
 mod session;
 
+pub use bindings::typescript;
 pub use commands::COMMANDS;
 pub use error::ApiError;
 pub use session::{NodeStatus, Session, SessionConfig};

@@ -12,7 +12,7 @@ use tokio::sync::{broadcast, Mutex, Notify};
 use crate::error::{ApiError, Result};
 
 /// The node's state, as the Network screen shows it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct NodeStatus {
     /// `off`, `connecting`, `online`, `failed`.
     pub state: String,

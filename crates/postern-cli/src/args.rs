@@ -80,7 +80,66 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N")]
         decline: Option<i64>,
     },
-    /// Delete a message.
+    /// An identity's mailboxes (Inbox, Requests, Drafts, Sent, Archive, Trash): counts, unread,
+    /// and the UIDVALIDITY and next UID an IMAP client sees.
+    Mailboxes {
+        /// The identity.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// List one mailbox of an identity, newest first.
+    List {
+        /// The identity.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// inbox, requests, drafts, sent, archive or trash.
+        #[arg(long, short = 'm', default_value = "inbox", value_name = "MAILBOX")]
+        mailbox: String,
+    },
+    /// The conversation a message is in, oldest first.
+    Thread {
+        /// The message's number.
+        id: i64,
+    },
+    /// Change a message's flags.
+    Flag {
+        /// The message's number.
+        id: i64,
+        /// Mark it read.
+        #[arg(long, conflicts_with = "unread")]
+        read: bool,
+        /// Mark it unread.
+        #[arg(long)]
+        unread: bool,
+        /// Star it.
+        #[arg(long, conflicts_with = "unstar")]
+        star: bool,
+        /// Remove the star.
+        #[arg(long)]
+        unstar: bool,
+    },
+    /// Move a message to another mailbox of its identity (inbox, archive, trash, sent).
+    Move {
+        /// The message's number.
+        id: i64,
+        /// Where to.
+        mailbox: String,
+    },
+    /// Reply to a message: "Re:", the References, and the text quoted under yours.
+    Reply {
+        /// The message's number.
+        id: i64,
+        /// To everyone it went to, not only its sender.
+        #[arg(long)]
+        all: bool,
+        /// Your text (default: standard input).
+        #[arg(long, conflicts_with = "body_file")]
+        body: Option<String>,
+        /// Read your text from this file.
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+    },
+    /// Delete a message for good (the app's Delete moves it to the Trash first).
     Delete {
         /// The message's number (from `inbox` or `requests`).
         id: i64,
@@ -169,7 +228,7 @@ pub(crate) enum Command {
         #[arg(long, value_name = "ADDRESS", conflicts_with = "add")]
         remove: Option<String>,
         /// The chance that at least one chosen carrier is reachable, for the estimate.
-        #[arg(long, default_value_t = 0.999, value_name = "P")]
+        #[arg(long, default_value_t = postern_core::DEFAULT_CARRIER_TARGET, value_name = "P")]
         target: f64,
     },
     /// Revoke an identity's OpenPGP key (a new one replaces it) or its whole address, and

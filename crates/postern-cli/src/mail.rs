@@ -1,4 +1,4 @@
-//! `send`, `inbox`, `read`, `outbox`, `requests`.
+//! `send`, `reply`, `inbox`, `read`, `outbox`, `requests`.
 
 use std::path::Path;
 
@@ -29,13 +29,47 @@ fn guess_type(name: &str) -> &'static str {
     }
 }
 
-pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
-    let text = match (&a.body, &a.body_file) {
-        (Some(t), _) => t.clone(),
+/// The text of a message: given, from a file, or from standard input.
+pub(crate) fn text_of(body: Option<&str>, file: Option<&Path>) -> Result<String, CliError> {
+    Ok(match (body, file) {
+        (Some(t), _) => t.to_owned(),
         (None, Some(f)) => String::from_utf8(read_file(f)?)
             .map_err(|_| CliError::Usage(format!("{} is not UTF-8 text", f.display())))?,
         (None, None) => crate::read_stdin()?,
-    };
+    })
+}
+
+/// Reply to message `id` with `text` above the quoted original, and send it.
+pub(crate) fn reply(
+    p: &mut Postern,
+    id: i64,
+    all: bool,
+    text: &str,
+) -> Result<postern_core::OutboxView, CliError> {
+    let d = p.reply(id, all)?;
+    let saved = p.save_draft(
+        &postern_core::DraftInput {
+            id: Some(d.id),
+            identity: d.identity.clone(),
+            to: d.to.clone(),
+            subject: d.subject.clone(),
+            text: format!("{}{}", text.trim_end(), d.text),
+            ..Default::default()
+        },
+        &[],
+    )?;
+    match p.send_draft(saved.id) {
+        Ok(o) => Ok(o),
+        Err(e) => {
+            // Nothing half-done: the reply is not left behind as a draft.
+            let _ = p.discard_draft(saved.id);
+            Err(e.into())
+        }
+    }
+}
+
+pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
+    let text = text_of(a.body.as_deref(), a.body_file.as_deref())?;
     let mut attachments = Vec::new();
     for path in &a.attach {
         let name = path

@@ -178,6 +178,60 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 (None, None) => out.messages(&p.requests(identity.as_deref())?, "requests"),
             }
         }
+        Command::Mailboxes { identity } => {
+            let p = open(cli)?;
+            out.mailboxes(&p.mailboxes(identity)?);
+        }
+        Command::List { identity, mailbox } => {
+            let p = open(cli)?;
+            out.messages(
+                &p.mailbox(identity, mailbox)?,
+                postern_core::mailbox_label(mailbox),
+            );
+        }
+        Command::Thread { id } => {
+            let p = open(cli)?;
+            out.messages(&p.thread(*id)?, "the thread");
+        }
+        Command::Flag {
+            id,
+            read,
+            unread,
+            star,
+            unstar,
+        } => {
+            let mut p = open(cli)?;
+            let pick = |yes: bool, no: bool| (yes || no).then_some(yes);
+            let m = p.set_flags(
+                *id,
+                postern_core::FlagChange {
+                    seen: pick(*read, *unread),
+                    flagged: pick(*star, *unstar),
+                    ..Default::default()
+                },
+            )?;
+            out.messages(&[m], "");
+        }
+        Command::Move { id, mailbox } => {
+            let mut p = open(cli)?;
+            let m = p.move_message(*id, mailbox)?;
+            out.done(&format!(
+                "Moved message {id} from {} to {}",
+                postern_core::mailbox_label(&m.from),
+                postern_core::mailbox_label(&m.to)
+            ));
+        }
+        Command::Reply {
+            id,
+            all,
+            body,
+            body_file,
+        } => {
+            let mut p = open(cli)?;
+            let text = mail::text_of(body.as_deref(), body_file.as_deref())?;
+            let queued = mail::reply(&mut p, *id, *all, &text)?;
+            out.queued(&queued);
+        }
         Command::Delete { id } => {
             let mut p = open(cli)?;
             p.delete_message(*id)?;

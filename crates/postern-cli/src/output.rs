@@ -398,23 +398,7 @@ impl Output {
             return;
         }
         for o in list {
-            let state = match (o.state.as_str(), &o.last_error) {
-                ("delivered", _) => match &o.delivered_via {
-                    Some(c) => format!(
-                        "delivered via carrier {c} {}",
-                        o.delivered_at.map(when).unwrap_or_default()
-                    ),
-                    None => format!("delivered {}", o.delivered_at.map(when).unwrap_or_default()),
-                },
-                ("carried", Some(note)) => format!("carried: {note}"),
-                ("failed", Some(e)) => format!("failed: {e}"),
-                ("queued", Some(e)) if o.attempts > 0 => format!(
-                    "queued, retry {} (attempt {} failed: {e})",
-                    o.next_attempt.map(when).unwrap_or_default(),
-                    o.attempts
-                ),
-                (s, _) => s.to_owned(),
-            };
+            let state = &o.status;
             say!(
                 "{:>4}  {}  to {}  \"{}\"  [{state}]",
                 o.id,
@@ -440,11 +424,33 @@ impl Output {
                 format!("{} <{}>", m.from_name, m.from)
             };
             let unread = if m.read { " " } else { "*" };
+            let star = if m.flagged { "★" } else { " " };
+            let from = if m.to.is_empty() {
+                from
+            } else {
+                format!("to {}", m.to)
+            };
             say!(
-                "{:>4}{unread} {}  {from}  \"{}\"",
+                "{:>4}{unread}{star} {}  {from}  \"{}\"",
                 m.id,
-                when(m.received_at),
+                when(m.sent_at.unwrap_or(m.received_at)),
                 m.subject
+            );
+        }
+    }
+
+    pub(crate) fn mailboxes(&self, list: &[postern_core::MailboxView]) {
+        if self.json {
+            return print_json(&list);
+        }
+        for b in list {
+            say!(
+                "{:<10} {:>5} messages {:>5} unread   UIDVALIDITY {}  next UID {}",
+                b.label,
+                b.total,
+                b.unread,
+                b.uidvalidity,
+                b.uidnext
             );
         }
     }

@@ -153,6 +153,59 @@ fn send_inbox_read_outbox_requests() {
     });
     let _ = alice_card;
 
+    // The mailbox model from the command line: Bob replies (threaded by References), Alice sees
+    // the conversation, her mailboxes and flags; a move and its way back.
+    let reply = json(postern(&b).args(["--json", "reply", &id, "--body", "Hello Alice."]));
+    assert_eq!(reply["subject"], "Re: Hello Bob");
+    let sent = json(postern(&b).args(["--json", "list", "-i", "bob", "-m", "sent"]));
+    assert_eq!(sent[0]["subject"], "Re: Hello Bob", "{sent}");
+    let answered = json(postern(&b).args(["--json", "list", "-i", "bob"]));
+    assert_eq!(answered[0]["answered"], true, "{answered}");
+    let got = until("Alice to receive the reply", || {
+        let r = json(postern(&a).args(["--json", "list", "-i", "alice"]));
+        r.as_array().filter(|a| !a.is_empty()).cloned()
+    });
+    let reply_id = got[0]["id"].as_i64().expect("id").to_string();
+    let thread = json(postern(&a).args(["--json", "thread", &reply_id]));
+    let subjects: Vec<&str> = thread
+        .as_array()
+        .expect("a")
+        .iter()
+        .map(|m| m["subject"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(subjects, ["Hello Bob", "Re: Hello Bob"]);
+    let read = json(postern(&a).args(["--json", "read", &reply_id]));
+    assert!(
+        read["text"]
+            .as_str()
+            .expect("t")
+            .contains("> First message."),
+        "{read}"
+    );
+    let boxes = ok(postern(&a).args(["mailboxes", "-i", "alice"]));
+    assert!(
+        boxes.contains("Inbox") && boxes.contains("UIDVALIDITY"),
+        "{boxes}"
+    );
+    let flagged = json(postern(&a).args(["--json", "flag", &reply_id, "--star", "--unread"]));
+    assert_eq!(
+        (flagged[0]["flagged"].clone(), flagged[0]["read"].clone()),
+        (true.into(), false.into())
+    );
+    ok(postern(&a).args(["move", &reply_id, "archive"]));
+    let archived = json(postern(&a).args(["--json", "list", "-i", "alice", "-m", "archive"]));
+    assert_eq!(archived[0]["uid"], 1, "{archived}");
+    let refused = postern(&a)
+        .args(["move", &reply_id, "sent"])
+        .output()
+        .expect("run");
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("cannot be moved"),
+        "{refused:?}"
+    );
+    ok(postern(&a).args(["move", &reply_id, "inbox"]));
+
     // The node keeps no passphrase in its environment (it came in POSTERN_PASSPHRASE).
     for node in [&_na, &_nb] {
         let environ = std::fs::read(format!("/proc/{}/environ", node.0.id())).expect("environ");

@@ -21,6 +21,7 @@ it learns who sent it to whom, its size, and when.";
 
 /// One identity's carrier mode.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CarrierModeView {
     /// The identity.
     pub identity: String,
@@ -42,6 +43,7 @@ pub struct CarrierModeView {
 
 /// A message held (or once held) as a carrier.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CarriedView {
     /// Local number.
     pub id: i64,
@@ -65,6 +67,7 @@ pub struct CarriedView {
 
 /// A carrier as a sender measures it.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CarrierAvailability {
     /// The carrier's address.
     pub carrier: String,
@@ -80,6 +83,7 @@ pub struct CarrierAvailability {
 
 /// One contact's carriers.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactCarriersView {
     /// The contact.
     pub contact: String,
@@ -95,6 +99,7 @@ pub struct ContactCarriersView {
 
 /// Everything about carriers for one identity.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct CarriersView {
     /// The identity.
     pub identity: String,
@@ -109,6 +114,10 @@ pub struct CarriersView {
     /// What it holds as a carrier.
     pub held: Vec<CarriedView>,
 }
+
+/// The chance of reaching a contact that carriers are chosen for: k carriers so that mail
+/// waits with at least one of them that often (`postern carriers --target`, the app).
+pub const DEFAULT_CARRIER_TARGET: f64 = 0.999;
 
 impl Postern {
     /// Carrier mode of `identity`, with what it holds.

@@ -9,6 +9,7 @@ use crate::{CoreError, Postern};
 
 /// One change, as a front end shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct EventView {
     /// Increasing number: follow from the last one seen.
     pub id: i64,

@@ -39,6 +39,7 @@ pub(crate) const KIND_HANDSHAKE: &str = "handshake";
 
 /// An invite to show.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InviteView {
     /// Its number, to withdraw it.
     pub id: i64,
@@ -52,6 +53,7 @@ pub struct InviteView {
 
 /// An invite handed out, and what became of it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct InviteStateView {
     /// Its number.
     pub id: i64,
@@ -69,6 +71,7 @@ pub struct InviteStateView {
 
 /// Who redeemed an invite.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RedeemerView {
     /// Their address.
     pub address: String,
@@ -82,6 +85,7 @@ pub struct RedeemerView {
 
 /// What a scanned or pasted code says, verified, before anyone decides to add it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ScanPreview {
     /// `invite` (a card with a one-time token: adding it exchanges keys both ways) or `card`.
     pub kind: String,
@@ -101,6 +105,7 @@ pub struct ScanPreview {
 
 /// The result of accepting an invite: the new contact and the queued handshake.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Handshake {
     /// The inviter, as now in the address book.
     pub contact: ContactView,

@@ -21,7 +21,7 @@ mod views;
 
 pub use carriers::{
     CarriedView, CarrierAvailability, CarrierModeView, CarriersView, ContactCarriersView,
-    CARRIER_MODE_NOTE,
+    CARRIER_MODE_NOTE, DEFAULT_CARRIER_TARGET,
 };
 pub use clock::{Clock, SystemClock};
 pub use config::{

@@ -10,6 +10,7 @@ use crate::{CoreError, EventView, Postern};
 
 /// What notifications may show.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(default)]
 pub struct NotificationSettings {
     /// The sender's display name (never the address).
@@ -22,6 +23,7 @@ pub struct NotificationSettings {
 
 /// A notification to show.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Notification {
     /// The title line.
     pub title: String,

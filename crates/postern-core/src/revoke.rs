@@ -20,6 +20,7 @@ pub(crate) const KIND_REVOCATION: &str = "revocation";
 
 /// A revocation, made or received.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct RevocationView {
     /// The address concerned.
     pub address: String,

@@ -4,6 +4,7 @@ use serde::Serialize;
 
 /// One of the device's identities.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IdentityView {
     /// Local number (stable for the life of the identity on this device).
     pub id: i64,
@@ -21,6 +22,7 @@ pub struct IdentityView {
 
 /// A contact in one identity's address book.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ContactView {
     /// Local number.
     pub id: i64,
@@ -52,6 +54,7 @@ pub struct ContactView {
 
 /// One introduction of a contact.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct IntroductionView {
     /// The introducer's address.
     pub introducer: String,
@@ -67,6 +70,7 @@ pub struct IntroductionView {
 
 /// A summary of the device.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct StatusView {
     /// The data directory.
     pub data_dir: String,

@@ -187,6 +187,20 @@ async fn flags_moves_and_undo_keep_uids_growing() {
         .expect("flag");
     assert!(f.flagged && f.read);
 
+    // A message whose UID in the Archive is taken in the Inbox moves there all the same.
+    let third = inbox.iter().find(|m| m.uid == 3).expect("uid 3").id;
+    let second = inbox.iter().find(|m| m.uid == 2).expect("uid 2").id;
+    bob.api.archive(third).expect("archive uid 3");
+    bob.api.archive(second).expect("archive uid 2");
+    bob.api
+        .move_message(second, "inbox")
+        .expect("back while its archive UID 2 is taken");
+    bob.api.move_message(third, "inbox").expect("and the other");
+    let inbox = bob.api.mailbox("bob", "inbox").expect("inbox");
+    let mut uids: Vec<i64> = inbox.iter().map(|m| m.uid).collect();
+    uids.sort();
+    assert_eq!(uids, [1, 4, 5]);
+
     // Archive, then undo: back in the Inbox with a new, higher UID (UIDs are never reused).
     let moved = bob.api.archive(first).expect("archive");
     assert_eq!(
@@ -195,13 +209,13 @@ async fn flags_moves_and_undo_keep_uids_growing() {
     );
     assert_eq!(
         bob.api.mailbox("bob", "archive").expect("archive")[0].uid,
-        1
+        3
     );
     bob.api.move_message(first, &moved.from).expect("undo");
     let back = bob.api.mailbox("bob", "inbox").expect("inbox");
     assert_eq!(back.len(), 3);
     let again = back.iter().find(|m| m.id == first).expect("back");
-    assert_eq!(again.uid, 4);
+    assert_eq!(again.uid, 6);
     assert!(again.flagged, "flags travel with the message");
 
     // Delete: to the Trash; deleted there: gone for good. Undo from the Trash works.
@@ -222,8 +236,8 @@ async fn flags_moves_and_undo_keep_uids_growing() {
     );
     assert_eq!(
         bob.api.mailboxes("bob").expect("boxes")[0].uidnext,
-        6,
-        "the Inbox's next UID only grows (4 and 5 were given on the way back)"
+        8,
+        "the Inbox's next UID only grows (6 and 7 were given on the way back)"
     );
 
     // Moves the model does not allow are refused with a sentence.

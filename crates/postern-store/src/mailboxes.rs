@@ -81,7 +81,8 @@ impl Store {
     }
 
     /// Move a message to another mailbox of its identity (it gets that mailbox's next UID).
-    /// Returns the mailbox it was in.
+    /// Returns the mailbox it was in. Every change of `folder` sets `uid = 0` in the same
+    /// statement: its old UID may be taken in the new mailbox, and the trigger numbers it.
     pub fn move_message(&mut self, id: i64, to: &str) -> Result<String, StoreError> {
         let (identity, from): (i64, String) = self
             .conn
@@ -94,7 +95,7 @@ impl Store {
             .ok_or(StoreError::NotFound("message"))?;
         if from != to {
             self.conn.execute(
-                "UPDATE messages SET folder = ?2, deleted = 0 WHERE id = ?1",
+                "UPDATE messages SET folder = ?2, deleted = 0, uid = 0 WHERE id = ?1",
                 params![id, to],
             )?;
             self.log_event(Some(identity), event_kind::MESSAGE, Some(id), to)?;
@@ -235,7 +236,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let identity = self.identity_of(id)?;
         self.conn.execute(
-            "UPDATE messages SET folder = 'sent', message_id = ?2, recipients = ?3, thread = ?4,
+            "UPDATE messages SET folder = 'sent', uid = 0, message_id = ?2, recipients = ?3, thread = ?4,
                 sent_at = ?5, received_at = ?5, read = 1
              WHERE id = ?1",
             params![id, message_id, recipient, thread, sent_at],

@@ -391,7 +391,7 @@ impl Store {
         to: &str,
     ) -> Result<usize, StoreError> {
         let n = self.conn.execute(
-            "UPDATE messages SET folder = ?4 WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
+            "UPDATE messages SET folder = ?4, uid = 0 WHERE identity_id = ?1 AND sender = ?2 AND folder = ?3",
             params![identity_id, sender, from, to],
         )?;
         self.log_event(Some(identity_id), crate::event_kind::MESSAGE, None, to)?;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// CLI can choose an exit code and the UI a sentence, without matching on every variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The input (a command argument, a card, a file) is malformed. Fix the input.

@@ -1,34 +1,104 @@
-import { api, Attachment, OutboxItem } from "../api";
+import { api, Attachment, DraftView } from "../api";
 import { bytesToB64, h, put, replace, short } from "../dom";
+import { identityChip } from "../identity";
 import { showError } from "../main";
 import { state } from "../state";
 
-function stateText(o: OutboxItem): string {
-  switch (o.state) {
-    case "delivered":
-      return o.delivered_via ? `delivered via carrier ${short(o.delivered_via)}` : "delivered";
-    case "carried":
-      return "held by a carrier until the recipient is online";
-    case "failed":
-      return `failed: ${o.last_error ?? ""}`;
-    case "queued":
-      return o.attempts > 0 ? `queued, retrying (${o.last_error ?? ""})` : "queued";
-    default:
-      return o.state;
-  }
-}
+/// How long typing may pause before the draft is saved.
+const SAVE_AFTER_MS = 700;
 
-/// Write a message (with attachments) and follow what happened to sent mail.
-export async function composeScreen(root: HTMLElement) {
-  put(root, h("h1", {}, "Write"));
-  const contacts = await api.contacts(state.identity);
-  const to = h("input", { id: "to", list: "contact-list", required: true, placeholder: "name@….onion" });
-  const subject = h("input", { id: "subject" });
-  const text = h("textarea", { id: "text", rows: "8" });
+/// Write: who is writing (the identity, in its colour, loudly), to whom, and what; saved as a
+/// draft while typed (sealed in the store); sending asks first when this identity has never
+/// written to the recipient. Below, what happened to sent mail.
+export async function composeScreen(root: HTMLElement, draftId?: number) {
+  let draft: DraftView | null = draftId ? await api.draft(draftId) : null;
+  const ids = await api.identities();
+  let identity = draft?.identity ?? state.identity;
+  const current = () => ids.find((i) => i.address === identity);
+  const chipSlot = h("div", { id: "writing-as", class: "writing-as" });
+  const chooser = h(
+    "select",
+    { id: "from", "aria-label": "Write as" },
+    ...ids.map((i) => h("option", { value: i.address, selected: i.address === identity }, `${i.display_name || i.address.split("@")[0]} — ${short(i.address)}`)),
+  );
+  const drawChip = () => replace(chipSlot, h("span", { class: "label" }, "Writing as"), identityChip(identity, current()?.display_name ?? "", { id: "identity-chip" }));
+  drawChip();
+  const contacts = await api.contacts(identity);
+  const to = h("input", { id: "to", list: "contact-list", required: true, placeholder: "name@….onion", value: draft?.to ?? "" });
+  const subject = h("input", { id: "subject", value: draft?.subject ?? "" });
+  const text = h("textarea", { id: "text", rows: "10" });
+  text.value = draft?.text ?? "";
   const files = h("input", { type: "file", id: "attach", multiple: true });
+  const attached = h("ul", { class: "attached", id: "attached" });
+  const saved = h("p", { class: "meta", id: "draft-state", "aria-live": "polite" });
+  const drawAttached = () =>
+    replace(attached, ...(draft?.attachments ?? []).map((a) => h("li", {}, `Attachment: ${a.name} (${a.size} bytes)`)));
+  drawAttached();
+
+  let timer: number | undefined;
+  let saving: Promise<void> = Promise.resolve();
+  const save = (attach: Attachment[] = []) => {
+    saving = saving.then(async () => {
+      try {
+        draft = await api.saveDraft({ id: draft?.id ?? null, identity, to: to.value, subject: subject.value, text: text.value }, attach);
+        saved.textContent = "Draft saved.";
+        drawAttached();
+        if (!location.hash.endsWith(`/${draft.id}`)) history.replaceState(null, "", `#/compose/${draft.id}`);
+      } catch (e) {
+        showError(root, e);
+      }
+    });
+    return saving;
+  };
+  const later = () => {
+    window.clearTimeout(timer);
+    saved.textContent = "";
+    timer = window.setTimeout(() => void save(), SAVE_AFTER_MS);
+  };
+  for (const el of [to, subject, text]) el.addEventListener("input", later);
+  chooser.addEventListener("change", async () => {
+    // A draft stays with the identity that began it: switching starts it again under the other.
+    const old = draft;
+    identity = chooser.value;
+    state.setIdentity(identity);
+    drawChip();
+    if (old) {
+      draft = null;
+      await save();
+      await api.discardDraft(old.id).catch(() => undefined);
+    }
+  });
+  files.addEventListener("change", async () => {
+    const add: Attachment[] = [];
+    for (const f of Array.from(files.files ?? [])) {
+      add.push({ name: f.name, content_type: f.type || "application/octet-stream", data_b64: bytesToB64(new Uint8Array(await f.arrayBuffer())) });
+    }
+    files.value = "";
+    window.clearTimeout(timer);
+    await save(add);
+  });
+
+  const confirmBox = h("dialog", { id: "confirm-send" });
+  const ask = (sentence: string) =>
+    new Promise<boolean>((resolve) => {
+      replace(
+        confirmBox,
+        h("p", { id: "confirm-text" }, sentence),
+        identityChip(identity, current()?.display_name ?? ""),
+        h("div", { class: "inline" },
+          h("button", { type: "button", id: "confirm-yes", onclick: () => { confirmBox.close(); resolve(true); } }, "Send from this identity"),
+          h("button", { type: "button", id: "confirm-no", class: "secondary", onclick: () => { confirmBox.close(); resolve(false); } }, "Cancel"),
+        ),
+      );
+      confirmBox.showModal();
+    });
+
   const form = h(
     "form",
-    { class: "card" },
+    { class: "card compose", id: "compose-form" },
+    chipSlot,
+    ids.length > 1 ? h("label", { for: "from" }, "From") : null,
+    ids.length > 1 ? chooser : null,
     h("label", { for: "to" }, "To"),
     to,
     h("datalist", { id: "contact-list" }, ...contacts.map((c) => h("option", { value: c.address }, c.display_name))),
@@ -38,36 +108,50 @@ export async function composeScreen(root: HTMLElement) {
     text,
     h("label", { for: "attach" }, "Attachments"),
     files,
-    h("button", { type: "submit" }, "Send"),
+    attached,
+    h("div", { class: "inline" },
+      h("button", { type: "submit", id: "send" }, "Send"),
+      h("button", { type: "button", id: "discard", class: "secondary", onclick: async () => {
+        window.clearTimeout(timer);
+        await saving;
+        if (draft) await api.discardDraft(draft.id).catch((e) => showError(root, e));
+        location.hash = "#/mail/inbox";
+      } }, "Discard"),
+      saved,
+    ),
   );
-  const outbox = h("ul", { class: "list", id: "outbox" });
-  const refresh = async () => {
-    const items = await api.outbox(state.identity);
-    replace(outbox,
-      ...items.map((o) =>
-        h("li", {}, h("span", { class: "subject" }, o.subject || "(no subject)"), " to ", short(o.to), " — ", h("span", { class: `state ${o.state}` }, stateText(o))),
-      ),
-    );
-  };
   form.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
-      const attachments: Attachment[] = [];
-      for (const f of Array.from(files.files ?? [])) {
-        attachments.push({
-          name: f.name,
-          content_type: f.type || "application/octet-stream",
-          data_b64: bytesToB64(new Uint8Array(await f.arrayBuffer())),
-        });
-      }
-      await api.send(state.identity, to.value.trim(), subject.value, text.value, attachments);
+      window.clearTimeout(timer);
+      const check = await api.checkRecipient(identity, to.value);
+      if (check.confirm && !(await ask(check.sentence))) return;
+      await save();
+      await saving;
+      if (!draft) return;
+      const out = await api.sendDraft(draft.id);
+      draft = null;
       root.querySelector(".error")?.remove();
       form.reset();
+      text.value = "";
+      replace(attached);
+      history.replaceState(null, "", "#/compose");
+      saved.textContent = `Sent: ${out.status}.`;
       await refresh();
     } catch (e) {
       showError(root, e);
     }
   });
-  put(root, form, h("h2", {}, "Sent"), outbox);
+  const outbox = h("ul", { class: "list", id: "outbox" });
+  const refresh = async () => {
+    const items = await api.outbox(identity);
+    replace(outbox,
+      ...items.map((o) =>
+        h("li", {}, h("span", { class: "subject" }, o.subject || "(no subject)"), " to ", short(o.to), " — ", h("span", { class: `state ${o.state}` }, o.status)),
+      ),
+    );
+  };
+  put(root, h("h1", {}, draft ? "Draft" : "Write"), form, confirmBox, h("h2", {}, "Outbox"), outbox);
   await refresh();
+  (draft?.to ? text : to).focus();
 }

@@ -7,6 +7,7 @@ import { state } from "../state";
 export async function contactsScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Contacts"));
   const list = await api.contacts(state.identity);
+  const mine = new Set((await api.carriers(state.identity)).my_carriers);
   const detail = h("section", { id: "contact-detail", "aria-live": "polite" });
   const show = (c: Contact) => {
     const others = list.filter((o) => o.address !== c.address);
@@ -17,6 +18,22 @@ export async function contactsScreen(root: HTMLElement) {
       h("p", { class: "address" }, c.address),
       h("p", { class: `trust ${c.trust}` }, `${c.trust}: ${c.trust_label}`),
       h("p", { class: "fingerprint" }, `Key ${c.fingerprint.replace(/(.{4})/g, "$1 ").trim()}`),
+      h("div", { class: "inline" },
+        c.trust === "verified" || c.trust === "revoked"
+          ? null
+          : h("button", { type: "button", id: "confirm-contact", title: "After comparing this key with the one their device shows", onclick: async () => {
+              try { const n = await api.confirmContact(state.identity, c.address); Object.assign(c, n); show(c); put(detail, h("p", { class: "ok", id: "confirmed" }, "Confirmed: you compared the key in person.")); } catch (e) { showError(root, e); }
+            } }, "Keys match: confirm"),
+        h("button", { type: "button", id: "carrier-toggle", class: "secondary", onclick: async () => {
+          const designate = !mine.has(c.address);
+          try {
+            await api.designateCarrier(state.identity, c.address, designate);
+            if (designate) mine.add(c.address); else mine.delete(c.address);
+            show(c);
+            put(detail, h("p", { class: "ok", id: "carrier-changed" }, designate ? "Now one of your carriers: your contacts will hand mail to them while you are offline." : "No longer one of your carriers."));
+          } catch (e) { showError(root, e); }
+        } }, mine.has(c.address) ? "Stop using as carrier" : "Use as my carrier"),
+      ),
       h(
         "ul",
         { class: "provenance" },

@@ -1,12 +1,53 @@
-import { api } from "../api";
-import { h, put } from "../dom";
+import { api, Identity } from "../api";
+import { h, put, replace } from "../dom";
+import { identityChip } from "../identity";
 import { showError } from "../main";
 import { state } from "../state";
 
-/// Identities: each its own onion address, keys and address book; pick the one to use.
+/// Identities: each its own onion address, keys and address book; pick the one to use, make a
+/// new one, revoke a key or an address, delete one.
 export async function identitiesScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Identities"));
   const ids = await api.identities();
+  const danger = h("section", { id: "identity-actions", "aria-live": "polite" });
+  const confirmBox = h("dialog", { id: "confirm-identity" });
+  const ask = (sentence: string, yes: string) =>
+    new Promise<boolean>((resolve) => {
+      replace(
+        confirmBox,
+        h("p", { id: "confirm-text" }, sentence),
+        h("div", { class: "inline" },
+          h("button", { type: "button", id: "confirm-yes", class: "danger", onclick: () => { confirmBox.close(); resolve(true); } }, yes),
+          h("button", { type: "button", id: "confirm-no", class: "secondary", onclick: () => { confirmBox.close(); resolve(false); } }, "Cancel"),
+        ),
+      );
+      confirmBox.showModal();
+    });
+  const manage = (i: Identity) => {
+    replace(
+      danger,
+      h("h2", {}, "Manage ", identityChip(i.address, i.display_name)),
+      h("p", { class: "hint" }, "Revoking the key gives this identity a new key and tells every contact, signed with the onion key. Revoking the address ends it: contacts are told never to trust it again. Stop the node first (a running node serves the old keys)."),
+      h("div", { class: "inline" },
+        h("button", { type: "button", id: "revoke-key", onclick: async () => {
+          if (!(await ask(`Replace the key of ${i.address} and tell its ${i.contacts} contacts?`, "Revoke the key"))) return;
+          try { const r = await api.revoke(i.address, false, "replaced in the app"); put(danger, h("p", { class: "ok", id: "revoked" }, `Key revoked; ${r.notified} contacts will be told.`)); } catch (e) { showError(root, e); }
+        } }, "Revoke key…"),
+        h("button", { type: "button", id: "revoke-address", class: "danger", onclick: async () => {
+          if (!(await ask(`End ${i.address} for good? Contacts are told to trust it no more. This cannot be undone.`, "Revoke the address"))) return;
+          try { const r = await api.revoke(i.address, true, "ended in the app"); put(danger, h("p", { class: "ok", id: "revoked" }, `Address revoked; ${r.notified} contacts will be told.`)); } catch (e) { showError(root, e); }
+        } }, "Revoke address…"),
+        h("button", { type: "button", id: "delete-identity", class: "danger", onclick: async () => {
+          if (!(await ask(`Delete ${i.address} and all its keys, contacts and mail from this device? This cannot be undone.`, "Delete identity"))) return;
+          try {
+            await api.deleteIdentity(i.address);
+            if (state.identity === i.address) state.setIdentity("");
+            location.reload();
+          } catch (e) { showError(root, e); }
+        } }, "Delete…"),
+      ),
+    );
+  };
   put(root,
     h("p", { class: "hint" }, "Each identity has its own onion address and keys. Nobody can tell two of your identities belong together."),
     h(
@@ -16,14 +57,17 @@ export async function identitiesScreen(root: HTMLElement) {
         h(
           "li",
           { class: i.address === state.identity ? "current" : "" },
-          h("span", { class: "from" }, i.display_name || i.address.split("@")[0]),
+          identityChip(i.address, i.display_name),
           h("span", { class: "address" }, i.address),
           i.address === state.identity
             ? h("span", { class: "badge" }, "in use")
-            : h("button", { type: "button", onclick: () => { state.setIdentity(i.address); location.hash = "#/inbox"; } }, "Use"),
+            : h("button", { type: "button", class: "use", onclick: () => { state.setIdentity(i.address); location.hash = "#/mail/inbox"; } }, "Use"),
+          h("button", { type: "button", class: "secondary manage", onclick: () => manage(i) }, "Manage…"),
         ),
       ),
     ),
+    danger,
+    confirmBox,
   );
   const name = h("input", { id: "new-name", required: true });
   const display = h("input", { id: "new-display-name" });

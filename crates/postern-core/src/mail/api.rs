@@ -14,6 +14,7 @@ pub const MAX_SEND_BYTES: usize = 20 * 1024 * 1024;
 
 /// A message in a list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageSummary {
     /// Local number (for `read`).
     pub id: i64,
@@ -52,6 +53,7 @@ pub struct MessageSummary {
 
 /// An attachment's description.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct AttachmentInfo {
     /// File name.
     pub name: String,
@@ -63,12 +65,13 @@ pub struct AttachmentInfo {
 
 /// A message, opened.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct MessageView {
     /// The list fields.
     #[serde(flatten)]
     pub summary: MessageSummary,
     /// Recipients (the letter's To).
-    pub to: Vec<String>,
+    pub recipients: Vec<String>,
     /// The Message-ID it answers.
     pub in_reply_to: Option<String>,
     /// The thread's Message-IDs, oldest first.
@@ -81,6 +84,7 @@ pub struct MessageView {
 
 /// A message in the outbox.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct OutboxView {
     /// Local number.
     pub id: i64,
@@ -105,6 +109,35 @@ pub struct OutboxView {
     pub delivered_at: Option<i64>,
     /// The carrier that delivered it (`None`: delivered directly, or not yet).
     pub delivered_via: Option<String>,
+    /// Its state as a sentence, the same in the CLI and the app.
+    pub status: String,
+}
+
+fn at(t: Option<i64>) -> String {
+    t.map(|t| format!("{} UTC", postern_types::utc_minute(t)))
+        .unwrap_or_default()
+}
+
+/// An outbox row's state as a sentence.
+fn delivery_sentence(r: &OutboxRecord) -> String {
+    match (r.state.as_str(), &r.last_error) {
+        ("delivered", _) => match &r.delivered_via {
+            Some(c) => format!("delivered via carrier {c} {}", at(r.delivered_at)),
+            None => format!("delivered {}", at(r.delivered_at)),
+        },
+        ("carried", Some(note)) => {
+            format!("held by carriers until the recipient is online: {note}")
+        }
+        ("carried", None) => "held by carriers until the recipient is online".into(),
+        ("failed", Some(e)) => format!("failed: {e}"),
+        ("queued", Some(e)) if r.attempts > 0 => format!(
+            "queued, retry {} (attempt {} failed: {e})",
+            at(Some(r.next_attempt)),
+            r.attempts
+        ),
+        ("queued", _) => "queued".into(),
+        (s, _) => s.to_owned(),
+    }
 }
 
 impl Postern {
@@ -149,6 +182,7 @@ impl Postern {
             created_at: r.created_at,
             delivered_at: r.delivered_at,
             delivered_via: r.delivered_via.clone(),
+            status: delivery_sentence(r),
         }
     }
 

@@ -78,7 +78,7 @@ impl Postern {
         summary.read = true;
         Ok(MessageView {
             summary,
-            to: letter.to,
+            recipients: letter.to,
             in_reply_to: Some(m.threading.in_reply_to.clone()).filter(|s| !s.is_empty()),
             references: m.threading.references.clone(),
             text: letter.text,

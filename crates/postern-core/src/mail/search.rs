@@ -11,6 +11,7 @@ pub const MAX_RESULTS: usize = 200;
 
 /// A piece of a snippet: matching words have `hit` set.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SnippetPart {
     /// The text.
     pub text: String,
@@ -20,6 +21,7 @@ pub struct SnippetPart {
 
 /// One search result: the message, and where it matched.
 #[derive(Debug, Clone, Serialize, PartialEq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct SearchResult {
     /// The message.
     #[serde(flatten)]

@@ -1,0 +1,217 @@
+//! The commands' argument types, and the few views only the app has. Each derives `TS`: the
+//! UI's TypeScript is generated from these (`crate::bindings`).
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+#[derive(Debug, Serialize, TS)]
+pub(crate) struct AppStatus {
+    pub(crate) initialized: bool,
+    pub(crate) unlocked: bool,
+    pub(crate) data_dir: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Passphrase {
+    pub(crate) passphrase: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NewIdentity {
+    pub(crate) name: String,
+    pub(crate) display_name: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct OfIdentity {
+    pub(crate) identity: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Search {
+    /// An identity's mail; absent (or null) searches every identity.
+    pub(crate) identity: Option<String>,
+    pub(crate) query: String,
+    #[serde(default = "default_results")]
+    pub(crate) limit: usize,
+}
+
+pub(crate) fn default_results() -> usize {
+    50
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct NewPassphrase {
+    pub(crate) old: String,
+    pub(crate) new: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct After {
+    #[serde(default)]
+    pub(crate) after: i64,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct ById {
+    pub(crate) id: i64,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct UiAttachment {
+    pub(crate) name: String,
+    pub(crate) content_type: String,
+    pub(crate) data_b64: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Send {
+    pub(crate) identity: String,
+    pub(crate) to: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+    #[serde(default)]
+    pub(crate) attachments: Vec<UiAttachment>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Introduce {
+    pub(crate) identity: String,
+    pub(crate) whom: String,
+    pub(crate) to: String,
+    #[serde(default)]
+    pub(crate) both: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct OfInvite {
+    pub(crate) identity: String,
+    pub(crate) id: i64,
+}
+
+#[derive(Debug, Serialize, TS)]
+pub(crate) struct UiInvite {
+    pub(crate) id: i64,
+    pub(crate) link: String,
+    pub(crate) svg: String,
+    pub(crate) expires_at: i64,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Text {
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Image {
+    pub(crate) data_b64: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Frame {
+    pub(crate) width: u32,
+    pub(crate) height: u32,
+    pub(crate) pixels_b64: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct AcceptScanned {
+    pub(crate) identity: String,
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct CarrierMode {
+    pub(crate) identity: String,
+    pub(crate) enabled: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct CarrierPolicy {
+    pub(crate) identity: String,
+    pub(crate) allow: Vec<String>,
+    pub(crate) quota_mb: i64,
+    pub(crate) max_hold_hours: i64,
+}
+
+/// No arguments.
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct NoArgs {}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct OfMailbox {
+    pub(crate) identity: String,
+    /// `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+    pub(crate) mailbox: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct SetFlags {
+    pub(crate) id: i64,
+    #[serde(flatten)]
+    pub(crate) flags: postern_core::FlagChange,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct MoveTo {
+    pub(crate) id: i64,
+    pub(crate) to: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Reply {
+    pub(crate) id: i64,
+    /// Everyone the message went to, not only its sender.
+    #[serde(default)]
+    pub(crate) all: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct SaveDraft {
+    #[serde(flatten)]
+    pub(crate) draft: postern_core::DraftInput,
+    /// Files to attach, added to what the draft already has.
+    #[serde(default)]
+    pub(crate) attach: Vec<UiAttachment>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct CheckRecipient {
+    pub(crate) identity: String,
+    pub(crate) to: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct SaveAttachments {
+    pub(crate) id: i64,
+    /// The folder to save into (chosen in a file dialog).
+    pub(crate) dir: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct OfContact {
+    pub(crate) identity: String,
+    pub(crate) address: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Designate {
+    pub(crate) identity: String,
+    pub(crate) carrier: String,
+    /// False: stop using it as a carrier.
+    pub(crate) designate: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct Revoke {
+    pub(crate) identity: String,
+    /// The whole address (true), or only its OpenPGP key, replaced by a new one (false).
+    #[serde(default)]
+    pub(crate) address: bool,
+    #[serde(default)]
+    pub(crate) reason: String,
+}

@@ -1,0 +1,1170 @@
+// Generated from crates/postern-api (the command set) by
+// `cargo run -p postern-api --bin postern-bindings`. Do not edit.
+
+export type AcceptScanned = { identity: string, text: string, };
+
+export type After = { after: number, };
+
+/**
+ * What a command failed with.
+ */
+export type ApiError = { 
+/**
+ * What the person can do about it (`wrong_passphrase`, `bad_input`, …).
+ */
+kind: ErrorKind, 
+/**
+ * The core's sentence.
+ */
+message: string, };
+
+export type AppStatus = { initialized: boolean, unlocked: boolean, data_dir: string, };
+
+/**
+ * An attachment's description.
+ */
+export type AttachmentInfo = { 
+/**
+ * File name.
+ */
+name: string, 
+/**
+ * MIME type.
+ */
+content_type: string, 
+/**
+ * Size in bytes.
+ */
+size: number, };
+
+export type ById = { id: number, };
+
+/**
+ * A message held (or once held) as a carrier.
+ */
+export type CarriedView = { 
+/**
+ * Local number.
+ */
+id: number, 
+/**
+ * Sender.
+ */
+sender: string, 
+/**
+ * Recipient.
+ */
+recipient: string, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * Handed over at.
+ */
+received_at: number, 
+/**
+ * Dropped after.
+ */
+expires_at: number, 
+/**
+ * `held`, `forwarding`, `delivered`, `expired`, `refused`.
+ */
+state: string, 
+/**
+ * Forwarding attempts.
+ */
+attempts: number, 
+/**
+ * Why the last attempt failed.
+ */
+last_error: string | null, };
+
+/**
+ * A carrier as a sender measures it.
+ */
+export type CarrierAvailability = { 
+/**
+ * The carrier's address.
+ */
+carrier: string, 
+/**
+ * Estimated availability p (successes+1)/(attempts+2).
+ */
+availability: number, 
+/**
+ * Times reached.
+ */
+successes: number, 
+/**
+ * Times not reached.
+ */
+failures: number, 
+/**
+ * The contact's pass for us expires then.
+ */
+pass_expires_at: number, };
+
+export type CarrierMode = { identity: string, enabled: boolean, };
+
+/**
+ * One identity's carrier mode.
+ */
+export type CarrierModeView = { 
+/**
+ * The identity.
+ */
+identity: string, 
+/**
+ * On or off.
+ */
+enabled: boolean, 
+/**
+ * Most bytes held at once.
+ */
+quota_bytes: number, 
+/**
+ * Longest a message is held (seconds).
+ */
+max_hold_secs: number, 
+/**
+ * Recipients it carries for.
+ */
+carrying_for: Array<string>, 
+/**
+ * Messages held now.
+ */
+held: number, 
+/**
+ * Bytes held now.
+ */
+held_bytes: number, 
+/**
+ * What a carrier can and cannot see.
+ */
+note: string, };
+
+export type CarrierPolicy = { identity: string, allow: Array<string>, quotaMb: number, maxHoldHours: number, };
+
+/**
+ * Everything about carriers for one identity.
+ */
+export type CarriersView = { 
+/**
+ * The identity.
+ */
+identity: string, 
+/**
+ * The carriers it designated (its contacts hand mail for it there).
+ */
+my_carriers: Array<string>, 
+/**
+ * The target chance k is chosen for.
+ */
+target: number, 
+/**
+ * Its contacts' carriers.
+ */
+contacts: Array<ContactCarriersView>, 
+/**
+ * Its own carrier mode.
+ */
+mode: CarrierModeView, 
+/**
+ * What it holds as a carrier.
+ */
+held: Array<CarriedView>, };
+
+export type CheckRecipient = { identity: string, to: string, };
+
+/**
+ * One contact's carriers.
+ */
+export type ContactCarriersView = { 
+/**
+ * The contact.
+ */
+contact: string, 
+/**
+ * Its name.
+ */
+display_name: string, 
+/**
+ * Its carriers, most available first.
+ */
+carriers: Array<CarrierAvailability>, 
+/**
+ * How many a message would be handed to (k).
+ */
+k: number, 
+/**
+ * The chance at least one of those k is reachable: 1 - Π(1 - p_i).
+ */
+estimate: number, };
+
+/**
+ * A contact in one identity's address book.
+ */
+export type ContactView = { 
+/**
+ * Local number.
+ */
+id: number, 
+/**
+ * The identity whose contact this is.
+ */
+identity_id: number, 
+/**
+ * The contact's address.
+ */
+address: string, 
+/**
+ * The contact's display name.
+ */
+display_name: string, 
+/**
+ * OpenPGP fingerprint, upper-case hex.
+ */
+fingerprint: string, 
+/**
+ * Whether we hold the contact's OpenPGP key (otherwise it is fetched on first contact).
+ */
+has_key: boolean, 
+/**
+ * How the contact was verified: `scanned` (QR code or invite link), `confirmed` (the
+ * person compared fingerprints), `introduced`, `card` (a card handed over), `first_contact`.
+ */
+verification: string, 
+/**
+ * When it was added (Unix seconds).
+ */
+added_at: number, 
+/**
+ * The trust shown: `verified`, `vouched` (two or more independent introducers), `introduced`,
+ * `unverified`, or `revoked`.
+ */
+trust: string, 
+/**
+ * The same as a sentence ("verified by scan; introduced by Bob").
+ */
+trust_label: string, 
+/**
+ * Who introduced this contact, and when; conflicting introductions are flagged.
+ */
+introductions: Array<IntroductionView>, 
+/**
+ * Revocations received from this contact.
+ */
+revocations: Array<RevocationView>, };
+
+export type Designate = { identity: string, carrier: string, 
+/**
+ * False: stop using it as a carrier.
+ */
+designate: boolean, };
+
+/**
+ * A draft, as the Write screen edits it.
+ */
+export type DraftView = { 
+/**
+ * Its number (a message in Drafts).
+ */
+id: number, 
+/**
+ * The writing identity's address.
+ */
+identity: string, 
+/**
+ * To, as typed.
+ */
+to: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Text.
+ */
+text: string, 
+/**
+ * The Message-ID it answers.
+ */
+in_reply_to: string | null, 
+/**
+ * The thread's Message-IDs, oldest first.
+ */
+references: Array<string>, 
+/**
+ * Attachments.
+ */
+attachments: Array<AttachmentInfo>, 
+/**
+ * When it was last saved.
+ */
+saved_at: number, };
+
+/**
+ * What a person (or a script) can do about an error.
+ *
+ * Library crates keep detailed `thiserror` enums; each maps onto one of these kinds so that the
+ * CLI can choose an exit code and the UI a sentence, without matching on every variant.
+ */
+export type ErrorKind = "bad_input" | "wrong_passphrase" | "not_initialized" | "already_exists" | "not_found" | "corrupt" | "too_new" | "untrusted" | "unreachable" | "local_io" | "internal";
+
+/**
+ * One change, as a front end shows it.
+ */
+export type EventView = { 
+/**
+ * Increasing number: follow from the last one seen.
+ */
+id: number, 
+/**
+ * When (Unix seconds).
+ */
+at: number, 
+/**
+ * The identity it concerns (`local@onion`), if one.
+ */
+identity: string | null, 
+/**
+ * `message`, `delivery`, `contact`, `carrier`.
+ */
+kind: string, 
+/**
+ * The row it is about: a message, an outbox entry, a contact, a held message.
+ */
+reference: number | null, 
+/**
+ * A word more: the folder, the delivery state, how a contact was verified.
+ */
+detail: string, };
+
+export type Frame = { width: number, height: number, pixelsB64: string, };
+
+/**
+ * One of the device's identities.
+ */
+export type IdentityView = { 
+/**
+ * Local number (stable for the life of the identity on this device).
+ */
+id: number, 
+/**
+ * `local@<onion>.onion`.
+ */
+address: string, 
+/**
+ * The name shown to contacts.
+ */
+display_name: string, 
+/**
+ * OpenPGP fingerprint, upper-case hex.
+ */
+fingerprint: string, 
+/**
+ * Creation time (Unix seconds).
+ */
+created_at: number, 
+/**
+ * Number of contacts in this identity's address book.
+ */
+contacts: number, };
+
+export type Image = { dataB64: string, };
+
+export type Introduce = { identity: string, whom: string, to: string, both: boolean, };
+
+/**
+ * One introduction of a contact.
+ */
+export type IntroductionView = { 
+/**
+ * The introducer's address.
+ */
+introducer: string, 
+/**
+ * The introducer's name in the address book.
+ */
+introducer_name: string, 
+/**
+ * When it arrived (Unix seconds).
+ */
+received_at: number, 
+/**
+ * The fingerprint the introducer vouched for.
+ */
+fingerprint: string, 
+/**
+ * It contradicts the key held for this address (never merged).
+ */
+conflict: boolean, };
+
+/**
+ * An invite handed out, and what became of it.
+ */
+export type InviteStateView = { 
+/**
+ * Its number.
+ */
+id: number, 
+/**
+ * When it was made (Unix seconds).
+ */
+created_at: number, 
+/**
+ * When it stops (stopped) working.
+ */
+expires_at: number, 
+/**
+ * `open`, `redeemed` or `expired`.
+ */
+state: string, 
+/**
+ * When it was redeemed.
+ */
+redeemed_at: number | null, 
+/**
+ * Who redeemed it.
+ */
+redeemed_by: RedeemerView | null, };
+
+/**
+ * A mailbox of one identity.
+ */
+export type MailboxView = { 
+/**
+ * The identity's address.
+ */
+identity: string, 
+/**
+ * `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+ */
+name: string, 
+/**
+ * As shown: "Inbox", "Sent", …
+ */
+label: string, 
+/**
+ * IMAP UIDVALIDITY.
+ */
+uidvalidity: number, 
+/**
+ * The next UID.
+ */
+uidnext: number, 
+/**
+ * Messages in it.
+ */
+total: number, 
+/**
+ * Messages not yet read.
+ */
+unread: number, };
+
+/**
+ * A message in a list.
+ */
+export type MessageSummary = { 
+/**
+ * Local number (for `read`).
+ */
+id: number, 
+/**
+ * The receiving identity's address.
+ */
+identity: string, 
+/**
+ * Sender address.
+ */
+from: string, 
+/**
+ * Sender display name.
+ */
+from_name: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Its mailbox: `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+ */
+folder: string, 
+/**
+ * Its UID in that mailbox (IMAP's).
+ */
+uid: number, 
+/**
+ * Our own mail (Sent, Drafts): to whom.
+ */
+to: string, 
+/**
+ * How the sender was verified: `contact` (the key in the address book) or `first_contact`
+ * (the key the message carried, bound to the sender's onion address).
+ */
+verification: string, 
+/**
+ * The sender's Date.
+ */
+sent_at: number | null, 
+/**
+ * When it arrived.
+ */
+received_at: number, 
+/**
+ * Whether it has been read.
+ */
+read: boolean, 
+/**
+ * Starred.
+ */
+flagged: boolean, 
+/**
+ * Answered.
+ */
+answered: boolean, 
+/**
+ * The conversation it is in (the Message-ID of its first message).
+ */
+thread: string, 
+/**
+ * Its Message-ID.
+ */
+message_id: string, };
+
+/**
+ * A message, opened.
+ */
+export type MessageView = { 
+/**
+ * Recipients (the letter's To).
+ */
+recipients: Array<string>, 
+/**
+ * The Message-ID it answers.
+ */
+in_reply_to: string | null, 
+/**
+ * The thread's Message-IDs, oldest first.
+ */
+references: Array<string>, 
+/**
+ * Plain-text body.
+ */
+text: string, 
+/**
+ * Attachments.
+ */
+attachments: Array<AttachmentInfo>, 
+/**
+ * Local number (for `read`).
+ */
+id: number, 
+/**
+ * The receiving identity's address.
+ */
+identity: string, 
+/**
+ * Sender address.
+ */
+from: string, 
+/**
+ * Sender display name.
+ */
+from_name: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Its mailbox: `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+ */
+folder: string, 
+/**
+ * Its UID in that mailbox (IMAP's).
+ */
+uid: number, 
+/**
+ * Our own mail (Sent, Drafts): to whom.
+ */
+to: string, 
+/**
+ * How the sender was verified: `contact` (the key in the address book) or `first_contact`
+ * (the key the message carried, bound to the sender's onion address).
+ */
+verification: string, 
+/**
+ * The sender's Date.
+ */
+sent_at: number | null, 
+/**
+ * When it arrived.
+ */
+received_at: number, 
+/**
+ * Whether it has been read.
+ */
+read: boolean, 
+/**
+ * Starred.
+ */
+flagged: boolean, 
+/**
+ * Answered.
+ */
+answered: boolean, 
+/**
+ * The conversation it is in (the Message-ID of its first message).
+ */
+thread: string, 
+/**
+ * Its Message-ID.
+ */
+message_id: string, };
+
+export type MoveTo = { id: number, to: string, };
+
+/**
+ * A move, with what undoes it.
+ */
+export type MoveView = { 
+/**
+ * The message.
+ */
+id: number, 
+/**
+ * Where it was (move it back there to undo).
+ */
+from: string, 
+/**
+ * Where it is now; `deleted` if it was removed for good (no undo).
+ */
+to: string, };
+
+export type NewIdentity = { name: string, displayName: string, };
+
+export type NewPassphrase = { old: string, new: string, };
+
+/**
+ * No arguments.
+ */
+export type NoArgs = Record<symbol, never>;
+
+/**
+ * The node's state, as the Network screen shows it.
+ */
+export type NodeStatus = { 
+/**
+ * `off`, `connecting`, `online`, `failed`.
+ */
+state: string, 
+/**
+ * Bootstrap progress, 0–100.
+ */
+percent: number, 
+/**
+ * What it is doing, or why it failed.
+ */
+message: string, 
+/**
+ * Addresses served once online.
+ */
+serving: Array<string>, };
+
+/**
+ * A notification to show.
+ */
+export type Notification = { 
+/**
+ * The title line.
+ */
+title: string, 
+/**
+ * The text under it.
+ */
+body: string, };
+
+/**
+ * What notifications may show.
+ */
+export type NotificationSettings = { 
+/**
+ * The sender's display name (never the address).
+ */
+show_sender: boolean, 
+/**
+ * The subject.
+ */
+show_subject: boolean, 
+/**
+ * Notify for contact requests (mail from people not in the address book) too.
+ */
+requests: boolean, };
+
+export type OfContact = { identity: string, address: string, };
+
+export type OfIdentity = { identity: string, };
+
+export type OfInvite = { identity: string, id: number, };
+
+export type OfMailbox = { identity: string, 
+/**
+ * `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+ */
+mailbox: string, };
+
+/**
+ * A message in the outbox.
+ */
+export type OutboxView = { 
+/**
+ * Local number.
+ */
+id: number, 
+/**
+ * Sending identity.
+ */
+from: string, 
+/**
+ * Recipient.
+ */
+to: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * `queued`, `sending`, `carried` (held by carriers for an offline recipient), `delivered`
+ * or `failed`.
+ */
+state: string, 
+/**
+ * Attempts so far.
+ */
+attempts: number, 
+/**
+ * Next attempt (Unix seconds), while queued.
+ */
+next_attempt: number | null, 
+/**
+ * Why the last attempt failed.
+ */
+last_error: string | null, 
+/**
+ * When it was queued.
+ */
+created_at: number, 
+/**
+ * When it was delivered.
+ */
+delivered_at: number | null, 
+/**
+ * The carrier that delivered it (`None`: delivered directly, or not yet).
+ */
+delivered_via: string | null, 
+/**
+ * Its state as a sentence, the same in the CLI and the app.
+ */
+status: string, };
+
+export type Passphrase = { passphrase: string, };
+
+/**
+ * Whether writing from an identity to an address needs a second look.
+ */
+export type RecipientCheck = { 
+/**
+ * The recipient, as understood.
+ */
+address: string, 
+/**
+ * A contact of the writing identity.
+ */
+is_contact: boolean, 
+/**
+ * The writing identity has written to it before.
+ */
+written_before: boolean, 
+/**
+ * Ask before sending.
+ */
+confirm: boolean, 
+/**
+ * Our other identities that know this address (the person may have meant one of them).
+ */
+known_to: Array<string>, 
+/**
+ * What to ask, or '' when nothing needs asking.
+ */
+sentence: string, };
+
+/**
+ * Who redeemed an invite.
+ */
+export type RedeemerView = { 
+/**
+ * Their address.
+ */
+address: string, 
+/**
+ * Their name, as their binding signs it.
+ */
+display_name: string, 
+/**
+ * Their key's fingerprint (hex), to compare.
+ */
+fingerprint: string, 
+/**
+ * Whether they are still in the address book (not undone).
+ */
+still_a_contact: boolean, };
+
+export type Reply = { id: number, 
+/**
+ * Everyone the message went to, not only its sender.
+ */
+all: boolean, };
+
+/**
+ * A revocation, made or received.
+ */
+export type RevocationView = { 
+/**
+ * The address concerned.
+ */
+address: string, 
+/**
+ * `key` or `address`.
+ */
+scope: string, 
+/**
+ * Fingerprint of the revoked key (upper-case hex).
+ */
+fingerprint: string, 
+/**
+ * Fingerprint of the key that replaces it, if any.
+ */
+successor: string | null, 
+/**
+ * When it was revoked (the revoker's clock, Unix seconds).
+ */
+revoked_at: number, 
+/**
+ * The revoker's reason.
+ */
+reason: string, 
+/**
+ * Contacts told (for our own revocations).
+ */
+notified: number, };
+
+export type Revoke = { identity: string, 
+/**
+ * The whole address (true), or only its OpenPGP key, replaced by a new one (false).
+ */
+address: boolean, reason: string, };
+
+export type SaveAttachments = { id: number, 
+/**
+ * The folder to save into (chosen in a file dialog).
+ */
+dir: string, };
+
+export type SaveDraft = { 
+/**
+ * Files to attach, added to what the draft already has.
+ */
+attach: Array<UiAttachment>, 
+/**
+ * The draft to replace; absent for a new one.
+ */
+id: number | null, 
+/**
+ * The writing identity (address, name or number).
+ */
+identity: string, 
+/**
+ * To, as typed.
+ */
+to: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Text.
+ */
+text: string, 
+/**
+ * The Message-ID it answers (kept from the stored draft when absent).
+ */
+in_reply_to: string | null, 
+/**
+ * The thread's Message-IDs (kept from the stored draft when empty).
+ */
+references: Array<string>, };
+
+/**
+ * What a scanned or pasted code says, verified, before anyone decides to add it.
+ */
+export type ScanPreview = { 
+/**
+ * `invite` (a card with a one-time token: adding it exchanges keys both ways) or `card`.
+ */
+kind: string, 
+/**
+ * The card's address.
+ */
+address: string, 
+/**
+ * The name it signs.
+ */
+display_name: string, 
+/**
+ * OpenPGP fingerprint, upper-case hex.
+ */
+fingerprint: string, 
+/**
+ * Whether it carries the OpenPGP key.
+ */
+has_key: boolean, 
+/**
+ * Expiry of an invite (Unix seconds).
+ */
+expires_at: number | null, 
+/**
+ * The text scanned (give it to `accept_scanned`).
+ */
+text: string, };
+
+export type Search = { 
+/**
+ * An identity's mail; absent (or null) searches every identity.
+ */
+identity: string | null, query: string, limit: number, };
+
+/**
+ * One search result: the message, and where it matched.
+ */
+export type SearchResult = { 
+/**
+ * A piece of the best-matching text.
+ */
+snippet: Array<SnippetPart>, 
+/**
+ * Relevance (higher is better).
+ */
+score: number, 
+/**
+ * Local number (for `read`).
+ */
+id: number, 
+/**
+ * The receiving identity's address.
+ */
+identity: string, 
+/**
+ * Sender address.
+ */
+from: string, 
+/**
+ * Sender display name.
+ */
+from_name: string, 
+/**
+ * Subject.
+ */
+subject: string, 
+/**
+ * Its mailbox: `inbox`, `requests`, `drafts`, `sent`, `archive` or `trash`.
+ */
+folder: string, 
+/**
+ * Its UID in that mailbox (IMAP's).
+ */
+uid: number, 
+/**
+ * Our own mail (Sent, Drafts): to whom.
+ */
+to: string, 
+/**
+ * How the sender was verified: `contact` (the key in the address book) or `first_contact`
+ * (the key the message carried, bound to the sender's onion address).
+ */
+verification: string, 
+/**
+ * The sender's Date.
+ */
+sent_at: number | null, 
+/**
+ * When it arrived.
+ */
+received_at: number, 
+/**
+ * Whether it has been read.
+ */
+read: boolean, 
+/**
+ * Starred.
+ */
+flagged: boolean, 
+/**
+ * Answered.
+ */
+answered: boolean, 
+/**
+ * The conversation it is in (the Message-ID of its first message).
+ */
+thread: string, 
+/**
+ * Its Message-ID.
+ */
+message_id: string, };
+
+export type Send = { identity: string, to: string, subject: string, text: string, attachments: Array<UiAttachment>, };
+
+export type SetFlags = { id: number, 
+/**
+ * Read.
+ */
+seen: boolean | null, 
+/**
+ * Starred.
+ */
+flagged: boolean | null, 
+/**
+ * Answered.
+ */
+answered: boolean | null, 
+/**
+ * Marked for removal (IMAP `\Deleted`).
+ */
+deleted: boolean | null, };
+
+/**
+ * A piece of a snippet: matching words have `hit` set.
+ */
+export type SnippetPart = { 
+/**
+ * The text.
+ */
+text: string, 
+/**
+ * Whether it matched the query.
+ */
+hit: boolean, };
+
+export type Text = { text: string, };
+
+export type UiAttachment = { name: string, content_type: string, data_b64: string, };
+
+export type UiInvite = { id: number, link: string, svg: string, expires_at: number, };
+
+/** Every command: its arguments and its result. */
+export interface Commands {
+  /** Whether a store exists and is unlocked, and where. */
+  app_status: { args: NoArgs; result: AppStatus };
+  /** Create the store with a passphrase. */
+  init_store: { args: Passphrase; result: AppStatus };
+  /** Open the store. */
+  unlock: { args: Passphrase; result: AppStatus };
+  /** Change the store's passphrase. */
+  change_passphrase: { args: NewPassphrase; result: AppStatus };
+  /** Every identity. */
+  identities: { args: NoArgs; result: Array<IdentityView> };
+  /** A new identity (its own onion address and keys). */
+  create_identity: { args: NewIdentity; result: IdentityView };
+  /** Delete an identity with its keys, contacts and mail. */
+  delete_identity: { args: OfIdentity; result: IdentityView };
+  /** Revoke an identity's key (replaced by a new one) or its whole address; contacts are told. */
+  revoke: { args: Revoke; result: RevocationView };
+  /** Join the network and serve every identity. */
+  start_node: { args: NoArgs; result: NodeStatus };
+  /** The node's state. */
+  node_status: { args: NoArgs; result: NodeStatus };
+  /** An identity's mailboxes, with counts. */
+  mailboxes: { args: OfIdentity; result: Array<MailboxView> };
+  /** The messages of one mailbox, newest first. */
+  mailbox: { args: OfMailbox; result: Array<MessageSummary> };
+  /** Mail from contacts. */
+  inbox: { args: OfIdentity; result: Array<MessageSummary> };
+  /** Mail from strangers: contact requests. */
+  requests: { args: OfIdentity; result: Array<MessageSummary> };
+  /** Open a message (and mark it read). */
+  read_message: { args: ById; result: MessageView };
+  /** The conversation a message is in, oldest first. */
+  thread: { args: ById; result: Array<MessageSummary> };
+  /** Change a message's flags. */
+  set_flags: { args: SetFlags; result: MessageSummary };
+  /** Move a message to another mailbox (undo: move it back to `from`). */
+  move_message: { args: MoveTo; result: MoveView };
+  /** Put a message in the Archive. */
+  archive: { args: ById; result: MoveView };
+  /** Delete a message: to the Trash, or from there for good. */
+  trash: { args: ById; result: MoveView };
+  /** Save a message's attachments into a folder. */
+  save_attachments: { args: SaveAttachments; result: Array<string> };
+  /** Accept a contact request. */
+  accept_request: { args: ById; result: ContactView };
+  /** Decline a contact request (its sender's waiting messages are deleted). */
+  decline_request: { args: ById; result: number };
+  /** Delete a message for good. */
+  delete_message: { args: ById; result: null };
+  /** A reply, as a new draft. */
+  reply: { args: Reply; result: DraftView };
+  /** A forward, as a new draft. */
+  forward: { args: ById; result: DraftView };
+  /** Save what is being written. */
+  save_draft: { args: SaveDraft; result: DraftView };
+  /** A draft, to go on writing. */
+  draft: { args: ById; result: DraftView };
+  /** Throw a draft away. */
+  discard_draft: { args: ById; result: null };
+  /** Send a draft (queued, and filed in Sent). */
+  send_draft: { args: ById; result: OutboxView };
+  /** Whether to ask before this identity writes to this address. */
+  check_recipient: { args: CheckRecipient; result: RecipientCheck };
+  /** Write and send in one step. */
+  send: { args: Send; result: OutboxView };
+  /** The outbox. */
+  outbox: { args: OfIdentity; result: Array<OutboxView> };
+  /** An identity's contacts. */
+  contacts: { args: OfIdentity; result: Array<ContactView> };
+  /** Mark a contact verified, after comparing fingerprints in person. */
+  confirm_contact: { args: OfContact; result: ContactView };
+  /** Introduce one contact to another. */
+  introduce: { args: Introduce; result: Array<OutboxView> };
+  /** A short-lived invite for the Meet screen (QR code and link). */
+  create_invite: { args: OfIdentity; result: UiInvite };
+  /** An identity's invites. */
+  invites: { args: OfIdentity; result: Array<InviteStateView> };
+  /** Withdraw an open invite. */
+  withdraw_invite: { args: OfInvite; result: null };
+  /** Undo a redeemed invite (the contact it made is removed). */
+  undo_invite: { args: OfInvite; result: RedeemerView };
+  /** What a scanned or pasted invite or card says (nothing is stored). */
+  read_scanned: { args: Text; result: ScanPreview };
+  /** Read a QR code from an image file. */
+  scan_image: { args: Image; result: ScanPreview };
+  /** Read a QR code from a camera frame (grey pixels). */
+  scan_frame: { args: Frame; result: ScanPreview };
+  /** Accept a scanned invite or card: the contact is added and the handshake queued. */
+  accept_scanned: { args: AcceptScanned; result: ContactView };
+  /** An identity's carriers, its contacts' carriers and what it holds. */
+  carriers: { args: OfIdentity; result: CarriersView };
+  /** Use (or stop using) a contact as a carrier; every contact is told. */
+  designate_carrier: { args: Designate; result: Array<OutboxView> };
+  /** Carry mail for contacts, or stop. */
+  set_carrier_mode: { args: CarrierMode; result: CarrierModeView };
+  /** Whom to carry for, and how much for how long. */
+  set_carrier_policy: { args: CarrierPolicy; result: CarrierModeView };
+  /** Search mail. */
+  search: { args: Search; result: Array<SearchResult> };
+  /** Changes after a point in the change log. */
+  events: { args: After; result: Array<EventView> };
+  /** What notifications may say. */
+  notification_settings: { args: NoArgs; result: NotificationSettings };
+  /** Set what notifications may say. */
+  set_notification_settings: { args: NotificationSettings; result: NotificationSettings };
+}
