@@ -60,6 +60,10 @@ const none = {} as Record<symbol, never>;
 
 export const api = {
   status: () => call("app_status", none),
+  changePassphrase: (old: string, next: string) => call("change_passphrase", { old, new: next }),
+  notificationSettings: () => call("notification_settings", none),
+  setNotificationSettings: (n: { show_sender: boolean; show_subject: boolean; requests: boolean }) =>
+    call("set_notification_settings", n),
   init: (passphrase: string) => call("init_store", { passphrase }),
   unlock: (passphrase: string) => call("unlock", { passphrase }),
   identities: () => call("identities", none),

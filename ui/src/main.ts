@@ -11,6 +11,7 @@ import { contactsScreen } from "./screens/contacts";
 import { qrScreen } from "./screens/qr";
 import { identitiesScreen } from "./screens/identities";
 import { carrierScreen } from "./screens/carrier";
+import { settingsScreen } from "./screens/settings";
 
 export type Screen = (root: HTMLElement, arg?: number) => Promise<void>;
 
@@ -22,6 +23,7 @@ const screens: Record<string, [string, Screen]> = {
   identities: ["Identities", identitiesScreen],
   carrier: ["Carrier", carrierScreen],
   tor: ["Network", torScreen],
+  settings: ["Settings", settingsScreen],
 };
 
 /// Keys of the screen on show (single keys, outside text fields).
@@ -72,7 +74,10 @@ async function render() {
   if (route === "mail") state.mailbox = second || "inbox";
   const main = h("main", { id: "screen" });
   const show = (...nodes: Node[]) => {
-    if (mine === generation) app.replaceChildren(...nodes);
+    if (mine !== generation) return;
+    app.replaceChildren(...nodes);
+    // Which render is on show (tests wait for a new one).
+    app.dataset.shown = String(mine);
   };
   try {
     const st = await api.status();

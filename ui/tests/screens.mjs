@@ -151,6 +151,13 @@ async function unread(p, name) {
   return Number(t);
 }
 
+/// Go to a screen and wait until it is the one on show (the old one stays until the new is drawn).
+async function go(p, hash) {
+  const before = await p.evaluate(() => document.getElementById("app")?.dataset.shown ?? "");
+  await p.goto(base + hash);
+  await p.waitForFunction((b) => (document.getElementById("app")?.dataset.shown ?? "") !== b, before);
+}
+
 /// On a phone the reading pane replaces the list: go back to it.
 async function backToList(p, size) {
   if (size.name === "phone" && (await p.locator("#reader .back").isVisible())) await p.click("#reader .back");
@@ -163,7 +170,8 @@ for (const size of sizes) {
     await screensAt(size, tag);
   } catch (e) {
     // Say where it stopped: the screen as it was, and what it showed.
-    expect(false, `${tag} ${e.message.split("\n")[0]}`);
+    const where = (e.stack ?? "").match(/screens\.mjs:\d+/)?.[0] ?? "";
+    expect(false, `${tag} ${e.message.split("\n")[0]} (${where})`);
     if (current) {
       await shot(current, size, "failure").catch(() => undefined);
       console.error((await current.locator("body").textContent().catch(() => "")).slice(0, 1500));
@@ -271,9 +279,8 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#messages:not([hidden])");
 
   // Keyboard: j opens the next message, k the previous, / goes to the search box.
-  await p.goto(base + "#/mail/archive");
-  await p.goto(base + "#/mail/inbox");
-  await p.waitForSelector("#messages li");
+  await go(p, "#/mail/archive");
+  await go(p, "#/mail/inbox");
   expect((await p.locator("#messages li.selected").count()) === 0, `${tag} nothing selected yet`);
   await p.keyboard.press("j");
   await p.waitForSelector("#messages li.selected", { state: "attached" });
@@ -310,12 +317,13 @@ async function screensAt(size, tag) {
   await p.click(photos);
   await p.waitForSelector("#archive");
   await p.keyboard.press("a");
-  await p.goto(base + "#/mail/archive");
+  await p.waitForFunction(() => document.querySelector("#toast")?.textContent.includes("Moved to Archive"));
+  await go(p, "#/mail/archive");
   await p.waitForSelector("#messages li");
   expect((await text(p, "#messages")).includes("Photos"), `${tag} a archives`);
 
   // Reply: prepared by the core (Re:, the quote, References), kept in Sent, in the conversation.
-  await p.goto(base + "#/mail/inbox");
+  await go(p, "#/mail/inbox");
   await p.click("#messages li:has-text('Re: Lunch on Friday?') button");
   await p.waitForSelector("#reply");
   await p.keyboard.press("r");
@@ -328,7 +336,7 @@ async function screensAt(size, tag) {
   await shot(p, size, "reply");
   await p.click("#send");
   await p.waitForSelector("#outbox li:has-text('Re: Lunch on Friday?')");
-  await p.goto(base + "#/mail/sent");
+  await go(p, "#/mail/sent");
   await p.click("#messages li:has-text('Re: Lunch on Friday?') button");
   await p.waitForSelector("#reader .in-thread");
   expect((await p.locator("#reader .in-thread").count()) === 3, `${tag} the reply joins the conversation`);
@@ -343,7 +351,7 @@ async function screensAt(size, tag) {
   await shot(p, size, "sent-thread");
 
   // Requests: a first contact, declined.
-  await p.goto(base + "#/mail/requests");
+  await go(p, "#/mail/requests");
   await p.waitForSelector("#messages li");
   const requestsBefore = await p.locator("#messages li").count();
   await p.click("#messages li:has-text('Hello, we met') button");
@@ -382,7 +390,7 @@ async function screensAt(size, tag) {
   await p.context().close();
   await p.core.stop();
   p = await page(size, { dir: keep });
-  await p.goto(base + "#/mail/drafts");
+  await go(p, "#/mail/drafts");
   await p.waitForSelector("#messages li");
   expect((await text(p, "#messages")).includes("Unfinished thoughts"), `${tag} the draft is there after a restart`);
   await p.click("#messages li:first-child button");
@@ -499,6 +507,26 @@ async function screensAt(size, tag) {
   const mine = (await p.core.call("carriers", { identity: world.addr.me })).ok.my_carriers;
   expect(mine.includes(world.addr.dave), `${tag} a carrier can be designated in the app`);
   await shot(p, size, "contact-manage");
+
+  // Settings: what notifications say; the passphrase (a wrong current one is refused).
+  await p.goto(base + "#/settings");
+  await p.check("#notify-subject");
+  await p.click("#notifications button[type=submit]");
+  await p.waitForSelector("#notifications-saved");
+  expect((await p.core.call("notification_settings", {})).ok.show_subject === true, `${tag} notification settings are saved`);
+  await p.fill("#old-passphrase", "not it");
+  await p.fill("#new-passphrase", "a new horse");
+  await p.fill("#repeat-passphrase", "a new horse");
+  await p.click("#passphrase button[type=submit]");
+  await p.waitForSelector(".error");
+  expect((await text(p, ".error")).includes("Check the passphrase"), `${tag} a wrong current passphrase is refused`);
+  await p.fill("#old-passphrase", PASSPHRASE);
+  await p.fill("#new-passphrase", "a new horse");
+  await p.fill("#repeat-passphrase", "a new horse");
+  await p.click("#passphrase button[type=submit]");
+  await p.waitForSelector("#passphrase-changed");
+  expect(true, `${tag} the passphrase can be changed in the app`);
+  await shot(p, size, "settings");
 
   await p.goto(base + "#/mail/inbox");
   await p.waitForSelector("nav a");

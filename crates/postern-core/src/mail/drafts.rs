@@ -104,6 +104,14 @@ fn clean_id(id: &str) -> Option<String> {
     .then(|| id.to_owned())
 }
 
+fn name_or<'a>(name: &'a str, local_part: &'a str) -> &'a str {
+    if name.is_empty() {
+        local_part
+    } else {
+        name
+    }
+}
+
 fn prefixed(prefix: &str, subject: &str) -> String {
     let s = subject.trim();
     if s.to_ascii_lowercase()
@@ -392,26 +400,45 @@ impl Postern {
         let is_contact = self.store.contact(me.id, &address).is_ok();
         let written_before = self.store.has_written_to(me.id, &address)?;
         let mut known_to = Vec::new();
+        let mut known_as = Vec::new();
+        let mut their_name = String::new();
         for other in self.store.identities()? {
-            if other.id != me.id && self.store.contact(other.id, &address).is_ok() {
+            if other.id == me.id {
+                continue;
+            }
+            if let Ok(c) = self.store.contact(other.id, &address) {
                 known_to.push(format!("{}@{}", other.local_part, other.onion));
+                known_as.push(format!(
+                    "\u{201c}{}\u{201d}",
+                    name_or(&other.display_name, &other.local_part)
+                ));
+                if their_name.is_empty() {
+                    their_name = c.display_name.clone();
+                }
             }
         }
         let confirm = !is_contact && !written_before;
-        let mine = format!("{}@{}", me.local_part, me.onion);
+        let mine = format!(
+            "\u{201c}{}\u{201d}",
+            name_or(&me.display_name, &me.local_part)
+        );
+        let them = if their_name.is_empty() {
+            address.clone()
+        } else {
+            format!("{their_name} ({address})")
+        };
         let sentence = if !confirm {
             String::new()
         } else if known_to.is_empty() {
             format!(
-                "{mine} has never written to {address}, and it is not one of its contacts. \
-                 Send from this identity?"
+                "Your identity {mine} has never written to {them}, who is not one of its \
+                 contacts. They will learn this identity's address. Send from {mine}?"
             )
         } else {
             format!(
-                "{address} is a contact of {} — not of {mine}, which has never written to it. \
-                 Sending links nothing by itself, but {address} will learn {mine}. Send from \
-                 {mine}?",
-                known_to.join(", ")
+                "{them} is a contact of your identity {} — not of {mine}, which has never \
+                 written to them. They will learn {mine}'s address. Send from {mine}?",
+                known_as.join(" and ")
             )
         };
         Ok(RecipientCheck {
