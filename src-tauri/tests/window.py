@@ -39,6 +39,20 @@ def at(what):
     print("app window:", what, flush=True)
 
 
+def click(d, css, timeout=30):
+    """Click what `css` finds, again if the screen redrew it meanwhile (live updates)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    deadline = time.time() + timeout
+    while True:
+        try:
+            wait(d, css, timeout).click()
+            return
+        except StaleElementReferenceException:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def wait(d, css, timeout=60):
     return WebDriverWait(d, timeout).until(
         lambda d: d.find_element(By.CSS_SELECTOR, css),
@@ -163,9 +177,11 @@ try:
     shot(alice, "message-received")
 
     at("alice replies (prepared by the core: Re:, the quote, References)")
+    alice.execute_script("location.hash = '#/mail/sent'")
+    wait(alice, "#messages")
     alice.execute_script("location.hash = '#/mail/inbox'")
-    wait(alice, "#messages button").click()
-    wait(alice, "#reply").click()
+    click(alice, "#messages li:first-child button")
+    click(alice, "#reply")
     wait(alice, "#compose-form #text")
     assert alice.find_element(By.CSS_SELECTOR, "#subject").get_attribute("value") == \
         "Re: Hello from the app"
@@ -174,7 +190,7 @@ try:
         t.value = 'Got it, thanks.' + t.value;
         t.dispatchEvent(new Event('input'));
     """)
-    alice.find_element(By.CSS_SELECTOR, "#send").click()
+    click(alice, "#send")
     at("bob sees the reply in his conversation, after his message")
     bob.execute_script("location.hash = '#/mail/inbox'")
     WebDriverWait(bob, 90, poll_frequency=1).until(
@@ -182,7 +198,7 @@ try:
         message="waiting 90 s for the reply",
     )
     unread_before = bob.find_element(By.CSS_SELECTOR, "#folder-inbox").text
-    bob.find_element(By.CSS_SELECTOR, "#messages button").click()
+    click(bob, "#messages li:first-child button")
     wait(bob, "#reader .in-thread")
     WebDriverWait(bob, 10).until(
         lambda d: len(d.find_elements(By.CSS_SELECTOR, "#reader .in-thread")) == 2,

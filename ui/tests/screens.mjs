@@ -151,6 +151,24 @@ async function unread(p, name) {
   return Number(t);
 }
 
+/// Every visible control of the screen on show is reached with Tab alone (nothing needs a mouse).
+async function everyControlReachedByTab(p) {
+  const total = await p.evaluate(() => {
+    const controls = [...document.querySelectorAll("main a[href], main button, main input, main select, main textarea, header a[href], header select")]
+      .filter((e) => !e.disabled && e.offsetParent !== null && getComputedStyle(e).visibility !== "hidden" && !e.closest("dialog"));
+    controls.forEach((e, i) => e.setAttribute("data-tab", String(i)));
+    document.activeElement?.blur();
+    return controls.length;
+  });
+  const reached = new Set();
+  for (let i = 0; i < total * 2 + 10 && reached.size < total; i++) {
+    await p.keyboard.press("Tab");
+    const n = await p.evaluate(() => document.activeElement?.getAttribute("data-tab"));
+    if (n !== null && n !== undefined) reached.add(n);
+  }
+  return { total, reached: reached.size };
+}
+
 /// Go to a screen and wait until it is the one on show (the old one stays until the new is drawn).
 async function go(p, hash) {
   const before = await p.evaluate(() => document.getElementById("app")?.dataset.shown ?? "");
@@ -527,6 +545,13 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#passphrase-changed");
   expect(true, `${tag} the passphrase can be changed in the app`);
   await shot(p, size, "settings");
+
+  // Every screen can be used with the keyboard alone.
+  for (const screen of ["#/mail/inbox", "#/compose", "#/contacts", "#/identities", "#/carrier", "#/settings"]) {
+    await go(p, screen);
+    const { total, reached } = await everyControlReachedByTab(p);
+    expect(total > 0 && reached === total, `${tag} ${screen}: Tab reaches every control (${reached} of ${total})`);
+  }
 
   await p.goto(base + "#/mail/inbox");
   await p.waitForSelector("nav a");
