@@ -9,7 +9,7 @@ export POSTERN_REQUIRE_TOR=1
 
 scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file \
-  chromium webkit2gtk-driver xvfb xauth dbus python3-dbusmock
+  chromium webkit2gtk-driver xvfb xauth dbus python3-dbusmock isync curl
 
 # The web UI first: the app crate embeds its build. (`npm install` rather than `npm ci`: the
 # registry's metadata for other platforms' optional packages differs from the lockfile's, which
@@ -35,6 +35,11 @@ log=$(mktemp -t postern-test-XXXXXX.log)
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
+# Real mail clients (imaplib, smtplib, curl, mbsync) against the IMAP and submission servers.
+if [ "$status" -eq 0 ]; then
+  echo "== mail clients"
+  python3 tests/mail-clients/clients.py target/debug/postern 2>&1 | tee -a "$log" || status=$?
+fi
 if [ "$status" -eq 0 ]; then
   scripts/app-test.sh 2>&1 | tee -a "$log" || status=$?
 fi
@@ -46,6 +51,7 @@ fi
 awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed[;,]?$/) p += $(i-1); if ($i ~ /^failed[;,]?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
      /^app window test FAILED/ { f++ }
      /^fuzz [a-z_]+: .*no crash$/ { p++ }
+     /^mail clients: [0-9]+ checks passed$/ { p += $3 }
      /^fuzz [a-z_]+: (CRASH|a past crash)/ { f++ }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"

@@ -18,6 +18,8 @@ fuzz_target!(|data: &[u8]| {
         max_recipients: 4,
         max_errors: 10,
         max_commands: 1000,
+        // The low bit of the split byte: the node's session or a mail client's submission.
+        submission: split & 1 == 1,
     });
     let mut queue = s.greet();
     let step = usize::from(split).max(1);
@@ -33,6 +35,10 @@ fuzz_target!(|data: &[u8]| {
                     }
                     Event::CardRequest(_) => next.extend(s.card(Some("POSTERN-CARD:AA".into()))),
                     Event::Control { .. } => next.extend(s.answer(Reply::new(550, "5.7.1", "no"))),
+                    Event::Auth { password, .. } => {
+                        let ok = password == "pw";
+                        next.extend(s.authenticated(ok.then(|| "a@b.onion".to_owned())))
+                    }
                     Event::Reply(_) | Event::Close => {}
                 }
             }

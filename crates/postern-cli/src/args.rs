@@ -80,6 +80,11 @@ pub(crate) enum Command {
         #[arg(long, value_name = "N")]
         decline: Option<i64>,
     },
+    /// Mail clients' IMAP login for an identity (the same login serves submission): show it,
+    /// make a new app password (shown once), revoke it, or print a client configuration.
+    Imap(ClientArgs),
+    /// The same as `imap`: one login per identity serves IMAP and SMTP submission.
+    Submission(ClientArgs),
     /// An identity's mailboxes (Inbox, Requests, Drafts, Sent, Archive, Trash): counts, unread,
     /// and the UIDVALIDITY and next UID an IMAP client sees.
     Mailboxes {
@@ -363,6 +368,36 @@ pub(crate) struct RunArgs {
     /// may not know us (each bit doubles the work; 0: none).
     #[arg(long, default_value_t = postern_core::stamp::DEFAULT_BITS, value_name = "BITS")]
     pub stamp_bits: u8,
+    /// Serve mail clients over IMAP on 127.0.0.1:PORT (log in with `postern imap --rotate`;
+    /// 1143 is usual).
+    #[arg(long, value_name = "PORT")]
+    pub imap_port: Option<u16>,
+    /// Accept mail from mail clients (SMTP submission) on 127.0.0.1:PORT (1587 is usual).
+    #[arg(long, value_name = "PORT")]
+    pub submission_port: Option<u16>,
+}
+
+/// `postern imap` / `postern submission`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct ClientArgs {
+    /// The identity.
+    #[arg(long, short = 'i', value_name = "ID")]
+    pub identity: String,
+    /// Make a new app password (the old one stops working); it is shown once.
+    #[arg(long, conflicts_with = "revoke")]
+    pub rotate: bool,
+    /// Revoke the app password: mail clients can no longer log in.
+    #[arg(long)]
+    pub revoke: bool,
+    /// Print a ready configuration: `mbsync` or `thunderbird` (autoconfig XML).
+    #[arg(long, value_name = "CLIENT")]
+    pub config: Option<String>,
+    /// The IMAP port the node serves (`run --imap-port`), for the configuration.
+    #[arg(long, default_value_t = postern_core::DEFAULT_IMAP_PORT, value_name = "PORT")]
+    pub imap_port: u16,
+    /// The submission port the node serves (`run --submission-port`), for the configuration.
+    #[arg(long, default_value_t = postern_core::DEFAULT_SUBMISSION_PORT, value_name = "PORT")]
+    pub submission_port: u16,
 }
 
 /// `postern send`.

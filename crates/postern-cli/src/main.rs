@@ -178,6 +178,24 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 (None, None) => out.messages(&p.requests(identity.as_deref())?, "requests"),
             }
         }
+        Command::Imap(a) | Command::Submission(a) => {
+            let mut p = open(cli)?;
+            if let Some(kind) = &a.config {
+                print!(
+                    "{}",
+                    p.client_config(&a.identity, kind, a.imap_port, a.submission_port)?
+                );
+            } else {
+                let login = if a.rotate {
+                    p.rotate_client_password(&a.identity)?
+                } else if a.revoke {
+                    p.revoke_client_password(&a.identity)?
+                } else {
+                    p.client_login(&a.identity)?
+                };
+                out.client_login(&login);
+            }
+        }
         Command::Mailboxes { identity } => {
             let p = open(cli)?;
             out.mailboxes(&p.mailboxes(identity)?);

@@ -80,6 +80,10 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         };
         config.smtp.max_message_size = args.max_message_size;
         config.stamp_bits = args.stamp_bits;
+        config.clients = postern_core::ClientPorts {
+            imap: args.imap_port,
+            submission: args.submission_port,
+        };
         let started = Node::start(&postern, transport, config).await;
         let _ = progress.await;
         let node = started?;
@@ -91,6 +95,14 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         );
         for a in serving {
             println!("  {a}");
+        }
+        if let Some(c) = node.clients() {
+            if let Some(a) = c.imap {
+                println!("Mail clients: IMAP on {a}");
+            }
+            if let Some(a) = c.submission {
+                println!("Mail clients: SMTP submission on {a}");
+            }
         }
         wait_for_stop().await?;
         println!("Stopping.");

@@ -67,6 +67,22 @@ impl Output {
         say!("  Contacts:     {}", i.contacts);
     }
 
+    pub(crate) fn client_login(&self, l: &postern_core::ClientLoginView) {
+        if self.json {
+            return print_json(l);
+        }
+        println!("User:     {}", l.user);
+        match &l.password {
+            Some(p) => {
+                println!("Password: {p}");
+                println!("(shown once: put it in your mail client now)");
+            }
+            None if l.active => println!("Password: set (make a new one with --rotate)"),
+            None => println!("Password: none (make one with --rotate)"),
+        }
+        println!("Server:   127.0.0.1, IMAP and SMTP submission, no TLS (local only)");
+    }
+
     pub(crate) fn identities(&self, list: &[IdentityView]) {
         if self.json {
             return print_json(&list);

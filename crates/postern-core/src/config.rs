@@ -182,6 +182,8 @@ pub struct NodeConfig {
     /// Proof-of-work bits of a first message to someone who does not know the sender: what
     /// this node asks of strangers, and what it pays itself (0: none).
     pub stamp_bits: u8,
+    /// Local IMAP and submission servers for mail clients (none by default).
+    pub clients: crate::ClientPorts,
 }
 
 impl Default for NodeConfig {
@@ -195,6 +197,7 @@ impl Default for NodeConfig {
             carrier_target: 0.999,
             receipt_retry: Duration::from_secs(60),
             stamp_bits: postern_mime::stamp::DEFAULT_BITS,
+            clients: crate::ClientPorts::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod carriers;
+mod clients;
 mod clock;
 mod config;
 mod contacts;
@@ -22,6 +23,10 @@ mod views;
 pub use carriers::{
     CarriedView, CarrierAvailability, CarrierModeView, CarriersView, ContactCarriersView,
     CARRIER_MODE_NOTE, DEFAULT_CARRIER_TARGET,
+};
+pub use clients::{
+    ClientAccess, ClientLoginView, ClientPorts, DEFAULT_IMAP_PORT, DEFAULT_SUBMISSION_PORT,
+    VERDICT_HEADERS,
 };
 pub use clock::{Clock, SystemClock};
 pub use config::{

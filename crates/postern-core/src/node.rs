@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::context::{LocalIdentity, NodeShared};
 use crate::inbound::{serve_identity, MailWriter, Mailroom, SessionTable};
 use crate::outbound;
+use crate::{ClientAccess, ClientPorts};
 use crate::{Clock, CoreError, NodeConfig, Postern};
 
 /// The virtual port every identity's mail service listens on.
@@ -72,6 +73,7 @@ pub struct Node {
     shared: Arc<NodeShared>,
     serving: Vec<String>,
     tasks: Vec<JoinHandle<()>>,
+    clients: Option<ClientAccess>,
     /// Held for the node's life: one node per data directory, so that no onion service runs
     /// twice.
     _lock: std::fs::File,
@@ -137,6 +139,11 @@ impl Node {
         config: NodeConfig,
     ) -> Result<PreparedNode, CoreError> {
         let lock = lock_data_dir(postern.data_dir())?;
+        let clients_handle = if config.clients == ClientPorts::default() {
+            None
+        } else {
+            Some(postern.another_handle()?)
+        };
         let mut identities = HashMap::new();
         let mut cards = HashMap::new();
         for id in postern.identities()? {
@@ -155,6 +162,7 @@ impl Node {
             writer_store: postern.store.another_connection()?,
             reader_store: postern.store.another_connection()?,
             shared_store: postern.store.another_connection()?,
+            clients_handle,
             clock: postern.clock.clone(),
             lock,
         })
@@ -167,6 +175,11 @@ impl Node {
     /// The transport.
     pub fn transport(&self) -> &Arc<dyn Transport> {
         &self.shared.transport
+    }
+
+    /// The local mail-client servers, if configured.
+    pub fn clients(&self) -> Option<&ClientAccess> {
+        self.clients.as_ref()
     }
 
     /// Look at the outbox now (after queuing a message in this process).
@@ -185,6 +198,7 @@ pub struct PreparedNode {
     writer_store: Store,
     reader_store: Store,
     shared_store: Store,
+    clients_handle: Option<Postern>,
     clock: Arc<dyn Clock>,
     lock: std::fs::File,
 }
@@ -200,6 +214,7 @@ impl PreparedNode {
             writer_store,
             reader_store,
             shared_store,
+            clients_handle,
             clock,
             lock,
         } = self;
@@ -254,10 +269,21 @@ impl PreparedNode {
         tasks.push(tokio::spawn(outbound::forward_loop(shared.clone())));
         // Coming online: ask our carriers for what they hold for us.
         tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
+        let clients = match clients_handle {
+            Some(handle) => {
+                let waker = shared.clone();
+                let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake.notify_one());
+                let ports = shared.config.clients;
+                let size = shared.config.smtp.max_message_size;
+                Some(ClientAccess::start(&handle, ports, size, wake)?)
+            }
+            None => None,
+        };
         Ok(Node {
             shared,
             serving,
             tasks,
+            clients,
             _lock: lock,
         })
     }

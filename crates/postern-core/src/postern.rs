@@ -90,6 +90,16 @@ impl Postern {
         &self.store
     }
 
+    /// Another handle on the same store (its own database connection), for a thread of its
+    /// own.
+    pub fn another_handle(&self) -> Result<Postern, CoreError> {
+        Ok(Postern {
+            store: self.store.another_connection()?,
+            clock: self.clock.clone(),
+            data_dir: self.data_dir.clone(),
+        })
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir

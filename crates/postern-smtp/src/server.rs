@@ -25,6 +25,10 @@ pub struct ServerConfig {
     pub max_errors: usize,
     /// Commands one session may send before it is closed.
     pub max_commands: usize,
+    /// Message submission (RFC 6409) for a mail client instead of delivery between nodes:
+    /// `AUTH PLAIN` first, the sender must be the logged-in address, any Postern address may
+    /// be a recipient; no `CARD`, `XCARRY` or control verbs.
+    pub submission: bool,
 }
 
 /// `CARD` requests one session may make (a client needs one per recipient it lacks a key for).
@@ -77,6 +81,13 @@ pub enum Event {
         /// Its arguments.
         args: Vec<String>,
     },
+    /// `AUTH PLAIN` (submission): check the login, then call `ServerSession::authenticated`.
+    Auth {
+        /// The authentication identity.
+        user: String,
+        /// The password.
+        password: String,
+    },
     /// Close the connection after sending what came before.
     Close,
 }
@@ -98,6 +109,9 @@ enum State {
     AwaitMessage,
     AwaitCard,
     AwaitControl,
+    /// `AUTH PLAIN` without an initial response: the next line is the response.
+    AuthLine,
+    AwaitAuth,
     Closed,
 }
 
@@ -116,6 +130,8 @@ pub struct ServerSession {
     errors: usize,
     commands: usize,
     cards: usize,
+    /// Submission: the address the client logged in as.
+    user: Option<String>,
 }
 
 fn reply(code: u16, enhanced: &str, text: &str) -> Event {
@@ -141,6 +157,7 @@ impl ServerSession {
             errors: 0,
             commands: 0,
             cards: 0,
+            user: None,
         }
     }
 
@@ -153,7 +170,7 @@ impl ServerSession {
     pub fn is_waiting(&self) -> bool {
         matches!(
             self.state,
-            State::AwaitMessage | State::AwaitCard | State::AwaitControl
+            State::AwaitMessage | State::AwaitCard | State::AwaitControl | State::AwaitAuth
         )
     }
 
@@ -243,6 +260,24 @@ impl ServerSession {
         out
     }
 
+    /// The driver's answer to the last `Event::Auth`: the address logged in as, or `None`.
+    pub fn authenticated(&mut self, address: Option<String>) -> Vec<Event> {
+        if !matches!(self.state, State::AwaitAuth) {
+            return Vec::new();
+        }
+        self.state = State::Command;
+        let mut out = Vec::new();
+        match address {
+            Some(a) => {
+                self.user = Some(a.to_ascii_lowercase());
+                out.push(reply(235, "2.7.0", "Authentication successful"));
+            }
+            None => self.error(&mut out, 535, "5.7.8", "Authentication credentials invalid"),
+        }
+        self.process(&mut out);
+        out
+    }
+
     /// The driver's answer to the last `Event::Control`.
     pub fn answer(&mut self, answer: Reply) -> Vec<Event> {
         if !matches!(self.state, State::AwaitControl) {
@@ -256,6 +291,26 @@ impl ServerSession {
         }
         self.process(&mut out);
         out
+    }
+
+    /// An `AUTH PLAIN` response: base64 of `authzid NUL authcid NUL password`.
+    fn auth_plain(&mut self, response: &str, out: &mut Vec<Event>) {
+        let decoded = data_encoding::BASE64.decode(response.as_bytes()).ok();
+        let fields: Option<Vec<String>> = decoded.map(|d| {
+            d.split(|b| *b == 0)
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect()
+        });
+        match fields.as_deref() {
+            Some([authz, user, password]) if authz.is_empty() || authz == user => {
+                self.state = State::AwaitAuth;
+                out.push(Event::Auth {
+                    user: user.clone(),
+                    password: password.clone(),
+                });
+            }
+            _ => self.error(out, 501, "5.5.2", "Malformed AUTH PLAIN response"),
+        }
     }
 
     fn reset_transaction(&mut self) {
@@ -302,7 +357,29 @@ impl ServerSession {
                 | State::AwaitMessage
                 | State::AwaitCard
                 | State::AwaitControl
+                | State::AwaitAuth
                 | State::Closed => return,
+                State::AuthLine => {
+                    let (line, long) = match self.next_line(MAX_COMMAND_LINE) {
+                        Ok(Some(l)) => l,
+                        Ok(None) => return,
+                        Err(what) => return self.close_bare(out, what),
+                    };
+                    if line.len() < 2 || line[line.len() - 2] != b'\r' {
+                        return self.close_bare(out, "LF");
+                    }
+                    self.state = State::Command;
+                    if long {
+                        self.error(out, 500, "5.5.2", "Line too long");
+                        continue;
+                    }
+                    let response = String::from_utf8_lossy(&line[..line.len() - 2]).into_owned();
+                    if response.trim() == "*" {
+                        self.error(out, 501, "5.0.0", "Authentication cancelled");
+                        continue;
+                    }
+                    self.auth_plain(response.trim(), out);
+                }
                 State::Command => {
                     let (line, long) = match self.next_line(MAX_COMMAND_LINE) {
                         Ok(Some(l)) => l,
@@ -428,6 +505,32 @@ impl ServerSession {
         let text = String::from_utf8_lossy(&line[..line.len() - 2]);
         let mut words = text.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
+        if self.config.submission {
+            if verb == "AUTH" {
+                let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
+                let initial = words.next().map(str::to_owned);
+                if !self.helo {
+                    return self.error(out, 503, "5.5.1", "Send EHLO first");
+                }
+                if self.user.is_some() {
+                    return self.error(out, 503, "5.5.1", "Already authenticated");
+                }
+                if mechanism != "PLAIN" {
+                    return self.error(out, 504, "5.5.4", "Only AUTH PLAIN is offered");
+                }
+                match initial {
+                    Some(r) => self.auth_plain(&r, out),
+                    None => {
+                        self.state = State::AuthLine;
+                        out.push(Event::Reply(Reply::new(334, "", "")));
+                    }
+                }
+                return;
+            }
+            if verb == "CARD" || verb == "XCARRY" || CONTROL_VERBS.contains(&verb.as_str()) {
+                return self.error(out, 502, "5.5.1", "Command not implemented");
+            }
+        }
         if verb == "CARD" {
             let local = words.next().unwrap_or("");
             if !self.helo {
@@ -512,9 +615,14 @@ impl ServerSession {
                         "8BITMIME".into(),
                         format!("SIZE {}", self.config.max_message_size),
                         "ENHANCEDSTATUSCODES".into(),
-                        "CARD".into(),
-                        "XCARRY".into(),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(if self.config.submission {
+                        vec!["AUTH PLAIN".into()]
+                    } else {
+                        vec!["CARD".into(), "XCARRY".into()]
+                    })
+                    .collect(),
                 )));
             }
             Ok(Request::Helo { .. }) => {
@@ -529,7 +637,16 @@ impl ServerSession {
                 if self.mail_from.is_some() {
                     return self.error(out, 503, "5.5.1", "Sender already given");
                 }
+                if self.config.submission && self.user.is_none() {
+                    return self.error(out, 530, "5.7.0", "Authentication required");
+                }
                 let addr = from.address.to_ascii_lowercase();
+                if let Some(user) = self.config.submission.then_some(()).and(self.user.as_ref()) {
+                    if &addr != user {
+                        let text = format!("Sender must be the logged-in address {user}");
+                        return self.error(out, 553, "5.7.1", &text);
+                    }
+                }
                 if addr.parse::<postern_types::MailAddress>().is_err() {
                     return self.error(
                         out,
@@ -555,8 +672,19 @@ impl ServerSession {
                 // A hand-over names exactly one recipient: the one it is carried for.
                 let allowed = match &self.carry {
                     Some(c) => c.recipient == addr,
+                    None if self.config.submission => {
+                        addr.parse::<postern_types::MailAddress>().is_ok()
+                    }
                     None => self.config.local_addresses.contains(&addr),
                 };
+                if !allowed && self.config.submission {
+                    return self.error(
+                        out,
+                        550,
+                        "5.1.1",
+                        "Postern delivers to Postern addresses only (name@<56 characters>.onion)",
+                    );
+                }
                 if !allowed {
                     return self.error(out, 550, "5.1.1", "No such recipient here");
                 }

@@ -13,6 +13,7 @@ fn config() -> ServerConfig {
         max_recipients: 5,
         max_errors: 5,
         max_commands: 40,
+        submission: false,
     }
 }
 
@@ -46,6 +47,10 @@ fn run_chunks(chunks: &[&[u8]], cfg: ServerConfig) -> Outcome {
                         "2.0.0",
                         format!("{verb} {}", args.len()),
                     ))),
+                    Event::Auth { user, password } => {
+                        let ok = password == "right" && user == ALICE;
+                        next.extend(s.authenticated(ok.then(|| ALICE.to_owned())))
+                    }
                     Event::Close => {}
                 }
             }
@@ -427,4 +432,49 @@ fn a_session_has_a_command_budget() {
     // Greeting, then 40 commands answered, then 421.
     assert_eq!(codes.len(), 1 + 40 + 1);
     assert_eq!(codes.last(), Some(&421));
+}
+
+fn plain(user: &str, password: &str) -> String {
+    let raw = format!("\0{user}\0{password}");
+    data_encoding::BASE64.encode(raw.as_bytes())
+}
+
+#[test]
+fn submission_needs_a_login_and_the_logged_in_sender() {
+    let cfg = || ServerConfig {
+        submission: true,
+        max_errors: 20,
+        ..config()
+    };
+    // Before AUTH: no mail; wrong password: 535; other mechanisms: 504; node verbs: 502.
+    let input = format!(
+        "EHLO c\r\nMAIL FROM:<{ALICE}>\r\nAUTH LOGIN\r\nAUTH PLAIN {}\r\nCARD bob\r\n\
+         AUTH PLAIN\r\n{}\r\nAUTH PLAIN {}\r\nMAIL FROM:<{BOB}>\r\nMAIL FROM:<{ALICE}>\r\n\
+         RCPT TO:<someone@example.org>\r\nRCPT TO:<{BOB}>\r\nDATA\r\nSubject: hi\r\n\r\nyo\r\n.\r\nQUIT\r\n",
+        plain(ALICE, "wrong"),
+        plain(ALICE, "right"),
+        plain(ALICE, "right"),
+    );
+    for split in [input.len(), 7, 1] {
+        let chunks: Vec<&[u8]> = input.as_bytes().chunks(split).collect();
+        let (codes, messages, closed) = run_chunks(&chunks, cfg());
+        assert_eq!(
+            codes,
+            [220, 250, 530, 504, 535, 502, 334, 235, 503, 553, 250, 550, 250, 354, 250, 221],
+            "split {split}"
+        );
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].0.mail_from, ALICE);
+        assert_eq!(messages[0].0.rcpt_to, [BOB]);
+        assert!(closed);
+    }
+    // The EHLO reply offers AUTH PLAIN on submission and never CARD there.
+    let mut s = ServerSession::new(cfg());
+    s.greet();
+    let ehlo = s.input(b"EHLO c\r\n");
+    let Event::Reply(r) = &ehlo[0] else {
+        panic!("{ehlo:?}")
+    };
+    assert!(r.lines.iter().any(|l| l == "AUTH PLAIN"), "{r:?}");
+    assert!(!r.lines.iter().any(|l| l == "CARD"), "{r:?}");
 }

@@ -66,6 +66,7 @@ async fn protocol_only_server(local: String) -> Result<String> {
                     max_recipients: 16,
                     max_errors: 10,
                     max_commands: usize::MAX,
+                    submission: false,
                 });
                 let mut pending = session.greet();
                 let mut buf = vec![0u8; 16384];
@@ -84,6 +85,7 @@ async fn protocol_only_server(local: String) -> Result<String> {
                                     .extend(session.answer(postern_smtp::Reply::new(
                                         502, "5.5.1", "Not here",
                                     ))),
+                                Event::Auth { .. } => next.extend(session.authenticated(None)),
                                 Event::Close => {}
                             }
                         }

@@ -80,6 +80,7 @@ async fn serve(
             max_recipients: limits.max_recipients,
             max_errors: limits.max_errors,
             max_commands: limits.max_commands,
+            submission: false,
         });
         let mut buf = vec![0u8; 16 * 1024];
         // A client must wait for the greeting; listen briefly for one that does not.
@@ -235,6 +236,8 @@ impl Io<'_> {
                         };
                         next.extend(session.answer(reply));
                     }
+                    // Only a submission session asks to log in; this one is not.
+                    Event::Auth { .. } => next.extend(session.authenticated(None)),
                     Event::Close => close = true,
                 }
                 if out.len() >= self.max_pending && !self.flush(&mut out).await {

@@ -161,7 +161,7 @@ impl Postern {
         Ok(())
     }
 
-    fn check_size(text: &str, attachments: &[Attachment]) -> Result<(), CoreError> {
+    pub(crate) fn check_size(text: &str, attachments: &[Attachment]) -> Result<(), CoreError> {
         let size = text.len() + attachments.iter().map(|a| a.data.len()).sum::<usize>();
         if size > MAX_SEND_BYTES {
             return Err(CoreError::BadDraft(format!(
@@ -451,7 +451,7 @@ impl Postern {
         })
     }
 
-    fn check_sendable(
+    pub(crate) fn check_sendable(
         &self,
         me: &postern_store::IdentityRecord,
         to: &str,
