@@ -40,6 +40,18 @@ fn internal_date(at: i64) -> Option<DateTime> {
     DateTime::try_from(utc.timestamp_opt(at, 0).single()?).ok()
 }
 
+/// Whether a set of sequence numbers names a message beyond the last (a client error, answered
+/// `BAD` as Dovecot does; UIDs that do not exist are simply not there).
+pub(crate) fn beyond_last(sel: &Selected, set: &SequenceSet, uid: bool) -> bool {
+    use imap_next::imap_types::sequence::{SeqOrUid, Sequence};
+    let len = sel.entries.len() as u32;
+    let past = |s: &SeqOrUid| matches!(s, SeqOrUid::Value(v) if v.get() > len);
+    !uid && set.0.as_ref().iter().any(|s| match s {
+        Sequence::Single(a) => past(a),
+        Sequence::Range(a, b) => past(a) || past(b),
+    })
+}
+
 /// Indices into the selected mailbox's entries that a set names.
 pub(crate) fn resolve(sel: &Selected, set: &SequenceSet, uid: bool) -> Vec<usize> {
     let entries = &sel.entries;
@@ -104,6 +116,9 @@ impl<M: Mailstore> ImapSession<M> {
         }
         let Some(sel) = self.selected() else { return };
         let (mailbox, read_only) = (sel.name.clone(), sel.read_only);
+        if beyond_last(sel, set, uid) {
+            return self.bad(tag, "invalid message sequence number");
+        }
         let picked = resolve(sel, set, uid);
         let want_message = names.iter().any(needs_message);
         let seen = !read_only && names.iter().any(sets_seen);
@@ -206,6 +221,9 @@ impl<M: Mailstore> ImapSession<M> {
             return self.no(tag, "the mailbox is read-only (EXAMINE)");
         }
         let mailbox = sel.name.clone();
+        if beyond_last(sel, set, uid) {
+            return self.bad(tag, "invalid message sequence number");
+        }
         let picked = resolve(sel, set, uid);
         for i in picked {
             let Some(sel) = self.selected() else { return };
@@ -220,7 +238,8 @@ impl<M: Mailstore> ImapSession<M> {
                     f
                 }
             };
-            if new != entry.flags {
+            let gone = sel.copied_away.contains(&entry.uid);
+            if new != entry.flags && !gone {
                 if let Err(e) = self.store.set_flags(&mailbox, entry.uid, new) {
                     return self.refused(tag, e);
                 }
@@ -248,6 +267,7 @@ impl<M: Mailstore> ImapSession<M> {
         self.ok(tag, None, if uid { "UID STORE done" } else { "STORE done" });
     }
 
+    /// MOVE: the messages go to `to`; the client is told they left (EXPUNGE) at once.
     pub(crate) fn move_messages(
         &mut self,
         tag: Tag<'static>,
@@ -255,57 +275,99 @@ impl<M: Mailstore> ImapSession<M> {
         to: &str,
         uid: bool,
     ) {
-        let Some(sel) = self.selected() else { return };
+        let Some((code, _)) = self.transfer(&tag, set, to, uid) else {
+            return;
+        };
+        self.untagged_ok(code, "moved");
+        self.report_changes(true);
+        self.ok(tag, None, if uid { "UID MOVE done" } else { "MOVE done" });
+    }
+
+    /// COPY: a message lives in one mailbox, so it moves too; here it stays visible until
+    /// the client expunges it (see `Selected::copied_away`).
+    pub(crate) fn copy_messages(
+        &mut self,
+        tag: Tag<'static>,
+        set: &SequenceSet,
+        to: &str,
+        uid: bool,
+    ) {
+        let Some((code, moved)) = self.transfer(&tag, set, to, uid) else {
+            return;
+        };
+        if let Some(sel) = self.selected() {
+            sel.copied_away.extend(moved.iter().map(|m| m.0));
+        }
+        self.ok(
+            tag,
+            Some(code),
+            if uid { "UID COPY done" } else { "COPY done" },
+        );
+    }
+
+    /// Move the picked messages to `to`; the COPYUID code, and (old UID, new UID) pairs. On
+    /// refusal the tagged answer is given and `None` returned.
+    fn transfer(
+        &mut self,
+        tag: &Tag<'static>,
+        set: &SequenceSet,
+        to: &str,
+        uid: bool,
+    ) -> Option<(Code<'static>, Vec<(u32, u32)>)> {
+        let sel = self.selected()?;
         if sel.read_only {
-            return self.no(tag, "the mailbox is read-only (EXAMINE)");
+            self.no(tag.clone(), "the mailbox is read-only (EXAMINE)");
+            return None;
         }
         let from = sel.name.clone();
-        let picked = resolve(sel, set, uid);
+        if beyond_last(sel, set, uid) {
+            self.bad(tag.clone(), "invalid message sequence number");
+            return None;
+        }
+        let picked: Vec<u32> = resolve(sel, set, uid)
+            .into_iter()
+            .map(|i| sel.entries[i].uid)
+            .filter(|u| !sel.copied_away.contains(u))
+            .collect();
         let Some(target) = self.info(to) else {
-            return self.no_mailbox(tag);
+            self.no_mailbox(tag.clone());
+            return None;
         };
         if to == from {
-            return self.no(tag, "the message is already in that mailbox");
+            self.no(tag.clone(), "the message is already in that mailbox");
+            return None;
         }
         let mut moved = Vec::new();
-        for i in &picked {
-            let Some(sel) = self.selected() else { return };
-            let old = sel.entries[*i].uid;
+        for old in picked {
             match self.store.move_message(&from, old, to) {
                 Ok(new) => moved.push((old, new)),
                 Err(e) => {
                     if moved.is_empty() {
-                        return self.refused(tag, e);
+                        self.refused(tag.clone(), e);
+                        return None;
                     }
                     break;
                 }
             }
         }
-        if let (Ok(source), Ok(destination)) = (
+        let uids = |f: fn(&(u32, u32)) -> u32| {
             Vec1::try_from(
                 moved
                     .iter()
-                    .map(|m| UidElement::Single(nz(m.0)))
+                    .map(|m| UidElement::Single(nz(f(m))))
                     .collect::<Vec<_>>(),
-            ),
-            Vec1::try_from(
-                moved
-                    .iter()
-                    .map(|m| UidElement::Single(nz(m.1)))
-                    .collect::<Vec<_>>(),
-            ),
-        ) {
-            self.untagged_ok(
-                Code::CopyUid {
-                    uid_validity: nz(target.uidvalidity),
-                    source: UidSet(source),
-                    destination: UidSet(destination),
-                },
-                "moved",
-            );
-        }
-        self.report_changes(true);
-        self.ok(tag, None, if uid { "UID MOVE done" } else { "MOVE done" });
+            )
+        };
+        let (Ok(source), Ok(destination)) = (uids(|m| m.0), uids(|m| m.1)) else {
+            self.ok(tag.clone(), None, "no messages");
+            return None;
+        };
+        let code = Code::CopyUid {
+            uid_validity: nz(target.uidvalidity),
+            source: UidSet(source),
+            destination: UidSet(destination),
+        };
+        Some((code, moved))
     }
 
     pub(crate) fn expunge(&mut self, tag: Tag<'static>, only: Option<&SequenceSet>) {
@@ -322,6 +384,19 @@ impl<M: Mailstore> ImapSession<M> {
         });
         if let Err(e) = self.store.expunge(&mailbox, uids.as_deref()) {
             return self.refused(tag, e);
+        }
+        // Messages COPY took away leave the client's view now, if it marked them deleted.
+        if let Some(sel) = self.selected() {
+            let deleted: Vec<u32> = sel
+                .entries
+                .iter()
+                .filter(|e| e.flags.deleted && sel.copied_away.contains(&e.uid))
+                .filter(|e| uids.as_ref().is_none_or(|u| u.contains(&e.uid)))
+                .map(|e| e.uid)
+                .collect();
+            for u in deleted {
+                sel.copied_away.remove(&u);
+            }
         }
         self.report_changes(true);
         self.ok(tag, None, "EXPUNGE done");

@@ -73,6 +73,10 @@ pub(crate) struct Selected {
     pub(crate) read_only: bool,
     /// The messages as the client was last told (sequence number = index + 1).
     pub(crate) entries: Vec<Entry>,
+    /// UIDs COPY took to another mailbox: a message lives in one mailbox, so COPY moves it,
+    /// but the client is shown it here until it expunges (the COPY, `\Deleted`, EXPUNGE
+    /// idiom of clients without MOVE), so its sequence numbers hold meanwhile.
+    pub(crate) copied_away: std::collections::BTreeSet<u32>,
 }
 
 enum Phase {
@@ -648,10 +652,11 @@ impl<M: Mailstore> ImapSession<M> {
                 mailbox,
                 uid,
             } => self.move_messages(tag, &sequence_set, &mailbox_name(&mailbox), uid),
-            CommandBody::Copy { .. } => self.no(
-                tag,
-                "Postern keeps one copy of each message: use MOVE (or APPEND a new message)",
-            ),
+            CommandBody::Copy {
+                sequence_set,
+                mailbox,
+                uid,
+            } => self.copy_messages(tag, &sequence_set, &mailbox_name(&mailbox), uid),
             CommandBody::Expunge => self.expunge(tag, None),
             CommandBody::ExpungeUid { sequence_set } => self.expunge(tag, Some(&sequence_set)),
             _ => self.bad(tag, "that command is not offered"),
@@ -717,6 +722,7 @@ impl<M: Mailstore> ImapSession<M> {
             name: name.to_owned(),
             read_only,
             entries,
+            copied_away: Default::default(),
         });
         if read_only {
             self.ok(tag, Some(Code::ReadOnly), "EXAMINE done");
@@ -823,6 +829,10 @@ impl<M: Mailstore> ImapSession<M> {
         if expunges {
             for i in (0..sel.entries.len()).rev() {
                 let uid = sel.entries[i].uid;
+                if sel.copied_away.contains(&uid) {
+                    // Shown until the client expunges it (see `Selected::copied_away`).
+                    continue;
+                }
                 if now.binary_search_by_key(&uid, |e| e.uid).is_err() {
                     sel.entries.remove(i);
                     out.push(Data::Expunge(nz(i as u32 + 1)));

@@ -25,17 +25,14 @@ fn params(
     attrs
         .unwrap_or_default()
         .iter()
-        .map(|a| (istr(&a.name.to_ascii_uppercase()), istr(&a.value)))
+        .map(|a| (istr(&a.name), istr(&a.value)))
         .collect()
 }
 
 fn disposition(p: &MessagePart<'_>) -> Option<Disposition<'static>> {
     let d = p.content_disposition()?;
     Some(Disposition {
-        disposition: Some((
-            istr(&d.ctype().to_ascii_uppercase()),
-            params(d.attributes()),
-        )),
+        disposition: Some((istr(d.ctype()), params(d.attributes()))),
         tail: None,
     })
 }
@@ -43,14 +40,14 @@ fn disposition(p: &MessagePart<'_>) -> Option<Disposition<'static>> {
 fn single(raw: &[u8], p: &MessagePart<'_>, ext: bool) -> BodyStructure<'static> {
     let (ctype, subtype, attrs) = match p.content_type() {
         Some(ct) => (
-            ct.ctype().to_ascii_uppercase(),
-            ct.subtype().unwrap_or("PLAIN").to_ascii_uppercase(),
+            ct.ctype().to_owned(),
+            ct.subtype().unwrap_or("plain").to_owned(),
             params(ct.attributes()),
         ),
         None => (
-            "TEXT".to_owned(),
-            "PLAIN".to_owned(),
-            vec![(istr("CHARSET"), istr("US-ASCII"))],
+            "text".to_owned(),
+            "plain".to_owned(),
+            vec![(istr("charset"), istr("us-ascii"))],
         ),
     };
     let body = raw
@@ -60,14 +57,10 @@ fn single(raw: &[u8], p: &MessagePart<'_>, ext: bool) -> BodyStructure<'static> 
         parameter_list: attrs,
         id: nstr(p.content_id()),
         description: nstr(p.content_description()),
-        content_transfer_encoding: istr(
-            &p.content_transfer_encoding()
-                .unwrap_or("7BIT")
-                .to_ascii_uppercase(),
-        ),
+        content_transfer_encoding: istr(p.content_transfer_encoding().unwrap_or("7bit")),
         size: body.len() as u32,
     };
-    let specific = if ctype == "TEXT" {
+    let specific = if ctype.eq_ignore_ascii_case("text") {
         SpecificFields::Text {
             subtype: istr(&subtype),
             number_of_lines: body.iter().filter(|b| **b == b'\n').count() as u32,
@@ -104,8 +97,8 @@ fn part(
             let subtype = p
                 .content_type()
                 .and_then(|c| c.subtype())
-                .unwrap_or("MIXED")
-                .to_ascii_uppercase();
+                .unwrap_or("mixed")
+                .to_owned();
             match Vec1::try_from(bodies) {
                 Ok(bodies) => BodyStructure::Multi {
                     bodies,
@@ -137,14 +130,14 @@ fn text_plain(msg: &[u8]) -> BodyStructure<'static> {
     BodyStructure::Single {
         body: Body {
             basic: BasicFields {
-                parameter_list: vec![(istr("CHARSET"), istr("US-ASCII"))],
+                parameter_list: vec![(istr("charset"), istr("us-ascii"))],
                 id: NString(None),
                 description: NString(None),
-                content_transfer_encoding: istr("7BIT"),
+                content_transfer_encoding: istr("7bit"),
                 size: msg.len() as u32,
             },
             specific: SpecificFields::Text {
-                subtype: istr("PLAIN"),
+                subtype: istr("plain"),
                 number_of_lines: msg.iter().filter(|b| **b == b'\n').count() as u32,
             },
         },

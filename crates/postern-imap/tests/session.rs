@@ -81,8 +81,22 @@ fn nothing_before_login_and_one_answer_for_wrong_logins() {
 #[test]
 fn malformed_commands_get_a_tagged_bad_and_a_flood_ends_with_bye() {
     let mut s = session(1);
-    let (out, closed) = run(&mut s, b"c1 LOGIN me pw\r\nc2 FETCH 1 (NOSUCH)\r\n", 100);
+    let (out, closed) = run(
+        &mut s,
+        b"c1 LOGIN me pw\r\nc2 FETCH 1 (NOSUCH)\r\nc3 SELECT INBOX\r\nc4 FETCH 2 FLAGS\r\n\
+          c5 UID FETCH 2 FLAGS\r\nc6 STORE 1:3 +FLAGS (\\Seen)\r\n",
+        100,
+    );
     assert!(out.contains("c2 BAD"), "{out}");
+    assert!(
+        out.contains("c4 BAD invalid message sequence number"),
+        "{out}"
+    );
+    assert!(
+        out.contains("c5 OK"),
+        "a UID that is not there is no error: {out}"
+    );
+    assert!(out.contains("c6 BAD"), "{out}");
     assert!(!closed);
     let mut s = session(1);
     let (out, closed) = run(&mut s, &b"\x00\x01garbage\r\n".repeat(20), 7);
@@ -129,4 +143,27 @@ fn an_oversized_literal_is_refused_before_it_is_sent() {
         !out.contains("\r\n+ "),
         "no continuation for a literal over the limit: {out}"
     );
+}
+
+#[test]
+fn copy_moves_and_the_source_keeps_its_numbers_until_expunge() {
+    let mut s = session(3);
+    let script = b"a1 LOGIN me pw\r\na2 SELECT INBOX\r\na3 COPY 2 Archive\r\n\
+        a4 NOOP\r\na5 FETCH 3 (UID)\r\na6 STORE 2 +FLAGS (\\Deleted)\r\na7 STATUS Archive (MESSAGES)\r\n\
+        a8 EXPUNGE\r\na9 FETCH 2 (UID)\r\na10 COPY 1 Nowhere\r\na11 LOGOUT\r\n";
+    let (out, _) = run(&mut s, script, script.len());
+    for want in [
+        "a3 OK [COPYUID 8 2 4] COPY done",
+        "* 3 FETCH (UID 3)",
+        "* 2 FETCH (FLAGS (\\Deleted))",
+        "* STATUS Archive (MESSAGES 1)",
+        "* 2 EXPUNGE\r\na8 OK",
+        "* 2 FETCH (UID 3)",
+        "a10 NO [TRYCREATE]",
+    ] {
+        assert!(out.contains(want), "{want:?} missing in\n{out}");
+    }
+    // Between COPY and EXPUNGE the client was told of no removal.
+    let before_expunge = &out[..out.find("a7 OK").expect("a7 answered")];
+    assert!(!before_expunge.contains("EXPUNGE"), "{out}");
 }

@@ -2,6 +2,8 @@
 //! headers are the real ones, with every header of the names we use for our verdict taken
 //! out and our own put in. A sender cannot make a client show "verified".
 
+use sha2::Digest;
+
 use crate::mail::{DRAFTS, SENT};
 use crate::{CoreError, Postern};
 
@@ -49,7 +51,7 @@ struct Verdict {
     detail: String,
     /// The line shown at the top of the text (none for our own mail).
     line: String,
-    /// A boundary no sender can guess in advance.
+    /// A boundary the message cannot contain.
     boundary: String,
 }
 
@@ -77,8 +79,10 @@ impl Postern {
             ),
             _ => ("none", format!("Postern: {} was not verified.", m.sender)),
         };
-        let mut nonce = [0u8; 12];
-        rand::RngCore::fill_bytes(&mut rand::thread_rng(), &mut nonce);
+        let mime = self.message_mime(id)?;
+        // The same bytes at every fetch (clients cache by UID), and a boundary the message
+        // cannot contain: it would have to contain its own hash.
+        let digest = sha2::Sha256::digest(&mime);
         let verdict = Verdict {
             result,
             property: if own {
@@ -92,9 +96,9 @@ impl Postern {
                 m.verification.clone()
             },
             line,
-            boundary: format!("postern-{}", data_encoding::HEXLOWER.encode(&nonce)),
+            boundary: format!("postern-{}", data_encoding::HEXLOWER.encode(&digest[..12])),
         };
-        Ok(serve(&self.message_mime(id)?, &verdict))
+        Ok(serve(&mime, &verdict))
     }
 }
 
