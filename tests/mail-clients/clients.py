@@ -140,6 +140,8 @@ def run(root, nodes):
     submission(a, b, alice, bob, pw, sub_port)
     curl_fetch(bob, pw, imap_port)
     mbsync(root, b, bob, pw, imap_port)
+    differential(root, bob, pw, imap_port)
+    with_neomutt(root, a, b, bob, pw, imap_port, sub_port)
     config(b)
 
     # Rotating revokes the old password.
@@ -222,11 +224,12 @@ def imap_table(bob, pw, port):
     check(data[0] == b"", f"SEARCH UNSEEN: {data}")
     typ, data = m.uid("SEARCH", "TEXT", "nothingmatchesthis")
     check(data[0] == b"", f"SEARCH no hit: {data}")
-    # Errors: fixed mailboxes, no COPY, bad syntax, unknown mailbox.
+    # Errors: fixed mailboxes, a copy where the mail cannot go, bad syntax, unknown mailbox.
+    # (COPY itself moves, shown through NeoMutt below: a message lives in one mailbox.)
     typ, data = m.create("Projects")
     check(typ == "NO", f"CREATE: {typ}")
-    typ, data = m.copy("1", "Archive")
-    check(typ == "NO" and b"MOVE" in data[0], f"COPY: {data}")
+    typ, data = m.copy("1", "Sent")
+    check(typ == "NO" and b"cannot be moved to Sent" in data[0], f"COPY to Sent: {data}")
     typ, data = m.select("Nowhere")
     check(typ == "NO", f"SELECT unknown: {typ}")
     m.select("INBOX")
@@ -393,6 +396,116 @@ def mbsync(root, b, bob, pw, port):
     lunch_files = [os.path.join(dp, f) for dp, _, fs in os.walk(os.path.join(maildir, "INBOX")) for f in fs
                    if b"harbour" in open(os.path.join(dp, f), "rb").read()]
     check(lunch_files and "F" not in lunch_files[0].split(":2,")[1], f"flag removed in Postern reached mbsync: {files}")
+
+
+def normalise(lines):
+    """What two servers may say differently about the same mail: UIDs, \\Recent, the order of
+    flags, and their own texts in untagged OK responses."""
+    out = []
+    for l in lines:
+        t = l.decode("utf-8", "replace")
+        if t.startswith("* OK") or t.startswith("* NO"):
+            continue
+        t = re.sub(r"UID \d+ ?", "", t)
+        t = t.replace("\\Recent", "")
+        t = re.sub(r"FLAGS \(([^)]*)\)",
+                   lambda m: "FLAGS (" + " ".join(sorted(m.group(1).split())) + ")", t)
+        t = t.replace(" )", ")")
+        if " FETCH (BODY (" in t:
+            t = t.lower()  # MIME types and encodings are case-insensitive (RFC 3501 §7.4.2)
+        out.append(t)
+    return out
+
+
+def differential(root, bob, pw, port):
+    """The same mailbox served by Dovecot and by Postern answers one command script alike."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from dovecot import Dovecot
+    from raw_imap import RawImap
+    if not shutil.which("dovecot"):
+        raise AssertionError("dovecot (dovecot-imapd) is missing")
+    dove = Dovecot(root)
+    try:
+        # Postern's INBOX, as served, copied into Dovecot's with the same flags and order.
+        m = imaplib.IMAP4("127.0.0.1", port)
+        m.login(bob, pw)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[])")
+        m.logout()
+        d = imaplib.IMAP4("127.0.0.1", dove.port)
+        d.login(Dovecot.USER, Dovecot.PASSWORD)
+        copied = 0
+        for item in data:
+            if isinstance(item, tuple):
+                flags = " ".join(f for f in re.findall(r"\\\w+", item[0].decode()) if f != "\\Recent")
+                d.append("INBOX", f"({flags})", None, item[1])
+                copied += 1
+        d.logout()
+        check(copied >= 2, f"copied {copied} messages into Dovecot")
+        script = [
+            "SELECT INBOX",
+            "FETCH 1:* (FLAGS)",
+            "FETCH 1:* (RFC822.SIZE)",
+            "FETCH 1:* (BODY.PEEK[HEADER.FIELDS (SUBJECT FROM TO)])",
+            "FETCH 1:* (BODY.PEEK[TEXT])",
+            "FETCH 1:* (BODY.PEEK[1])",
+            "FETCH 1:* (BODY.PEEK[2.MIME])",
+            "FETCH 1:* (ENVELOPE)",
+            "FETCH 1 (BODY)",
+            "SEARCH SUBJECT lunch",
+            "SEARCH FLAGGED",
+            "SEARCH UNSEEN",
+            "SEARCH TEXT harbour",
+            "SEARCH OR FLAGGED SUBJECT there",
+            "SEARCH NOT SEEN",
+            "SEARCH LARGER 100 SMALLER 100000",
+            "STORE 1 +FLAGS (\\Flagged)",
+            "FETCH 1 (FLAGS)",
+            "STORE 1 -FLAGS (\\Flagged)",
+            "STATUS Archive (MESSAGES UNSEEN)",
+            "FETCH 99 (FLAGS)",
+            "SELECT Nowhere",
+            "CREATE Projects/2026",
+            "FETCH 1 (NOSUCHITEM)",
+        ]
+        answers = {}
+        for name, p, user, password in (("postern", port, bob, pw),
+                                        ("dovecot", dove.port, Dovecot.USER, Dovecot.PASSWORD)):
+            c = RawImap(p)
+            c.command(f'LOGIN "{user}" "{password}"')
+            answers[name] = [(cmd, *c.command(cmd)) for cmd in script]
+            c.close()
+        for (cmd, pl, ps), (_, dl, ds) in zip(answers["postern"], answers["dovecot"]):
+            if cmd.startswith("CREATE"):
+                # Postern's mailboxes are fixed; Dovecot makes any.
+                check(ps == "NO" and ds == "OK", f"{cmd}: {ps} vs {ds}")
+                continue
+            check(ps == ds, f"{cmd}: Postern {ps}, Dovecot {ds}")
+            if cmd.startswith("SELECT INBOX"):
+                keep = lambda ls: [l for l in normalise(ls) if "EXISTS" in l or l.startswith("* FLAGS")]
+                check(keep(pl) == keep(dl), f"{cmd}: {keep(pl)} vs {keep(dl)}")
+                continue
+            check(normalise(pl) == normalise(dl), f"{cmd}:\n Postern {normalise(pl)}\n Dovecot {normalise(dl)}")
+        print(f"differential: {len(script)} commands answered alike by Postern and Dovecot")
+    finally:
+        dove.stop()
+
+
+def with_neomutt(root, a, b, bob, pw, imap_port, sub_port):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from neomutt import neomutt
+    replies = lambda: [x for x in inbox(a, "alice") if x["subject"] == "Re: Lunch on Friday?"]
+    before = len(replies())
+    reply = neomutt(root, bob, pw, imap_port, sub_port, check)
+    until("NeoMutt's reply at alice", lambda: len(replies()) > before)
+    newest = max(replies(), key=lambda x: x["id"])
+    text = postern(a, "read", str(newest["id"]))
+    check(reply in text, f"alice reads what NeoMutt wrote: {text}")
+    check(newest["thread"] == replies()[0]["thread"], "NeoMutt's reply is in the conversation")
+    archived = [x for x in inbox(b, "bob", "archive") if x["subject"] == "Lunch on Friday?"]
+    check(archived, "NeoMutt moved the message to Archive")
+    check(not [x for x in inbox(b, "bob") if x["subject"] == "Lunch on Friday?"], "and out of INBOX")
+    print("neomutt: read, replied through submission, moved to Archive")
 
 
 def config(b):
