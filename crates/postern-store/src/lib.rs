@@ -31,7 +31,7 @@ pub use introductions::{IntroductionRecord, NewIntroduction};
 pub use invites::{InviteRecord, Redemption};
 pub use keyfile::KEY_FILE_VERSION;
 pub use mailboxes::{DraftContent, MailboxRecord};
-pub use messages::{Flags, Inserted, MessageRecord, NewMessage, Threading};
+pub use messages::{Flags, Inserted, ListedMessage, MessageRecord, NewMessage, Threading};
 pub use migrations::{LATEST_VERSION, MIGRATIONS};
 pub use open::{Store, DB_FILE_NAME};
 pub use outbox::{state as outbox_state, OutboxRecord};

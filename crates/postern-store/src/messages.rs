@@ -115,6 +115,19 @@ pub struct MessageRecord {
     pub sender_binding_sig: Option<Vec<u8>>,
 }
 
+/// A message as a mailbox listing has it ([`Store::mailbox_listing`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedMessage {
+    /// Row id.
+    pub id: i64,
+    /// UID in its mailbox.
+    pub uid: i64,
+    /// Flags (`seen` is the message's `read`).
+    pub flags: Flags,
+    /// When it arrived (or was saved, for drafts).
+    pub received_at: i64,
+}
+
 pub(crate) const COLUMNS: &str = "id, identity_id, message_id, sender, sender_name, subject, folder, verification, sent_at, received_at, read, uid, answered, flagged, deleted, in_reply_to, refs, thread, recipients";
 
 /// How many columns `COLUMNS` has (bulky ones asked for follow).
@@ -337,6 +350,34 @@ impl Store {
              ORDER BY received_at DESC, id DESC"
         ))?;
         let rows = st.query_map(params![folder, identity_id], record)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A mailbox's messages by ascending UID: UID, flags and date only, read from the
+    /// `messages_listing` index without touching the messages themselves.
+    pub fn mailbox_listing(
+        &self,
+        identity_id: i64,
+        folder: &str,
+    ) -> Result<Vec<ListedMessage>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT id, uid, read, answered, flagged, deleted, received_at
+             FROM messages INDEXED BY messages_listing
+             WHERE identity_id = ?1 AND folder = ?2 AND uid > 0 ORDER BY uid",
+        )?;
+        let rows = st.query_map(params![identity_id, folder], |r| {
+            Ok(ListedMessage {
+                id: r.get(0)?,
+                uid: r.get(1)?,
+                flags: Flags {
+                    seen: r.get(2)?,
+                    answered: r.get(3)?,
+                    flagged: r.get(4)?,
+                    deleted: r.get(5)?,
+                },
+                received_at: r.get(6)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

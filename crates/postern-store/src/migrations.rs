@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0004_carriers.sql"),
     include_str!("migrations/0005_blobs_search_events.sql"),
     include_str!("migrations/0006_mailboxes.sql"),
+    include_str!("migrations/0007_mailbox_listing_index.sql"),
 ];
 
 /// The schema version this build writes.

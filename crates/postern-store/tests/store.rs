@@ -243,6 +243,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "3eb8410025bff1ee8f31fc4929547070d838cbf92a76aca12951744c957e1858",
     "e5ee38cb37f65154dd0c5aaf638e52070779367e41adacefaff91bc7a4eaf1e3",
     "95d7ddccccdcd16b7e98c496b2f243770eef1f1906b016bbc7137327b588e72f",
+    "a6b76aae36421c7fd8d6d7c1b80ac32e26d53f51d25d2537482fc4eda2447933",
 ];
 
 #[test]
