@@ -7,7 +7,7 @@ use imap_next::imap_types::core::{Tag, Vec1};
 use imap_next::imap_types::datetime::DateTime;
 use imap_next::imap_types::extensions::uidplus::{UidElement, UidSet};
 use imap_next::imap_types::fetch::{
-    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName,
+    MacroOrMessageDataItemNames, MessageDataItem, MessageDataItemName, Section,
 };
 use imap_next::imap_types::flag::{Flag, FlagFetch, StoreResponse, StoreType};
 use imap_next::imap_types::response::{Code, Data};
@@ -77,6 +77,24 @@ fn needs_message(name: &MessageDataItemName<'_>) -> bool {
     )
 }
 
+/// Whether the header and the size answer it (what a client listing a mailbox asks).
+fn header_answers(name: &MessageDataItemName<'_>) -> bool {
+    match name {
+        MessageDataItemName::Rfc822Size
+        | MessageDataItemName::Rfc822Header
+        | MessageDataItemName::Envelope => true,
+        MessageDataItemName::BodyExt { section, .. } => matches!(
+            section,
+            Some(
+                Section::Header(None)
+                    | Section::HeaderFields(None, _)
+                    | Section::HeaderFieldsNot(None, _)
+            )
+        ),
+        other => !needs_message(other),
+    }
+}
+
 fn sets_seen(name: &MessageDataItemName<'_>) -> bool {
     matches!(
         name,
@@ -121,19 +139,22 @@ impl<M: Mailstore> ImapSession<M> {
         }
         let picked = resolve(sel, set, uid);
         let want_message = names.iter().any(needs_message);
+        let header_only = names.iter().all(header_answers);
         let seen = !read_only && names.iter().any(sets_seen);
         for i in picked {
             let Some(sel) = self.selected() else { return };
             let mut entry = sel.entries[i].clone();
-            let message = if want_message {
-                match self.store.message(&mailbox, entry.uid) {
-                    Ok(m) => Some(m),
-                    // Gone since: skipped; the client learns at the next NOOP.
-                    Err(_) => continue,
-                }
-            } else {
-                None
+            let got = match (want_message, header_only) {
+                (false, _) => Ok((Vec::new(), 0)),
+                (true, true) => self.store.header(&mailbox, entry.uid),
+                (true, false) => self
+                    .store
+                    .message(&mailbox, entry.uid)
+                    .map(|m| (m.len() as u32, m))
+                    .map(|(n, m)| (m, n)),
             };
+            // Gone since: skipped; the client learns at the next NOOP.
+            let Ok((message, size)) = got else { continue };
             let mut told_flags = names.contains(&MessageDataItemName::Flags);
             if seen && !entry.flags.seen {
                 let mut f = entry.flags;
@@ -146,7 +167,7 @@ impl<M: Mailstore> ImapSession<M> {
                     told_flags = false;
                 }
             }
-            let msg = message.as_deref().unwrap_or_default();
+            let msg = message.as_slice();
             let mut items = Vec::new();
             for name in &names {
                 let item = match name {
@@ -156,9 +177,7 @@ impl<M: Mailstore> ImapSession<M> {
                         Some(d) => MessageDataItem::InternalDate(d),
                         None => continue,
                     },
-                    MessageDataItemName::Rfc822Size => {
-                        MessageDataItem::Rfc822Size(msg.len() as u32)
-                    }
+                    MessageDataItemName::Rfc822Size => MessageDataItem::Rfc822Size(size),
                     MessageDataItemName::Envelope => MessageDataItem::Envelope(envelope(msg)),
                     MessageDataItemName::Rfc822 => MessageDataItem::Rfc822(nstring(msg.to_vec())),
                     MessageDataItemName::Rfc822Header => {
@@ -394,6 +413,10 @@ impl<M: Mailstore> ImapSession<M> {
                 .filter(|e| uids.as_ref().is_none_or(|u| u.contains(&e.uid)))
                 .map(|e| e.uid)
                 .collect();
+            if !deleted.is_empty() {
+                // The store may not have changed: look again regardless.
+                sel.version = None;
+            }
             for u in deleted {
                 sel.copied_away.remove(&u);
             }

@@ -18,6 +18,7 @@ mod session;
 mod structure;
 
 pub use memory::MemoryStore;
+pub use section::header_end;
 pub use session::{ImapSession, Limits, Step, CAPABILITIES};
 
 /// The flags Postern keeps (IMAP system flags; `\Draft` is the Drafts mailbox's).
@@ -100,6 +101,13 @@ pub trait Mailstore {
     fn entries(&mut self, mailbox: &str) -> Result<Vec<Entry>, Refusal>;
     /// A message as served (RFC 5322, decrypted, with the server's own verdict headers).
     fn message(&mut self, mailbox: &str, uid: u32) -> Result<Vec<u8>, Refusal>;
+    /// A message's header as served (through the blank line) and the whole message's size:
+    /// what a client listing a mailbox asks for. By default cut from [`Self::message`].
+    fn header(&mut self, mailbox: &str, uid: u32) -> Result<(Vec<u8>, u32), Refusal> {
+        let m = self.message(mailbox, uid)?;
+        let end = header_end(&m);
+        Ok((m[..end].to_vec(), m.len() as u32))
+    }
     /// Set a message's flags (all of them).
     fn set_flags(&mut self, mailbox: &str, uid: u32, flags: Flags) -> Result<(), Refusal>;
     /// Move a message; its UID in the target.
@@ -111,4 +119,10 @@ pub trait Mailstore {
     fn append(&mut self, mailbox: &str, message: &[u8], flags: Flags) -> Result<u32, Refusal>;
     /// UIDs of the mailbox's messages whose text matches (the store's search index).
     fn search_text(&mut self, mailbox: &str, text: &str) -> Result<Vec<u32>, Refusal>;
+    /// A number that changes whenever anything in the account's mail may have changed, if
+    /// the store keeps one: the session lists the selected mailbox again (to tell the client
+    /// what changed) only when it moved. `None`: after every command.
+    fn version(&mut self) -> Option<i64> {
+        None
+    }
 }

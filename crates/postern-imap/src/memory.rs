@@ -10,6 +10,8 @@ pub struct MemoryStore {
     inbox: Vec<(Entry, Vec<u8>)>,
     archive: Vec<(Entry, Vec<u8>)>,
     uidnext: u32,
+    /// Bumped by every change, as Postern's event log is.
+    version: i64,
 }
 
 impl MemoryStore {
@@ -30,6 +32,7 @@ impl MemoryStore {
     pub fn add(&mut self, text: &str) {
         let uid = self.uidnext;
         self.uidnext += 1;
+        self.version += 1;
         self.inbox.push((
             Entry {
                 uid,
@@ -87,6 +90,7 @@ impl Mailstore for MemoryStore {
         let f = self.folder(mailbox)?;
         let e = f.iter_mut().find(|e| e.0.uid == uid).ok_or(Refusal::Gone)?;
         e.0.flags = flags;
+        self.version += 1;
         Ok(())
     }
     fn move_message(&mut self, mailbox: &str, uid: u32, to: &str) -> Result<u32, Refusal> {
@@ -96,6 +100,7 @@ impl Mailstore for MemoryStore {
         let mut e = f.remove(i);
         e.0.uid = new;
         self.uidnext += 1;
+        self.version += 1;
         self.folder(to)?.push(e);
         Ok(new)
     }
@@ -105,9 +110,15 @@ impl Mailstore for MemoryStore {
             .iter()
             .filter(|e| e.0.flags.deleted)
             .map(|e| e.0.uid)
-            .collect();
+            .collect::<Vec<_>>();
         f.retain(|e| !e.0.flags.deleted);
+        if !gone.is_empty() {
+            self.version += 1;
+        }
         Ok(gone)
+    }
+    fn version(&mut self) -> Option<i64> {
+        Some(self.version)
     }
     fn append(&mut self, _: &str, _: &[u8], _: Flags) -> Result<u32, Refusal> {
         Err(Refusal::NotAllowed("no appending here".into()))

@@ -6,7 +6,7 @@ use imap_next::imap_types::fetch::{Part, Section};
 use mail_parser::{Message, MessageParser, PartType};
 
 /// Where the header ends: just after its blank line (or the whole message if there is none).
-pub(crate) fn header_end(msg: &[u8]) -> usize {
+pub fn header_end(msg: &[u8]) -> usize {
     msg.windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map(|p| p + 4)

@@ -77,6 +77,8 @@ pub(crate) struct Selected {
     /// but the client is shown it here until it expunges (the COPY, `\Deleted`, EXPUNGE
     /// idiom of clients without MOVE), so its sequence numbers hold meanwhile.
     pub(crate) copied_away: std::collections::BTreeSet<u32>,
+    /// The store's version when `entries` was last brought up to date (`None`: unknown).
+    pub(crate) version: Option<i64>,
 }
 
 enum Phase {
@@ -693,6 +695,8 @@ impl<M: Mailstore> ImapSession<M> {
         let Some(info) = self.info(name) else {
             return self.no_mailbox(tag);
         };
+        // Read before the listing: a change in between shows at the next look.
+        let version = self.store.version();
         let entries = match self.store.entries(name) {
             Ok(e) => e,
             Err(e) => return self.refused(tag, e),
@@ -723,6 +727,7 @@ impl<M: Mailstore> ImapSession<M> {
             read_only,
             entries,
             copied_away: Default::default(),
+            version,
         });
         if read_only {
             self.ok(tag, Some(Code::ReadOnly), "EXAMINE done");
@@ -818,13 +823,21 @@ impl<M: Mailstore> ImapSession<M> {
         let Phase::Selected(sel) = &self.phase else {
             return;
         };
-        let name = sel.name.clone();
+        let (name, seen) = (sel.name.clone(), sel.version);
+        let version = self.store.version();
+        if version.is_some() && version == seen {
+            return;
+        }
         let Ok(now) = self.store.entries(&name) else {
             return;
         };
         let Phase::Selected(sel) = &mut self.phase else {
             return;
         };
+        if expunges {
+            // Without expunges, removals may remain untold: look again next time.
+            sel.version = version;
+        }
         let mut out = Vec::new();
         if expunges {
             for i in (0..sel.entries.len()).rev() {

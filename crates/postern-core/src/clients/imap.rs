@@ -11,6 +11,7 @@ use postern_imap::{
     Entry, Flags, ImapSession, Limits, LoginRefused, MailboxInfo, Mailstore, Refusal, Step,
 };
 
+use super::cache::ServedCache;
 use super::letter::read_letter;
 use super::logins::LoginGuard;
 use crate::mail::{ARCHIVE, DRAFTS, INBOX, REQUESTS, SENT, TRASH};
@@ -50,16 +51,23 @@ pub(crate) struct AccountMail {
     pub(crate) postern: Postern,
     identity: Option<i64>,
     guard: Arc<LoginGuard>,
+    /// Whole messages, and headers.
+    served: [Arc<ServedCache>; 2],
     /// (mailbox, UID) → message, as last listed.
     ids: HashMap<(&'static str, u32), i64>,
 }
 
 impl AccountMail {
-    pub(crate) fn new(postern: Postern, guard: Arc<LoginGuard>) -> Self {
+    pub(crate) fn new(
+        postern: Postern,
+        guard: Arc<LoginGuard>,
+        served: [Arc<ServedCache>; 2],
+    ) -> Self {
         AccountMail {
             postern,
             identity: None,
             guard,
+            served,
             ids: HashMap::new(),
         }
     }
@@ -120,21 +128,20 @@ impl Mailstore for AccountMail {
     fn entries(&mut self, mailbox: &str) -> Result<Vec<Entry>, Refusal> {
         let me = self.me()?;
         let f = folder(mailbox)?;
-        let records = self
+        let listed = self
             .postern
             .store
-            .messages(Some(me), f)
+            .mailbox_listing(me, f)
             .map_err(|e| refusal(e.into()))?;
         self.ids.retain(|k, _| k.0 != f);
-        let mut out: Vec<Entry> = records
+        Ok(listed
             .iter()
-            .filter(|r| r.uid > 0)
             .map(|r| {
                 self.ids.insert((f, r.uid as u32), r.id);
                 Entry {
                     uid: r.uid as u32,
                     flags: Flags {
-                        seen: r.read,
+                        seen: r.flags.seen,
                         answered: r.flags.answered,
                         flagged: r.flags.flagged,
                         deleted: r.flags.deleted,
@@ -143,14 +150,32 @@ impl Mailstore for AccountMail {
                     received_at: r.received_at,
                 }
             })
-            .collect();
-        out.sort_by_key(|e| e.uid);
-        Ok(out)
+            .collect())
     }
 
     fn message(&mut self, mailbox: &str, uid: u32) -> Result<Vec<u8>, Refusal> {
         let id = self.id(mailbox, uid)?;
-        self.postern.served_message(id).map_err(refusal)
+        let key = (self.me()?, id, folder(mailbox)?, uid);
+        if let Some((bytes, _)) = self.served[0].get(&key) {
+            return Ok(bytes.as_ref().clone());
+        }
+        let bytes = self.postern.served_message(id).map_err(refusal)?;
+        let size = bytes.len() as u32;
+        let head = bytes[..postern_imap::header_end(&bytes)].to_vec();
+        self.served[1].put(key, Arc::new(head), size);
+        self.served[0].put(key, Arc::new(bytes.clone()), size);
+        Ok(bytes)
+    }
+
+    fn header(&mut self, mailbox: &str, uid: u32) -> Result<(Vec<u8>, u32), Refusal> {
+        let id = self.id(mailbox, uid)?;
+        let key = (self.me()?, id, folder(mailbox)?, uid);
+        if let Some((head, size)) = self.served[1].get(&key) {
+            return Ok((head.as_ref().clone(), size));
+        }
+        let bytes = self.message(mailbox, uid)?;
+        let end = postern_imap::header_end(&bytes);
+        Ok((bytes[..end].to_vec(), bytes.len() as u32))
     }
 
     fn set_flags(&mut self, mailbox: &str, uid: u32, flags: Flags) -> Result<(), Refusal> {
@@ -260,6 +285,11 @@ impl Mailstore for AccountMail {
         Ok(r.uid as u32)
     }
 
+    fn version(&mut self) -> Option<i64> {
+        // Every change to the store is an event (the app's live view rests on the same log).
+        self.postern.last_event().ok()
+    }
+
     fn search_text(&mut self, mailbox: &str, text: &str) -> Result<Vec<u32>, Refusal> {
         let me = self.me()?;
         let f = folder(mailbox)?;
@@ -289,13 +319,19 @@ pub(crate) fn serve_connection(mut stream: TcpStream, mail: AccountMail, limits:
     let mut session = ImapSession::new(mail, limits);
     let mut heard = Instant::now();
     let mut buf = vec![0u8; 64 * 1024];
+    // Responses go out together when the session waits for input (one write for a FETCH of
+    // a whole mailbox, not one per message), or once this much is waiting.
+    let mut out = Vec::with_capacity(64 * 1024);
     loop {
-        match session.step() {
-            Step::Write(bytes) => {
-                if stream.write_all(&bytes).is_err() {
-                    return;
-                }
+        let step = session.step();
+        if !matches!(step, Step::Write(_)) || out.len() >= 256 * 1024 {
+            if !out.is_empty() && stream.write_all(&out).is_err() {
+                return;
             }
+            out.clear();
+        }
+        match step {
+            Step::Write(bytes) => out.extend_from_slice(&bytes),
             Step::Close => return,
             Step::NeedInput => match stream.read(&mut buf) {
                 Ok(0) => return,

@@ -2,6 +2,7 @@
 //! 127.0.0.1 only, serving each identity's mailboxes to a login of that identity. The node
 //! runs them when ports are configured ([`ClientPorts`]).
 
+mod cache;
 mod imap;
 mod letter;
 mod logins;
@@ -46,12 +47,12 @@ pub struct ClientAccess {
 fn bind(port: u16) -> Result<TcpListener, CoreError> {
     let l = TcpListener::bind(("127.0.0.1", port))
         .map_err(|e| CoreError::BadSetting(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
-    l.set_nonblocking(true)
-        .map_err(|e| CoreError::BadSetting(format!("cannot listen on 127.0.0.1:{port}: {e}")))?;
     Ok(l)
 }
 
-/// Accept until `stop`, each connection on its own thread (at most `MAX_CONNECTIONS`).
+/// Accept until `stop` (a blocking accept: a connection is taken the moment it arrives; the
+/// drop wakes it by connecting), each connection on its own thread (at most
+/// `MAX_CONNECTIONS`).
 fn accept_loop(
     listener: TcpListener,
     stop: Arc<AtomicBool>,
@@ -63,11 +64,12 @@ fn accept_loop(
         while !stop.load(Ordering::Relaxed) {
             match listener.accept() {
                 Ok((stream, _)) => {
-                    if open.load(Ordering::Relaxed) >= MAX_CONNECTIONS {
+                    if stop.load(Ordering::Relaxed)
+                        || open.load(Ordering::Relaxed) >= MAX_CONNECTIONS
+                    {
                         drop(stream);
                         continue;
                     }
-                    let _ = stream.set_nonblocking(false);
                     let _ = stream.set_nodelay(true);
                     open.fetch_add(1, Ordering::Relaxed);
                     let (serve, open) = (serve.clone(), open.clone());
@@ -76,9 +78,7 @@ fn accept_loop(
                         open.fetch_sub(1, Ordering::Relaxed);
                     });
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                    std::thread::sleep(Duration::from_millis(50));
-                }
+                // Out of descriptors and the like: wait a little rather than spin.
                 Err(_) => std::thread::sleep(Duration::from_millis(50)),
             }
         }
@@ -107,6 +107,8 @@ impl ClientAccess {
             access.imap = listener.local_addr().ok();
             let base = std::sync::Mutex::new(postern.another_handle()?);
             let guard = guard.clone();
+            let served = Arc::new(cache::ServedCache::new(cache::MESSAGES_BUDGET));
+            let heads = Arc::new(cache::ServedCache::new(cache::HEADERS_BUDGET));
             access
                 .threads
                 .push(accept_loop(listener, stop.clone(), move |stream| {
@@ -119,7 +121,11 @@ impl ClientAccess {
                         };
                         imap::serve_connection(
                             stream,
-                            imap::AccountMail::new(p, guard.clone()),
+                            imap::AccountMail::new(
+                                p,
+                                guard.clone(),
+                                [served.clone(), heads.clone()],
+                            ),
                             limits,
                         );
                     }
@@ -151,6 +157,10 @@ impl ClientAccess {
 impl Drop for ClientAccess {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
+        // Wake each blocked accept.
+        for addr in [self.imap, self.submission].into_iter().flatten() {
+            let _ = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(1));
+        }
         for t in self.threads.drain(..) {
             let _ = t.join();
         }

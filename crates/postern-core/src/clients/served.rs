@@ -79,7 +79,7 @@ impl Postern {
             ),
             _ => ("none", format!("Postern: {} was not verified.", m.sender)),
         };
-        let mime = self.message_mime(id)?;
+        let mime = self.mime_of(&m)?;
         // The same bytes at every fetch (clients cache by UID), and a boundary the message
         // cannot contain: it would have to contain its own hash.
         let digest = sha2::Sha256::digest(&mime);

@@ -107,6 +107,12 @@ impl Postern {
     /// A message as MIME again, attachments put back (what a mail client fetches).
     pub fn message_mime(&self, id: i64) -> Result<Vec<u8>, CoreError> {
         let m = self.record(id)?;
+        self.mime_of(&m)
+    }
+
+    /// [`Self::message_mime`] of a record already read.
+    pub(crate) fn mime_of(&self, m: &MessageRecord) -> Result<Vec<u8>, CoreError> {
+        let id = m.id;
         let own: Vec<Vec<u8>> = self
             .store
             .message_attachments(id)?
