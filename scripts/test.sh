@@ -35,7 +35,8 @@ log=$(mktemp -t postern-test-XXXXXX.log)
 status=0
 cargo test --workspace --locked --no-fail-fast 2>&1 | tee "$log" || status=$?
 # One closing line for the whole run, summed over every test binary.
-# Real mail clients (imaplib, smtplib, curl, mbsync) against the IMAP and submission servers.
+# Real mail clients (imaplib, smtplib, curl, mbsync, NeoMutt in tmux; a differential test against
+# Dovecot) against the IMAP and submission servers.
 if [ "$status" -eq 0 ]; then
   echo "== mail clients"
   python3 tests/mail-clients/clients.py target/debug/postern 2>&1 | tee -a "$log" || status=$?
