@@ -11,6 +11,7 @@
 //! nothing of Postern's keys or identities; the driver and the [`Mailstore`] are the core's.
 
 mod fetch;
+mod mailboxes;
 mod memory;
 mod search;
 mod section;
