@@ -57,6 +57,24 @@ impl IdentityKeys {
         Ok(Self::assemble(seed, cert, address, display_name))
     }
 
+    /// A hosted account under `host`'s onion: the address `local@<host's onion>`, a fresh
+    /// OpenPGP key of its own, and a binding signed by the host's onion key (which the address
+    /// names, so that anyone checks it like any other).
+    pub fn hosted(
+        host: &IdentityKeys,
+        local: LocalPart,
+        display_name: &str,
+    ) -> Result<Self, CryptoError> {
+        let address = MailAddress::new(local, host.address.onion().clone());
+        let cert = new_openpgp_cert(&address)?;
+        Ok(Self::assemble(
+            host.onion_seed.clone(),
+            cert,
+            address,
+            display_name,
+        ))
+    }
+
     /// The same identity (onion key, address, display name) with a freshly generated OpenPGP
     /// key and a new binding: what remains after the old key is revoked.
     pub fn with_new_openpgp_key(&self) -> Result<Self, CryptoError> {

@@ -127,6 +127,7 @@ fn fill(s: &mut Store, mail: &[Generated], offset: usize) -> Result<Duration> {
                 onion_secret: b"onion secret",
                 openpgp_secret: b"openpgp secret",
                 created_at: 1,
+                host_id: None,
             })?
             .id
         }

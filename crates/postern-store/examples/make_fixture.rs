@@ -30,6 +30,7 @@ fn main() {
             onion_secret: b"ONION-SECRET-0123456789abcdefXYZ",
             openpgp_secret: b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
             created_at: 1_700_000_000,
+            host_id: None,
         })
         .expect("identity")
         .id;

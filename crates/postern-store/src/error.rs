@@ -49,6 +49,14 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
+    /// A migration would leave the database inconsistent; it was not applied.
+    #[error("migration to schema {version} refused: {why}; the store was left as it was")]
+    Migration {
+        /// The schema version it would have made.
+        version: i64,
+        /// What was wrong.
+        why: String,
+    },
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
@@ -60,7 +68,9 @@ impl HasKind for StoreError {
             StoreError::NotInitialized(_) => ErrorKind::NotInitialized,
             StoreError::AlreadyExists(_) | StoreError::Duplicate(_) => ErrorKind::AlreadyExists,
             StoreError::WrongPassphrase => ErrorKind::WrongPassphrase,
-            StoreError::Corrupt { .. } | StoreError::Secret(_) => ErrorKind::Corrupt,
+            StoreError::Corrupt { .. } | StoreError::Secret(_) | StoreError::Migration { .. } => {
+                ErrorKind::Corrupt
+            }
             StoreError::TooNew { .. } => ErrorKind::TooNew,
             StoreError::NotFound(_) => ErrorKind::NotFound,
             StoreError::Io { .. } => ErrorKind::LocalIo,

@@ -1,6 +1,6 @@
 //! Identity rows and their sealed secrets.
 
-use rusqlite::{params, OptionalExtension, Row};
+use rusqlite::{OptionalExtension, Row};
 use zeroize::Zeroizing;
 
 use crate::{Store, StoreError};
@@ -26,6 +26,9 @@ pub struct NewIdentity<'a> {
     pub openpgp_secret: &'a [u8],
     /// Creation time, seconds since the Unix epoch.
     pub created_at: i64,
+    /// The identity whose onion service answers for this one (a hosted account); `None`: its
+    /// own service.
+    pub host_id: Option<i64>,
 }
 
 /// The public columns of an identity row.
@@ -49,6 +52,8 @@ pub struct IdentityRecord {
     pub created_at: i64,
     /// When its owner revoked the address, if so.
     pub revoked_at: Option<i64>,
+    /// The identity whose onion service answers for this one, if it is a hosted account.
+    pub host_id: Option<i64>,
 }
 
 /// An identity's unsealed secrets. Zeroed on drop.
@@ -60,8 +65,8 @@ pub struct IdentitySecrets {
     pub openpgp_secret: Zeroizing<Vec<u8>>,
 }
 
-const COLUMNS: &str =
-    "id, local_part, onion, display_name, fingerprint, binding_sig, public_key, created_at, revoked_at";
+const COLUMNS: &str = "id, local_part, onion, display_name, fingerprint, binding_sig, public_key, \
+                       created_at, revoked_at, host_id";
 
 fn record(r: &Row<'_>) -> rusqlite::Result<IdentityRecord> {
     Ok(IdentityRecord {
@@ -74,38 +79,61 @@ fn record(r: &Row<'_>) -> rusqlite::Result<IdentityRecord> {
         public_key: r.get(6)?,
         created_at: r.get(7)?,
         revoked_at: r.get(8)?,
+        host_id: r.get(9)?,
     })
 }
 
-pub(crate) fn seal_context(onion: &str, what: &str) -> String {
-    format!("identity/{onion}/{what}")
+/// What a sealed secret of an identity row is bound to: its onion, or — for a hosted account,
+/// which shares its host's onion — its whole address, so that host's and account's secrets
+/// cannot be swapped.
+pub(crate) fn seal_context(local_part: &str, onion: &str, hosted: bool, what: &str) -> String {
+    if hosted {
+        format!("identity/{local_part}@{onion}/{what}")
+    } else {
+        format!("identity/{onion}/{what}")
+    }
 }
 
 impl Store {
     /// Insert an identity, sealing its secrets.
     pub fn insert_identity(&mut self, new: &NewIdentity<'_>) -> Result<IdentityRecord, StoreError> {
-        let onion_sealed = self
-            .key
-            .seal(&seal_context(new.onion, "onion"), new.onion_secret);
-        let pgp_sealed = self
-            .key
-            .seal(&seal_context(new.onion, "openpgp"), new.openpgp_secret);
-        let res = self.conn.execute(
+        let hosted = new.host_id.is_some();
+        let context = |what| seal_context(new.local_part, new.onion, hosted, what);
+        let onion_sealed = self.key.seal(&context("onion"), new.onion_secret);
+        let pgp_sealed = self.key.seal(&context("openpgp"), new.openpgp_secret);
+        if let Some(host) = new.host_id {
+            let host = self.identity(host)?;
+            if host.onion != new.onion || host.host_id.is_some() {
+                return Err(StoreError::NotFound("host identity of that onion"));
+            }
+        }
+        // Written without `host_id` when there is none, so that inserting works on every schema
+        // version (older stores are filled this way in the migration tests).
+        let sql = if hosted {
+            "INSERT INTO identities (local_part, onion, display_name, fingerprint, binding_sig,
+                public_key, onion_secret_sealed, openpgp_secret_sealed, created_at, host_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"
+        } else {
             "INSERT INTO identities (local_part, onion, display_name, fingerprint, binding_sig,
                 public_key, onion_secret_sealed, openpgp_secret_sealed, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![
-                new.local_part,
-                new.onion,
-                new.display_name,
-                new.fingerprint,
-                &new.binding_sig[..],
-                new.public_key,
-                onion_sealed,
-                pgp_sealed,
-                new.created_at
-            ],
-        );
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        };
+        let binding_sig = &new.binding_sig[..];
+        let mut values: Vec<&dyn rusqlite::ToSql> = vec![
+            &new.local_part,
+            &new.onion,
+            &new.display_name,
+            &new.fingerprint,
+            &binding_sig,
+            &new.public_key,
+            &onion_sealed,
+            &pgp_sealed,
+            &new.created_at,
+        ];
+        if let Some(host) = &new.host_id {
+            values.push(host);
+        }
+        let res = self.conn.execute(sql, values.as_slice());
         match res {
             Ok(_) => {}
             Err(e) if e.sqlite_error_code() == Some(rusqlite::ErrorCode::ConstraintViolation) => {
@@ -125,6 +153,7 @@ impl Store {
             public_key: new.public_key.to_vec(),
             created_at: new.created_at,
             revoked_at: None,
+            host_id: new.host_id,
         })
     }
 
@@ -151,23 +180,21 @@ impl Store {
 
     /// Unseal an identity's secrets.
     pub fn identity_secrets(&self, id: i64) -> Result<IdentitySecrets, StoreError> {
-        let (onion, a, b): (String, Vec<u8>, Vec<u8>) = self
-            .conn
-            .query_row(
-                "SELECT onion, onion_secret_sealed, openpgp_secret_sealed FROM identities WHERE id = ?1",
-                [id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?
-            .ok_or(StoreError::NotFound("identity"))?;
+        let rec = self.identity(id)?;
+        let (a, b): (Vec<u8>, Vec<u8>) = self.conn.query_row(
+            "SELECT onion_secret_sealed, openpgp_secret_sealed FROM identities WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let context = |what| seal_context(&rec.local_part, &rec.onion, rec.host_id.is_some(), what);
         Ok(IdentitySecrets {
             onion_secret: self
                 .key
-                .open(&seal_context(&onion, "onion"), &a)
+                .open(&context("onion"), &a)
                 .map_err(StoreError::Secret)?,
             openpgp_secret: self
                 .key
-                .open(&seal_context(&onion, "openpgp"), &b)
+                .open(&context("openpgp"), &b)
                 .map_err(StoreError::Secret)?,
         })
     }

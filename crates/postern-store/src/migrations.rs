@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0005_blobs_search_events.sql"),
     include_str!("migrations/0006_mailboxes.sql"),
     include_str!("migrations/0007_mailbox_listing_index.sql"),
+    include_str!("migrations/0008_hosted_accounts.sql"),
 ];
 
 /// The schema version this build writes.
@@ -33,10 +34,28 @@ pub fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), StoreError> 
         let Some(sql) = MIGRATIONS.get(idx) else {
             break;
         };
-        let tx = conn.transaction()?;
-        tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", current + 1)?;
-        tx.commit()?;
+        // Foreign keys off while a migration runs (a table rebuilt under its references must
+        // not cascade), checked before it commits; a no-op inside a transaction, so set here.
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        let result = (|| -> Result<(), StoreError> {
+            let tx = conn.transaction()?;
+            tx.execute_batch(sql)?;
+            let broken: i64 =
+                tx.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |r| {
+                    r.get(0)
+                })?;
+            if broken > 0 {
+                return Err(StoreError::Migration {
+                    version: current + 1,
+                    why: format!("{broken} broken foreign key reference(s)"),
+                });
+            }
+            tx.pragma_update(None, "user_version", current + 1)?;
+            tx.commit()?;
+            Ok(())
+        })();
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        result?;
         current += 1;
     }
     Ok(())

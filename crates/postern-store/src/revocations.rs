@@ -147,13 +147,14 @@ impl Store {
         r: &NewRevocation<'_>,
         replacement: Option<&ReplacementKey<'_>>,
     ) -> Result<(), StoreError> {
-        let onion = self.identity(r.identity_id)?.onion;
-        let sealed = replacement.map(|k| {
-            self.key.seal(
-                &crate::identities::seal_context(&onion, "openpgp"),
-                k.openpgp_secret,
-            )
-        });
+        let me = self.identity(r.identity_id)?;
+        let context = crate::identities::seal_context(
+            &me.local_part,
+            &me.onion,
+            me.host_id.is_some(),
+            "openpgp",
+        );
+        let sealed = replacement.map(|k| self.key.seal(&context, k.openpgp_secret));
         let tx = self.conn.savepoint()?;
         tx.execute(
             "INSERT INTO revocations (identity_id, address, scope, fingerprint, successor,

@@ -27,6 +27,7 @@ fn identity(s: &mut Store, name: &str) -> i64 {
         onion_secret: b"onion secret",
         openpgp_secret: b"openpgp secret",
         created_at: 1,
+        host_id: None,
     })
     .expect("identity")
     .id

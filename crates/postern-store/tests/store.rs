@@ -28,6 +28,7 @@ fn sample_identity(onion: &str) -> NewIdentity<'_> {
         onion_secret: b"ONION-SECRET-0123456789abcdefXYZ",
         openpgp_secret: b"OPENPGP-SECRET-KEY-MATERIAL-0123456789",
         created_at: 1_700_000_000,
+        host_id: None,
     }
 }
 
@@ -244,6 +245,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "e5ee38cb37f65154dd0c5aaf638e52070779367e41adacefaff91bc7a4eaf1e3",
     "95d7ddccccdcd16b7e98c496b2f243770eef1f1906b016bbc7137327b588e72f",
     "a6b76aae36421c7fd8d6d7c1b80ac32e26d53f51d25d2537482fc4eda2447933",
+    "ede813f2ee90c3bf6d203afe09f763a9e51d07f28f918fd20bd1f9a743e38f58",
 ];
 
 #[test]
@@ -618,4 +620,59 @@ fn encrypting_an_old_store_survives_being_killed_anywhere() {
         before_commit > 0 && after_commit > 0,
         "kills must land on both sides of the commit"
     );
+}
+
+#[test]
+fn hosted_accounts_share_their_hosts_onion_and_go_with_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut s = Store::create(&db(&dir), b"pass", fast()).expect("create");
+    let host = s
+        .insert_identity(&sample_identity("h.onion"))
+        .expect("host");
+    let other = s
+        .insert_identity(&sample_identity("o.onion"))
+        .expect("other");
+    let account = NewIdentity {
+        local_part: "bob",
+        openpgp_secret: b"BOB-OPENPGP-SECRET",
+        host_id: Some(host.id),
+        ..sample_identity("h.onion")
+    };
+    let bob = s.insert_identity(&account).expect("hosted account");
+    assert_eq!(s.identity(bob.id).expect("bob").host_id, Some(host.id));
+    // Its secrets are its own, sealed to its whole address.
+    let secrets = s.identity_secrets(bob.id).expect("secrets");
+    assert_eq!(secrets.openpgp_secret.as_slice(), b"BOB-OPENPGP-SECRET");
+    assert_eq!(
+        s.identity_secrets(host.id)
+            .expect("host secrets")
+            .openpgp_secret
+            .as_slice(),
+        b"OPENPGP-SECRET-KEY-MATERIAL-0123456789"
+    );
+    // The same address twice, a second host of one onion, and a host of another onion: refused.
+    assert!(matches!(
+        s.insert_identity(&account),
+        Err(StoreError::Duplicate(_))
+    ));
+    let second_host = NewIdentity {
+        local_part: "carol",
+        ..sample_identity("h.onion")
+    };
+    assert!(matches!(
+        s.insert_identity(&second_host),
+        Err(StoreError::Duplicate(_))
+    ));
+    let wrong_host = NewIdentity {
+        local_part: "dave",
+        host_id: Some(other.id),
+        ..sample_identity("h.onion")
+    };
+    assert!(s.insert_identity(&wrong_host).is_err());
+    assert_eq!(s.identities().expect("all").len(), 3);
+    // Deleting the host deletes the accounts it hosts (with their mailboxes).
+    s.delete_identity(host.id).expect("delete host");
+    let left: Vec<i64> = s.identities().expect("all").iter().map(|i| i.id).collect();
+    assert_eq!(left, vec![other.id]);
+    assert!(s.mailboxes(bob.id).expect("mailboxes").is_empty());
 }
