@@ -85,6 +85,11 @@ pub(crate) enum Command {
     Imap(ClientArgs),
     /// The same as `imap`: one login per identity serves IMAP and SMTP submission.
     Submission(ClientArgs),
+    /// Hosted accounts: a mailbox on this device, under one of your identities' onions, for
+    /// someone who reads it with an ordinary mail client through Tor. Its mail is readable by
+    /// you, its host.
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// An identity's mailboxes (Inbox, Requests, Drafts, Sent, Archive, Trash): counts, unread,
     /// and the UIDVALIDITY and next UID an IMAP client sees.
     Mailboxes {
@@ -375,6 +380,34 @@ pub(crate) struct RunArgs {
     /// Accept mail from mail clients (SMTP submission) on 127.0.0.1:PORT (1587 is usual).
     #[arg(long, value_name = "PORT")]
     pub submission_port: Option<u16>,
+}
+
+/// `postern account …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum AccountCommand {
+    /// Make an account LOCAL@<host's onion> with its own key and mailboxes; prints its login
+    /// (the password once) and where its mail client connects.
+    Add {
+        /// The identity whose onion service hosts it.
+        #[arg(long, value_name = "ID")]
+        host: String,
+        /// The account's local part (the name before the @).
+        local_part: String,
+        /// The name its contacts see.
+        #[arg(long, default_value = "", value_name = "NAME")]
+        name: String,
+    },
+    /// List hosted accounts (those of one host with --host).
+    List {
+        /// Only the accounts this identity hosts.
+        #[arg(long, value_name = "ID")]
+        host: Option<String>,
+    },
+    /// Remove a hosted account and all its mail.
+    Remove {
+        /// The account (number or address).
+        account: String,
+    },
 }
 
 /// `postern imap` / `postern submission`.

@@ -30,7 +30,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use postern_core::{CoreError, HasKind, Postern};
 
-use args::{Cli, Command, ContactCommand, IdentityCommand};
+use args::{AccountCommand, Cli, Command, ContactCommand, IdentityCommand};
 use output::Output;
 
 fn main() -> ExitCode {
@@ -194,6 +194,21 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                     p.client_login(&a.identity)?
                 };
                 out.client_login(&login);
+            }
+        }
+        Command::Account(a) => {
+            let mut p = open(cli)?;
+            match a {
+                AccountCommand::Add {
+                    host,
+                    local_part,
+                    name,
+                } => out.account(&p.add_account(host, local_part, name)?),
+                AccountCommand::List { host } => out.identities(&p.accounts(host.as_deref())?),
+                AccountCommand::Remove { account } => {
+                    let gone = p.remove_account(account)?;
+                    out.identity(&gone, "Removed hosted account");
+                }
             }
         }
         Command::Mailboxes { identity } => {

@@ -65,6 +65,35 @@ impl Output {
         }
         say!("  OpenPGP key:  {}", group(&i.fingerprint));
         say!("  Contacts:     {}", i.contacts);
+        if let Some(host) = &i.hosted_by {
+            say!("  Hosted by:    {host} (its mail is readable on this device)");
+        }
+    }
+
+    pub(crate) fn account(&self, a: &postern_core::AccountView) {
+        if self.json {
+            return print_json(a);
+        }
+        self.identity(&a.identity, "Created hosted account");
+        say!("");
+        say!("{}", a.readable_by_host);
+        say!("");
+        say!("Give its holder (only them) this login:");
+        println!("User:       {}", a.login.user);
+        if let Some(p) = &a.login.password {
+            println!("Password:   {p}");
+            println!(
+                "(shown once; a new one: postern imap -i {} --rotate)",
+                a.identity.id
+            );
+        }
+        println!(
+            "IMAP:       {} (no TLS: Tor encrypts and authenticates the onion)",
+            a.imap
+        );
+        println!("Submission: {}", a.submission);
+        say!("Their mail client connects through Tor's SOCKS proxy (e.g. torsocks), while this");
+        say!("node runs.");
     }
 
     pub(crate) fn client_login(&self, l: &postern_core::ClientLoginView) {
@@ -97,7 +126,12 @@ impl Output {
             } else {
                 format!("  ({})", i.display_name)
             };
-            say!("{:>3}  {}{}", i.id, i.address, name);
+            let hosted = if i.hosted_by.is_some() {
+                "  [hosted account]"
+            } else {
+                ""
+            };
+            say!("{:>3}  {}{}{}", i.id, i.address, name, hosted);
         }
     }
 

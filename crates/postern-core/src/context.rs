@@ -18,6 +18,8 @@ use crate::{Clock, CoreError, NodeConfig, Postern};
 pub(crate) struct LocalIdentity {
     pub id: i64,
     pub keys: IdentityKeys,
+    /// The identity whose onion service answers for this one (a hosted account).
+    pub host_id: Option<i64>,
     /// Why mail is refused, if its owner revoked the address.
     pub revoked: Option<String>,
     /// Keys this identity revoked (to tell senders why their mail cannot be read).
@@ -27,6 +29,7 @@ pub(crate) struct LocalIdentity {
 impl LocalIdentity {
     pub(crate) fn load(postern: &Postern, id: i64, keys: IdentityKeys) -> Result<Self, CoreError> {
         let own = postern.store.revocations(id, &keys.address().to_string())?;
+        let host_id = postern.store.identity(id)?.host_id;
         let mut revoked = None;
         let mut revoked_keys = Vec::new();
         for r in &own {
@@ -44,6 +47,7 @@ impl LocalIdentity {
         Ok(LocalIdentity {
             id,
             keys,
+            host_id,
             revoked,
             revoked_keys,
         })

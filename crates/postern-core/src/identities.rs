@@ -31,6 +31,7 @@ impl Postern {
             onion_secret: keys.onion_seed(),
             openpgp_secret: &secret,
             created_at: self.clock.now_unix(),
+            host_id: None,
         })?;
         self.view(rec)
     }
@@ -121,8 +122,15 @@ impl Postern {
         }
     }
 
-    fn view(&self, r: IdentityRecord) -> Result<IdentityView, CoreError> {
+    pub(crate) fn view(&self, r: IdentityRecord) -> Result<IdentityView, CoreError> {
         let contacts = self.store.contacts(r.id)?.len();
+        let hosted_by = match r.host_id {
+            Some(h) => {
+                let host = self.store.identity(h)?;
+                Some(format!("{}@{}", host.local_part, host.onion))
+            }
+            None => None,
+        };
         Ok(IdentityView {
             id: r.id,
             address: format!("{}@{}", r.local_part, r.onion),
@@ -130,6 +138,7 @@ impl Postern {
             fingerprint: hex(&r.fingerprint),
             created_at: r.created_at,
             contacts,
+            hosted_by,
         })
     }
 }

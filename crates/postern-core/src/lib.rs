@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod accounts;
 mod carriers;
 mod clients;
 mod clock;
@@ -20,6 +21,7 @@ mod postern;
 mod revoke;
 mod views;
 
+pub use accounts::{AccountView, HOSTED_READABLE, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
 pub use carriers::{
     CarriedView, CarrierAvailability, CarrierModeView, CarriersView, ContactCarriersView,
     CARRIER_MODE_NOTE, DEFAULT_CARRIER_TARGET,

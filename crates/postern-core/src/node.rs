@@ -12,10 +12,11 @@ use postern_transport::{
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
 
+use crate::clients::ClientServers;
 use crate::context::{LocalIdentity, NodeShared};
-use crate::inbound::{serve_identity, MailWriter, Mailroom, SessionTable};
+use crate::inbound::{serve_onion, MailWriter, Mailroom, OnionMembers, SessionTable};
 use crate::outbound;
-use crate::{ClientAccess, ClientPorts};
+use crate::{ClientAccess, ClientPorts, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
 use crate::{Clock, CoreError, NodeConfig, Postern};
 
 /// The virtual port every identity's mail service listens on.
@@ -139,7 +140,8 @@ impl Node {
         config: NodeConfig,
     ) -> Result<PreparedNode, CoreError> {
         let lock = lock_data_dir(postern.data_dir())?;
-        let clients_handle = if config.clients == ClientPorts::default() {
+        let hosting = !postern.accounts(None)?.is_empty();
+        let clients_handle = if config.clients == ClientPorts::default() && !hosting {
             None
         } else {
             Some(postern.another_handle()?)
@@ -236,13 +238,16 @@ impl PreparedNode {
             config,
             carrier_wake,
         ));
-        let inbound = &shared.config.inbound;
-        let service = ServiceOptions {
-            ports: vec![SMTP_PORT],
-            streams_per_circuit: inbound.streams_per_circuit,
-            rendezvous_in_progress: inbound.transactions_per_identity,
-            proof_of_work: inbound.onion_pow,
+        let client_servers = match clients_handle {
+            Some(handle) => {
+                let waker = shared.clone();
+                let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake.notify_one());
+                let size = shared.config.smtp.max_message_size;
+                Some(ClientServers::new(&handle, size, wake)?)
+            }
+            None => None,
         };
+        let inbound = &shared.config.inbound;
         let sessions = SessionTable::new(
             inbound.connections_per_node,
             inbound.transactions_per_node,
@@ -250,18 +255,49 @@ impl PreparedNode {
         );
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
-        for (id, me) in &shared.identities {
-            let listener = transport.serve(&me.keys, &service).await?;
-            tracing::info!(identity = %me.keys.address().redacted(), "serving");
-            serving.push(me.keys.address().to_string());
-            let card = cards.get(id).cloned().unwrap_or_default();
-            tasks.push(tokio::spawn(serve_identity(
+        // One onion service per onion: an identity's own, answering also for the accounts it
+        // hosts (whose holders' mail clients reach it on the IMAP and submission ports).
+        for host in shared.identities.values().filter(|i| i.host_id.is_none()) {
+            let mut members = vec![host.clone()];
+            members.extend(
+                shared
+                    .identities
+                    .values()
+                    .filter(|i| i.host_id == Some(host.id))
+                    .cloned(),
+            );
+            let hosting = members.len() > 1;
+            let mut ports = vec![SMTP_PORT];
+            if hosting {
+                ports.extend([ONION_IMAP_PORT, ONION_SUBMISSION_PORT]);
+            }
+            let service = ServiceOptions {
+                ports,
+                streams_per_circuit: inbound.streams_per_circuit,
+                rendezvous_in_progress: inbound.transactions_per_identity,
+                proof_of_work: inbound.onion_pow,
+            };
+            let listener = transport.serve(&host.keys, &service).await?;
+            tracing::info!(identity = %host.keys.address().redacted(), hosted = members.len() - 1, "serving");
+            serving.extend(members.iter().map(|m| m.keys.address().to_string()));
+            let mut members = members.into_iter().map(|m| {
+                let card = cards.get(&m.id).cloned().unwrap_or_default();
+                (m, card)
+            });
+            let Some(host_member) = members.next() else {
+                continue;
+            };
+            tasks.push(tokio::spawn(serve_onion(
                 listener,
-                me.clone(),
-                card,
+                Arc::new(OnionMembers::new(host_member, members.collect())),
                 mailroom.clone(),
                 shared.config.smtp.clone(),
                 sessions.clone(),
+                if hosting {
+                    client_servers.clone()
+                } else {
+                    None
+                },
             )));
         }
         serving.sort();
@@ -269,15 +305,11 @@ impl PreparedNode {
         tasks.push(tokio::spawn(outbound::forward_loop(shared.clone())));
         // Coming online: ask our carriers for what they hold for us.
         tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
-        let clients = match clients_handle {
-            Some(handle) => {
-                let waker = shared.clone();
-                let wake: Arc<dyn Fn() + Send + Sync> = Arc::new(move || waker.wake.notify_one());
-                let ports = shared.config.clients;
-                let size = shared.config.smtp.max_message_size;
-                Some(ClientAccess::start(&handle, ports, size, wake)?)
+        let clients = match &client_servers {
+            Some(servers) if shared.config.clients != ClientPorts::default() => {
+                Some(ClientAccess::start(servers, shared.config.clients)?)
             }
-            None => None,
+            _ => None,
         };
         Ok(Node {
             shared,

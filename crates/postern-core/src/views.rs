@@ -18,6 +18,9 @@ pub struct IdentityView {
     pub created_at: i64,
     /// Number of contacts in this identity's address book.
     pub contacts: usize,
+    /// For a hosted account (someone else's mailbox on this device, under one of our onions):
+    /// the address of the identity that hosts it. Its mail is readable on this device.
+    pub hosted_by: Option<String>,
 }
 
 /// A contact in one identity's address book.

@@ -370,7 +370,12 @@ created_at: number,
 /**
  * Number of contacts in this identity's address book.
  */
-contacts: number, };
+contacts: number, 
+/**
+ * For a hosted account (someone else's mailbox on this device, under one of our onions):
+ * the address of the identity that hosts it. Its mail is readable on this device.
+ */
+hosted_by: string | null, };
 
 export type Image = { dataB64: string, };
 

@@ -2,8 +2,7 @@
 //! thread per connection driving a [`postern_imap::ImapSession`].
 
 use std::collections::HashMap;
-use std::io::{ErrorKind as IoKind, Read, Write};
-use std::net::TcpStream;
+use std::io::ErrorKind as IoKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use postern_imap::{
 use super::cache::ServedCache;
 use super::letter::read_letter;
 use super::logins::LoginGuard;
+use super::{ClientStream, Reach};
 use crate::mail::{ARCHIVE, DRAFTS, INBOX, REQUESTS, SENT, TRASH};
 use crate::{CoreError, DraftInput, FlagChange, Postern};
 
@@ -51,6 +51,8 @@ pub(crate) struct AccountMail {
     pub(crate) postern: Postern,
     identity: Option<i64>,
     guard: Arc<LoginGuard>,
+    /// Who may log in here.
+    reach: Reach,
     /// Whole messages, and headers.
     served: [Arc<ServedCache>; 2],
     /// (mailbox, UID) → message, as last listed.
@@ -62,11 +64,13 @@ impl AccountMail {
         postern: Postern,
         guard: Arc<LoginGuard>,
         served: [Arc<ServedCache>; 2],
+        reach: Reach,
     ) -> Self {
         AccountMail {
             postern,
             identity: None,
             guard,
+            reach,
             served,
             ids: HashMap::new(),
         }
@@ -91,7 +95,7 @@ impl Mailstore for AccountMail {
         if self.guard.locked() {
             return Err(LoginRefused::TooMany);
         }
-        match self.postern.check_client_login(user, password) {
+        match self.postern.check_client_login(user, password, &self.reach) {
             Some(id) => {
                 self.guard.succeeded();
                 self.identity = Some(id);
@@ -311,7 +315,7 @@ pub(crate) const IMAP_IDLE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
 const IDLE_CHECK: Duration = Duration::from_millis(200);
 
 /// Serve one IMAP connection until it ends.
-pub(crate) fn serve_connection(mut stream: TcpStream, mail: AccountMail, limits: Limits) {
+pub(crate) fn serve_connection(mut stream: impl ClientStream, mail: AccountMail, limits: Limits) {
     if stream.set_read_timeout(Some(IDLE_CHECK)).is_err() {
         return;
     }

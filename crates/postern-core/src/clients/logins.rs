@@ -114,8 +114,14 @@ impl Postern {
         self.client_login(identity)
     }
 
-    /// The identity a mail client's user name and password log in to.
-    pub(crate) fn check_client_login(&self, user: &str, password: &str) -> Option<i64> {
+    /// The identity a mail client's user name and password log in to. Through an onion
+    /// service (`reach`), only the accounts that onion hosts can log in.
+    pub(crate) fn check_client_login(
+        &self,
+        user: &str,
+        password: &str,
+        reach: &super::Reach,
+    ) -> Option<i64> {
         let user = user.trim().to_ascii_lowercase();
         let me = self
             .store
@@ -123,6 +129,11 @@ impl Postern {
             .ok()?
             .into_iter()
             .find(|i| format!("{}@{}", i.local_part, i.onion) == user)?;
+        if let super::Reach::Onion(onion) = reach {
+            if me.host_id.is_none() || &me.onion != onion {
+                return None;
+            }
+        }
         let stored = self.store.setting(&key(me.id)).ok()??;
         let given = digest(password);
         // Compare in constant time.

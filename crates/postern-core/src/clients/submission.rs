@@ -3,8 +3,7 @@
 //! path as the app's: a draft per recipient, sent (signed, encrypted, queued in the outbox,
 //! carriers and all) and filed in Sent, in one transaction each.
 
-use std::io::{ErrorKind as IoKind, Read, Write};
-use std::net::TcpStream;
+use std::io::ErrorKind as IoKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,6 +11,7 @@ use postern_smtp::{Event, Reply, ServerConfig, ServerSession};
 
 use super::letter::read_letter;
 use super::logins::LoginGuard;
+use super::{ClientStream, Reach};
 use crate::{CoreError, DraftInput, OutboxView, Postern};
 
 /// How long a submission client may stay silent.
@@ -54,9 +54,10 @@ impl Postern {
 
 /// Serve one submission connection until it ends; `wake` tells the outbox there is mail.
 pub(crate) fn serve_connection(
-    mut stream: TcpStream,
+    mut stream: impl ClientStream,
     mut postern: Postern,
     guard: Arc<LoginGuard>,
+    reach: Reach,
     max_message_size: usize,
     wake: &dyn Fn(),
 ) {
@@ -64,7 +65,10 @@ pub(crate) fn serve_connection(
         return;
     }
     let mut session = ServerSession::new(ServerConfig {
-        hostname: "localhost".into(),
+        hostname: match &reach {
+            Reach::Local => "localhost".into(),
+            Reach::Onion(onion) => onion.clone(),
+        },
         local_addresses: Vec::new(),
         max_message_size,
         max_recipients: 20,
@@ -94,7 +98,7 @@ pub(crate) fn serve_connection(
                         let found = if guard.locked() {
                             None
                         } else {
-                            postern.check_client_login(&name, &password)
+                            postern.check_client_login(&name, &password, &reach)
                         };
                         match found {
                             Some(_) => guard.succeeded(),

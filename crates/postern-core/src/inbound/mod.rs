@@ -16,6 +16,6 @@ mod writer;
 pub use holding::HANDOVER_REFUSED;
 pub(crate) use mailroom::Mailroom;
 pub use receive::UNAUTHENTICATED;
-pub(crate) use server::serve_identity;
+pub(crate) use server::{serve_onion, OnionMembers};
 pub(crate) use sessions::SessionTable;
 pub(crate) use writer::MailWriter;

@@ -12,34 +12,92 @@ use tokio::time::Instant;
 
 use super::mailroom::Mailroom;
 use super::sessions::{SessionTable, Ticket};
+use crate::clients::ClientServers;
 use crate::context::LocalIdentity;
 use crate::{SmtpLimits, SMTP_PORT};
 
-/// Accept streams to `me`'s service and serve each SMTP session, as many at once as `sessions`
-/// allows; a stream that finds no place gets `421` and is closed.
-pub(crate) async fn serve_identity(
+/// The identities one onion service answers for: its own, and the accounts it hosts, each
+/// with its card text (with key, for `CARD`).
+#[derive(Debug)]
+pub(crate) struct OnionMembers {
+    host: Arc<LocalIdentity>,
+    members: Vec<(Arc<LocalIdentity>, Arc<String>)>,
+}
+
+impl OnionMembers {
+    /// `host` with its card, and the accounts it hosts with theirs.
+    pub(crate) fn new(
+        host: (Arc<LocalIdentity>, Arc<String>),
+        accounts: Vec<(Arc<LocalIdentity>, Arc<String>)>,
+    ) -> Self {
+        let mut members = vec![host.clone()];
+        members.extend(accounts);
+        OnionMembers {
+            host: host.0,
+            members,
+        }
+    }
+
+    fn by_local(&self, local: &str) -> Option<&(Arc<LocalIdentity>, Arc<String>)> {
+        self.members.iter().find(|(m, _)| {
+            m.keys
+                .address()
+                .local()
+                .as_str()
+                .eq_ignore_ascii_case(local)
+        })
+    }
+
+    /// The one member every recipient names, if they name one.
+    fn recipient(&self, rcpt_to: &[String]) -> Option<Arc<LocalIdentity>> {
+        let mut found: Option<&Arc<LocalIdentity>> = None;
+        for r in rcpt_to {
+            let (m, _) = self
+                .members
+                .iter()
+                .find(|(m, _)| m.keys.address().to_string().eq_ignore_ascii_case(r.trim()))?;
+            if found.is_some_and(|f| f.id != m.id) {
+                return None;
+            }
+            found = Some(m);
+        }
+        found.cloned()
+    }
+}
+
+/// Accept streams to one onion service and serve each SMTP session, as many at once as
+/// `sessions` allows (a stream that finds no place gets `421` and is closed); streams to the
+/// IMAP and submission ports go to `clients`, when the service hosts accounts.
+pub(crate) async fn serve_onion(
     mut listener: Listener,
-    me: Arc<LocalIdentity>,
-    card: Arc<String>,
+    members: Arc<OnionMembers>,
     mailroom: Arc<Mailroom>,
     limits: SmtpLimits,
     sessions: Arc<SessionTable>,
+    clients: Option<Arc<ClientServers>>,
 ) {
     while let Some(incoming) = listener.accept().await {
         if incoming.port != SMTP_PORT {
+            if let Some(clients) = &clients {
+                let onion = members.host.keys.address().onion().to_string();
+                tokio::spawn(
+                    clients
+                        .clone()
+                        .serve_onion(incoming.port, incoming.stream, onion),
+                );
+            }
             continue;
         }
-        let (me, card, mailroom, limits, sessions) = (
-            me.clone(),
-            card.clone(),
+        let (members, mailroom, limits, sessions) = (
+            members.clone(),
             mailroom.clone(),
             limits.clone(),
             sessions.clone(),
         );
         tokio::spawn(async move {
             let mut stream = incoming.stream;
-            match sessions.admit(me.id).await {
-                Some(ticket) => serve(stream, me, card, mailroom, limits, ticket).await,
+            match sessions.admit(members.host.id).await {
+                Some(ticket) => serve(stream, members, mailroom, limits, ticket).await,
                 None => {
                     let busy = b"421 4.7.0 Too busy; try again later\r\n";
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
@@ -59,12 +117,10 @@ enum Flow {
     Close,
 }
 
-/// Serve one SMTP connection for `me`. `card` is the identity's card text (with key), given to
-/// peers that ask with `CARD`.
+/// Serve one SMTP connection to an onion service's `members`.
 async fn serve(
     mut stream: Stream,
-    me: Arc<LocalIdentity>,
-    card: Arc<String>,
+    members: Arc<OnionMembers>,
     mailroom: Arc<Mailroom>,
     limits: SmtpLimits,
     ticket: Ticket,
@@ -72,10 +128,13 @@ async fn serve(
     let session_end = Instant::now() + limits.session_lifetime;
     let evicted = ticket.evict.clone();
     let run = async {
-        let address = me.keys.address().to_string();
         let mut session = ServerSession::new(ServerConfig {
-            hostname: me.keys.address().onion().to_string(),
-            local_addresses: vec![address],
+            hostname: members.host.keys.address().onion().to_string(),
+            local_addresses: members
+                .members
+                .iter()
+                .map(|(m, _)| m.keys.address().to_string())
+                .collect(),
             max_message_size: limits.max_message_size,
             max_recipients: limits.max_recipients,
             max_errors: limits.max_errors,
@@ -93,8 +152,7 @@ async fn serve(
         let greeting = session.greet();
         let mut io = Io {
             stream: &mut stream,
-            me: &me,
-            card: &card,
+            members: &members,
             mailroom: &mailroom,
             max_pending: limits.max_pending_reply_bytes,
         };
@@ -183,8 +241,7 @@ fn is_progress(e: &Event) -> bool {
 /// One session's stream and what its events need.
 struct Io<'a> {
     stream: &'a mut Stream,
-    me: &'a Arc<LocalIdentity>,
-    card: &'a Arc<String>,
+    members: &'a Arc<OnionMembers>,
     mailroom: &'a Arc<Mailroom>,
     max_pending: usize,
 }
@@ -216,22 +273,32 @@ impl Io<'_> {
                         if !self.flush(&mut out).await {
                             return Flow::Close;
                         }
+                        let host = &self.members.host;
                         let reply = if envelope.carry.is_some() {
-                            self.mailroom.hold(self.me, envelope, data)
+                            self.mailroom.hold(host, envelope, data)
                         } else {
-                            self.mailroom.receive(self.me.clone(), envelope, data).await
+                            match self.members.recipient(&envelope.rcpt_to) {
+                                Some(me) => self.mailroom.receive(me, envelope, data).await,
+                                None => postern_smtp::Reply::new(
+                                    554,
+                                    "5.5.3",
+                                    "One recipient per message on this service",
+                                ),
+                            }
                         };
                         next.extend(session.delivered(reply));
                     }
                     Event::CardRequest(local) => {
-                        let answer = (local == self.me.keys.address().local().as_str())
-                            .then(|| self.card.as_ref().clone());
+                        let answer = self
+                            .members
+                            .by_local(&local)
+                            .map(|(_, card)| card.as_ref().clone());
                         next.extend(session.card(answer));
                     }
                     Event::Control { verb, args } => {
                         let reply = match verb.as_str() {
-                            "XPULL" => self.mailroom.pull(self.me, &args),
-                            "XRECEIPT" => self.mailroom.receipt(self.me, &args),
+                            "XPULL" => self.mailroom.pull(&self.members.host, &args),
+                            "XRECEIPT" => self.mailroom.receipt(&self.members.host, &args),
                             _ => postern_smtp::Reply::new(502, "5.5.1", "Command not implemented"),
                         };
                         next.extend(session.answer(reply));
