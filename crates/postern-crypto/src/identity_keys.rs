@@ -65,7 +65,7 @@ impl IdentityKeys {
         local: LocalPart,
         display_name: &str,
     ) -> Result<Self, CryptoError> {
-        let address = MailAddress::new(local, host.address.onion().clone());
+        let address = MailAddress::new(local, *host.address.onion());
         let cert = new_openpgp_cert(&address)?;
         Ok(Self::assemble(
             host.onion_seed.clone(),
