@@ -614,3 +614,43 @@ fn passphrase_change_and_search_scope() {
     );
     ok(&postern(&dir, Some("new one"), &["status"]));
 }
+
+#[test]
+fn hosted_accounts_from_the_command_line() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let dir = tmp.path().join("data");
+    let pass = Some("pw");
+    ok(&postern(&dir, pass, &["init"]));
+    ok(&postern(&dir, pass, &["identity", "new", "alice"]));
+    let text = ok(&postern(
+        &dir,
+        pass,
+        &["account", "add", "--host", "alice", "bob", "--name", "Bob"],
+    ));
+    assert!(text.contains("the host can read it"), "{text}");
+    assert!(text.contains("Password:"), "{text}");
+    assert!(text.contains(":143"), "{text}");
+    let listed = json(&postern(&dir, pass, &["--json", "account", "list"]));
+    let bob = listed[0]["address"].as_str().expect("address").to_owned();
+    assert!(bob.starts_with("bob@"));
+    assert_eq!(
+        listed[0]["hosted_by"]
+            .as_str()
+            .expect("host")
+            .split('@')
+            .nth(1),
+        bob.split('@').nth(1)
+    );
+    let all = ok(&postern(&dir, pass, &["identity", "list"]));
+    assert!(all.contains("[hosted account]"), "{all}");
+    // The same account again; an account as host; removing the host through `account remove`.
+    let again = postern(&dir, pass, &["account", "add", "--host", "alice", "bob"]);
+    fails_with(&again, 5, "already exists");
+    let nested = postern(&dir, pass, &["account", "add", "--host", &bob, "eve"]);
+    fails_with(&nested, 2, "cannot host");
+    let not_hosted = postern(&dir, pass, &["account", "remove", "alice"]);
+    fails_with(&not_hosted, 2, "not a hosted account");
+    ok(&postern(&dir, pass, &["account", "remove", &bob]));
+    let none = json(&postern(&dir, pass, &["--json", "account", "list"]));
+    assert_eq!(none.as_array().map(Vec::len), Some(0));
+}

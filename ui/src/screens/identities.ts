@@ -59,6 +59,9 @@ export async function identitiesScreen(root: HTMLElement) {
           { class: i.address === state.identity ? "current" : "" },
           identityChip(i.address, i.display_name),
           h("span", { class: "address" }, i.address),
+          i.hosted_by
+            ? h("span", { class: "badge hosted", title: `Hosted by ${i.hosted_by}: someone else's account on this device, whose mail you can read` }, "hosted account · readable here")
+            : "",
           i.address === state.identity
             ? h("span", { class: "badge" }, "in use")
             : h("button", { type: "button", class: "use", onclick: () => { state.setIdentity(i.address); location.hash = "#/mail/inbox"; } }, "Use"),
