@@ -17,6 +17,7 @@ mod open;
 mod outbox;
 mod revocations;
 mod search;
+mod served_heads;
 
 pub use blobs::AttachmentRecord;
 pub use carriers::{
@@ -37,3 +38,4 @@ pub use open::{Store, DB_FILE_NAME};
 pub use outbox::{state as outbox_state, OutboxRecord};
 pub use revocations::{NewRevocation, ReplacementKey, RevocationRecord};
 pub use search::{fts_query, SearchHit, SearchText, HIT_END, HIT_START};
+pub use served_heads::ServedHead;

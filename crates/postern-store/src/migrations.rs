@@ -15,6 +15,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_mailboxes.sql"),
     include_str!("migrations/0007_mailbox_listing_index.sql"),
     include_str!("migrations/0008_hosted_accounts.sql"),
+    include_str!("migrations/0009_served_heads.sql"),
 ];
 
 /// The schema version this build writes.

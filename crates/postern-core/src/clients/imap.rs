@@ -1,7 +1,7 @@
 //! The IMAP server's side in the core: an identity's mailboxes as a [`Mailstore`], and one
 //! thread per connection driving a [`postern_imap::ImapSession`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::ErrorKind as IoKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use postern_imap::{
     Entry, Flags, ImapSession, Limits, LoginRefused, MailboxInfo, Mailstore, Refusal, Step,
 };
+
+use postern_store::ServedHead;
 
 use super::cache::ServedCache;
 use super::letter::read_letter;
@@ -57,6 +59,11 @@ pub(crate) struct AccountMail {
     served: [Arc<ServedCache>; 2],
     /// (mailbox, UID) → message, as last listed.
     ids: HashMap<(&'static str, u32), i64>,
+    /// Mailboxes whose kept served headers were read into the cache by this connection.
+    heads_loaded: HashSet<&'static str>,
+    /// Served headers built by this connection, to keep at rest (written together when the
+    /// client waits: one transaction, not one per message).
+    heads_built: HashMap<&'static str, Vec<ServedHead>>,
 }
 
 impl AccountMail {
@@ -73,6 +80,36 @@ impl AccountMail {
             reach,
             served,
             ids: HashMap::new(),
+            heads_loaded: HashSet::new(),
+            heads_built: HashMap::new(),
+        }
+    }
+
+    /// Read a mailbox's kept served headers into the cache, those still valid (same message
+    /// at the same UID as listed).
+    fn load_heads(&mut self, me: i64, f: &'static str) {
+        if !self.heads_loaded.insert(f) {
+            return;
+        }
+        let Ok(kept) = self.postern.store.served_heads(me, f) else {
+            return;
+        };
+        for h in kept {
+            let uid = h.uid as u32;
+            if self.ids.get(&(f, uid)) == Some(&h.message_id) {
+                let key = (me, h.message_id, f, uid);
+                self.served[1].put(key, Arc::new(h.head), h.size);
+            }
+        }
+    }
+
+    /// Write the served headers built since the last call (called when the client waits).
+    pub(crate) fn keep_heads(&mut self) {
+        let Some(me) = self.identity else { return };
+        for (f, heads) in self.heads_built.drain() {
+            if let Err(e) = self.postern.store.keep_served_heads(me, f, &heads) {
+                tracing::warn!(error = %e, "IMAP: cannot keep served headers");
+            }
         }
     }
 
@@ -166,6 +203,13 @@ impl Mailstore for AccountMail {
         let bytes = self.postern.served_message(id).map_err(refusal)?;
         let size = bytes.len() as u32;
         let head = bytes[..postern_imap::header_end(&bytes)].to_vec();
+        // Kept at rest too: the next listing, even after a restart, need not build it again.
+        self.heads_built.entry(key.2).or_default().push(ServedHead {
+            message_id: id,
+            uid: uid.into(),
+            size,
+            head: head.clone(),
+        });
         self.served[1].put(key, Arc::new(head), size);
         self.served[0].put(key, Arc::new(bytes.clone()), size);
         Ok(bytes)
@@ -174,6 +218,10 @@ impl Mailstore for AccountMail {
     fn header(&mut self, mailbox: &str, uid: u32) -> Result<(Vec<u8>, u32), Refusal> {
         let id = self.id(mailbox, uid)?;
         let key = (self.me()?, id, folder(mailbox)?, uid);
+        if let Some((head, size)) = self.served[1].get(&key) {
+            return Ok((head.as_ref().clone(), size));
+        }
+        self.load_heads(key.0, key.2);
         if let Some((head, size)) = self.served[1].get(&key) {
             return Ok((head.as_ref().clone(), size));
         }
@@ -337,7 +385,7 @@ pub(crate) fn serve_connection(mut stream: impl ClientStream, mail: AccountMail,
         match step {
             Step::Write(bytes) => out.extend_from_slice(&bytes),
             Step::Close => return,
-            Step::NeedInput => match stream.read(&mut buf) {
+            Step::NeedInput => match keep_then_read(&mut session, &mut stream, &mut buf) {
                 Ok(0) => return,
                 Ok(n) => {
                     heard = Instant::now();
@@ -358,5 +406,95 @@ pub(crate) fn serve_connection(mut stream: impl ClientStream, mail: AccountMail,
                 Err(_) => return,
             },
         }
+    }
+}
+
+/// Keep the headers the last command built, then wait for the client.
+fn keep_then_read(
+    session: &mut ImapSession<AccountMail>,
+    stream: &mut impl ClientStream,
+    buf: &mut [u8],
+) -> std::io::Result<usize> {
+    session.store_mut().keep_heads();
+    stream.read(buf)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{KdfParams, SystemClock};
+
+    fn login(p: &Postern, password: &str) -> AccountMail {
+        let budget = 1 << 20;
+        let mut a = AccountMail::new(
+            p.another_handle().expect("handle"),
+            Arc::default(),
+            [
+                Arc::new(ServedCache::new(budget)),
+                Arc::new(ServedCache::new(budget)),
+            ],
+            Reach::Local,
+        );
+        let user = p.client_login("me").expect("login").user;
+        a.login(&user, password).expect("logged in");
+        a
+    }
+
+    #[test]
+    fn served_headers_are_kept_and_used_only_for_the_uid_they_were_built_for() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let kdf = KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut p =
+            Postern::init_with(tmp.path(), b"pw", kdf, Arc::new(SystemClock)).expect("init");
+        let me = p.create_identity("me", "Me").expect("identity").id;
+        let password = p
+            .rotate_client_password("me")
+            .expect("password")
+            .password
+            .expect("shown");
+        let mut a = login(&p, &password);
+        let letter = b"From: <me@x.onion>\r\nSubject: kept\r\n\r\nbody\r\n";
+        let uid = a
+            .append("Drafts", letter, Flags::default())
+            .expect("append");
+        a.entries("Drafts").expect("list");
+        let (head, size) = a.header("Drafts", uid).expect("header");
+        assert!(String::from_utf8_lossy(&head).contains("Subject: kept"));
+        a.keep_heads();
+        let kept = p.store.served_heads(me, DRAFTS).expect("kept");
+        assert_eq!(kept.len(), 1);
+        assert_eq!(
+            (kept[0].head.as_slice(), kept[0].size),
+            (head.as_slice(), size)
+        );
+
+        // A new connection (an empty cache, as after a restart) is given the kept header: a
+        // marker put in its place shows it is not rebuilt.
+        let marker = |uid: u32| ServedHead {
+            message_id: kept[0].message_id,
+            uid: uid.into(),
+            size: 7,
+            head: b"X-Kept: yes\r\n\r\n".to_vec(),
+        };
+        p.store
+            .keep_served_heads(me, DRAFTS, &[marker(uid)])
+            .expect("marker");
+        let mut b = login(&p, &password);
+        b.entries("Drafts").expect("list");
+        assert_eq!(
+            b.header("Drafts", uid).expect("header"),
+            (b"X-Kept: yes\r\n\r\n".to_vec(), 7)
+        );
+        // Kept for another UID (the message changed or moved since): built again.
+        p.store
+            .keep_served_heads(me, DRAFTS, &[marker(uid + 1)])
+            .expect("marker");
+        let mut c = login(&p, &password);
+        c.entries("Drafts").expect("list");
+        assert_eq!(c.header("Drafts", uid).expect("header"), (head, size));
     }
 }
