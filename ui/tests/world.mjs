@@ -50,6 +50,8 @@ export async function buildWorld(bin, root) {
   for (const [who, where] of Object.entries(people)) {
     postern(bin, dirs[where], ["identity", "new", who, "--display-name", names[who]]);
   }
+  // Me hosts an account for a guest who does not run Postern (its mail is readable by Me).
+  postern(bin, dirs.me, ["account", "add", "--host", "me", "guest", "--name", "Guest"]);
   const addr = {};
   for (const d of Object.values(dirs)) {
     for (const i of JSON.parse(postern(bin, d, ["identity", "list", "--json"]))) addr[i.address.split("@")[0]] = i.address;
