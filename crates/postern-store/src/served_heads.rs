@@ -41,6 +41,26 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Messages of an identity (at most `limit`) with a UID but no kept served header for it:
+    /// (message, folder, UID).
+    pub fn messages_without_served_head(
+        &self,
+        identity_id: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String, i64)>, StoreError> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT m.id, m.folder, m.uid FROM messages m INDEXED BY messages_listing
+             LEFT JOIN served_heads s ON s.message_id = m.id
+             WHERE m.identity_id = ?1 AND m.uid > 0
+               AND (s.message_id IS NULL OR s.uid != m.uid OR s.folder != m.folder)
+             LIMIT ?2",
+        )?;
+        let rows = st.query_map(params![identity_id, limit as i64], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Keep served headers of an identity's mailbox, in one transaction (replacing what was
     /// kept for the same messages). Headers of messages gone meanwhile are skipped.
     pub fn keep_served_heads(

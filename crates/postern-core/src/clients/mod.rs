@@ -3,6 +3,7 @@
 //! runs them when ports are configured ([`ClientPorts`]).
 
 mod cache;
+mod heads;
 mod imap;
 mod letter;
 mod logins;
@@ -143,7 +144,7 @@ impl ClientServers {
         max_message_size: usize,
         wake: Arc<dyn Fn() + Send + Sync>,
     ) -> Result<Arc<ClientServers>, CoreError> {
-        Ok(Arc::new(ClientServers {
+        let servers = Arc::new(ClientServers {
             base: std::sync::Mutex::new(postern.another_handle()?),
             local_guard: Arc::default(),
             onion_guard: Arc::default(),
@@ -154,7 +155,10 @@ impl ClientServers {
             max_message_size,
             wake,
             onion_open: AtomicUsize::new(0),
-        }))
+        });
+        let weak = Arc::downgrade(&servers);
+        std::thread::spawn(move || heads::prepare_heads(weak));
+        Ok(servers)
     }
 
     fn handle(&self) -> Option<Postern> {
