@@ -75,6 +75,16 @@ impl IdentityKeys {
         ))
     }
 
+    /// This hosted account with its holder's encryption key (`holder`: their OpenPGP public
+    /// key) bound to its certificate, so that what Postern senders write to it is readable only
+    /// with the holder's secret key (see `holder_key`). The fingerprint, and so the binding,
+    /// stay the same.
+    pub fn with_holder_key(self, holder: &[u8]) -> Result<Self, CryptoError> {
+        let subkey = crate::holder_key::holder_subkey(holder)?;
+        let cert = crate::holder_key::bind_holder_subkey(self.cert, subkey)?;
+        Ok(IdentityKeys { cert, ..self })
+    }
+
     /// The same identity (onion key, address, display name) with a freshly generated OpenPGP
     /// key and a new binding: what remains after the old key is revoked.
     pub fn with_new_openpgp_key(&self) -> Result<Self, CryptoError> {

@@ -2,6 +2,7 @@
 
 mod binding;
 mod error;
+mod holder_key;
 mod identity_keys;
 mod public_key;
 mod revocation;
@@ -10,6 +11,7 @@ mod store_key;
 
 pub use binding::{Binding, BINDING_CONTEXT, MAX_NAME_BYTES};
 pub use error::CryptoError;
+pub use holder_key::{has_holder_key, is_holder_binding, HOLDER_NOTATION};
 pub use identity_keys::{onion_address_of, IdentityKeys};
 pub use public_key::PublicKeyInfo;
 pub use revocation::{Revocation, RevocationScope, MAX_REASON_BYTES, REVOCATION_CONTEXT};

@@ -13,8 +13,9 @@ use mail_builder::headers::text::Text;
 use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 use openpgp::policy::StandardPolicy;
-use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Signer};
+use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
 use openpgp::serialize::SerializeInto;
+use openpgp::types::Features;
 use rand::RngCore;
 use sequoia_openpgp as openpgp;
 
@@ -125,10 +126,36 @@ pub fn sign_and_encrypt(
     if sender.fingerprint() != recipient.fingerprint() {
         recipients.extend(encryption_keys(sender, &policy));
     }
+    sign_and_encrypt_to(inner, sender, recipients, &policy)
+}
+
+/// The holder's encryption keys of a hosted account's certificate (see
+/// `postern_crypto::HOLDER_NOTATION`); empty for any other.
+fn holder_keys<'a>(
+    cert: &'a openpgp::Cert,
+    policy: &'a StandardPolicy<'a>,
+) -> Vec<
+    openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation<
+        'a,
+        openpgp::packet::key::PublicParts,
+    >,
+> {
+    encryption_keys(cert, policy)
+        .into_iter()
+        .filter(|k| postern_crypto::is_holder_binding(k.binding_signature()))
+        .collect()
+}
+
+fn sign_and_encrypt_to<'a>(
+    inner: &[u8],
+    sender: &openpgp::Cert,
+    recipients: impl IntoIterator<Item = impl Into<Recipient<'a>>>,
+    policy: &StandardPolicy<'_>,
+) -> Result<Vec<u8>, MimeError> {
     let signer = sender
         .keys()
         .unencrypted_secret()
-        .with_policy(&policy, None)
+        .with_policy(policy, None)
         .supported()
         .alive()
         .revoked(false)
@@ -197,19 +224,50 @@ fn inner_part<'a>(
                 .attachment(a.name.as_str()),
         );
     }
+    let body = MimePart::new(
+        ContentType::new("multipart/mixed")
+            .attribute("boundary", random_token(rng, 15))
+            .attribute("protected-headers", "v1"),
+        parts,
+    );
+    with_headers(body, u, date, message_id)
+}
+
+/// A PGP/MIME `multipart/encrypted` body around an armored OpenPGP message (RFC 3156).
+fn encrypted_body(armored: String, rng: &mut dyn RngCore) -> MimePart<'static> {
+    MimePart::new(
+        ContentType::new("multipart/encrypted")
+            .attribute("boundary", random_token(rng, 15))
+            .attribute("protocol", "application/pgp-encrypted"),
+        vec![
+            MimePart::new(
+                ContentType::new("application/pgp-encrypted"),
+                "Version: 1\r\n",
+            ),
+            MimePart::new(
+                ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+                armored,
+            )
+            .inline(),
+        ],
+    )
+}
+
+/// `body` with the letter's headers: From, To, Subject, Date, Message-ID, the threading
+/// headers and Postern's control headers.
+fn with_headers<'a>(
+    body: MimePart<'a>,
+    u: &'a Unsealed<'a>,
+    date: i64,
+    message_id: &'a str,
+) -> Result<MimePart<'a>, MimeError> {
     let from = u.from.to_string();
     let from_addr = if u.from_name.is_empty() {
         Address::new_address(None::<&str>, from)
     } else {
         Address::new_address(Some(u.from_name), from)
     };
-    let mut inner = MimePart::new(
-        ContentType::new("multipart/mixed")
-            .attribute("boundary", random_token(rng, 15))
-            .attribute("protected-headers", "v1"),
-        parts,
-    )
-    .header("From", from_addr);
+    let mut inner = body.header("From", from_addr);
     if let Some(to) = u.to {
         inner = inner.header("To", Address::new_address(None::<&str>, to.to_string()));
     }
@@ -262,7 +320,6 @@ pub fn compose(
     rng: &mut dyn RngCore,
 ) -> Result<Vec<u8>, MimeError> {
     let from = draft.from.to_string();
-    let to = draft.to.to_string();
     let key = sender
         .cert
         .to_vec()
@@ -285,15 +342,74 @@ pub fn compose(
         attachments: &draft.attachments,
         headers: &draft.headers,
     };
-    let inner = inner_part(&unsealed, date, message_id, rng)?
+    let policy = StandardPolicy::new();
+    let holder = holder_keys(recipient, &policy);
+    let is_mail = !draft.headers.iter().any(|(n, _)| n == "Postern-Kind");
+    let inner = if holder.is_empty() || !is_mail {
+        inner_part(&unsealed, date, message_id, rng)?
+    } else {
+        // A hosted account whose holder gave their own key: the content (with the real
+        // subject as a protected header) is signed and encrypted to the holder alone; the
+        // host, who opens the outer layer to authenticate the sender, sees only the envelope.
+        let mut content = Vec::new();
+        inner_part(&unsealed, date, message_id, rng)?
+            .write_part(&mut content)
+            .map_err(|e| MimeError::Build(e.to_string()))?;
+        // A holder's key is someone else's (GnuPG, say): the encryption every implementation
+        // reads, whatever the account's certificate advertises.
+        let holder = holder.iter().map(|k| {
+            Recipient::new(
+                Features::empty().set_seipdv1(),
+                openpgp::KeyHandle::from(k.key().keyid()),
+                k.key(),
+            )
+        });
+        let armored = sign_and_encrypt_to(&content, sender.cert, holder, &policy)?;
+        let armored = String::from_utf8(armored).map_err(|e| MimeError::Build(e.to_string()))?;
+        let envelope = Unsealed {
+            subject: "...",
+            ..unsealed
+        };
+        let body = encrypted_body(armored, rng);
+        let mut out = Vec::new();
+        with_headers(body, &envelope, date, message_id)?
+            .header("Autocrypt", Raw::new(autocrypt.clone()))
+            .header("Postern-Binding", Raw::new(binding.clone()))
+            .write_part(&mut out)
+            .map_err(|e| MimeError::Build(e.to_string()))?;
+        return seal(&out, draft, sender, recipient, date, message_id, rng);
+    };
+    let inner = inner
         .header("Autocrypt", Raw::new(autocrypt))
         .header("Postern-Binding", Raw::new(binding));
     let mut inner_bytes = Vec::new();
     inner
         .write_part(&mut inner_bytes)
         .map_err(|e| MimeError::Build(e.to_string()))?;
+    seal(
+        &inner_bytes,
+        draft,
+        sender,
+        recipient,
+        date,
+        message_id,
+        rng,
+    )
+}
 
-    let armored = sign_and_encrypt(&inner_bytes, sender.cert, recipient)?;
+/// The outer message: `inner` signed and encrypted to the recipient (and the sender), in a
+/// PGP/MIME envelope that says nothing but the addresses and date.
+fn seal(
+    inner_bytes: &[u8],
+    draft: &Draft,
+    sender: SenderKeys<'_>,
+    recipient: &openpgp::Cert,
+    date: i64,
+    message_id: &str,
+    rng: &mut dyn RngCore,
+) -> Result<Vec<u8>, MimeError> {
+    let (from, to) = (draft.from.to_string(), draft.to.to_string());
+    let armored = sign_and_encrypt(inner_bytes, sender.cert, recipient)?;
     let armored = String::from_utf8(armored).map_err(|e| MimeError::Build(e.to_string()))?;
     MessageBuilder::new()
         .from(Address::new_address(None::<&str>, from.as_str()))
@@ -301,22 +417,7 @@ pub fn compose(
         .subject("...")
         .date(Date::new(date))
         .message_id(message_id)
-        .body(MimePart::new(
-            ContentType::new("multipart/encrypted")
-                .attribute("boundary", random_token(rng, 15))
-                .attribute("protocol", "application/pgp-encrypted"),
-            vec![
-                MimePart::new(
-                    ContentType::new("application/pgp-encrypted"),
-                    "Version: 1\r\n",
-                ),
-                MimePart::new(
-                    ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
-                    armored,
-                )
-                .inline(),
-            ],
-        ))
+        .body(encrypted_body(armored, rng))
         .write_to_vec()
         .map_err(|e| MimeError::Build(e.to_string()))
 }

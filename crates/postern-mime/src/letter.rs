@@ -50,6 +50,10 @@ pub struct Letter {
     pub revocation: Option<Vec<u8>>,
     /// The sender's carriers and the passes it signed for us (`Postern-Carriers`).
     pub carriers: Option<String>,
+    /// The content is encrypted to a hosted account's holder (a PGP/MIME body inside the
+    /// letter): readable only in their mail client; `text` is empty, `subject` a placeholder
+    /// and there are no attachments here.
+    pub for_holder: bool,
 }
 
 fn attributes(value: &str) -> impl Iterator<Item = (String, String)> + '_ {
@@ -101,8 +105,13 @@ impl Letter {
                     .collect()
             })
             .unwrap_or_default();
+        let for_holder = msg.content_type().is_some_and(|c| {
+            c.ctype().eq_ignore_ascii_case("multipart")
+                && c.subtype()
+                    .is_some_and(|s| s.eq_ignore_ascii_case("encrypted"))
+        });
         let mut attachments = Vec::new();
-        for part in msg.attachments() {
+        for part in msg.attachments().filter(|_| !for_holder) {
             let content_type = part
                 .content_type()
                 .map(|c| match c.subtype() {
@@ -162,11 +171,13 @@ impl Letter {
             // Lines end in LF for people and programs; the wire form's CRLF is a transport detail.
             text: msg
                 .body_text(0)
+                .filter(|_| !for_holder)
                 .map(|t| t.replace("\r\n", "\n"))
                 .unwrap_or_default(),
             attachments,
             sender_key,
             sender_binding,
+            for_holder,
         })
     }
 }

@@ -216,3 +216,106 @@ fn we_decrypt_and_verify_what_gnupg_sends() {
     assert_eq!(letter.from, dave_addr.to_string());
     assert!(letter.text.contains("Hello Alice, from GnuPG."));
 }
+
+/// A hosted account whose holder gave their own (GnuPG) key: the host opens the letter and
+/// authenticates its sender, but finds only the holder's ciphertext; the holder's GnuPG reads
+/// the content, with its real subject, signed by the sender.
+#[test]
+fn a_hosted_accounts_holder_alone_reads_what_we_send_it() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let home = tmp.path().join("gnupg");
+    let _agent = AgentGuard(&home);
+    let alice = keys("alice");
+    let host = keys("host");
+    let account =
+        IdentityKeys::hosted(&host, LocalPart::new("bob").expect("lp"), "Bob").expect("hosted");
+    let (_, bob_pub) = gpg_user(&home, &account.address().to_string());
+    let fingerprint = account.binding().fingerprint().to_vec();
+    let account = account.with_holder_key(&bob_pub).expect("holder key");
+    assert_eq!(
+        account.binding().fingerprint(),
+        fingerprint,
+        "the account's key (so its binding and card) stay the same"
+    );
+    assert!(postern_crypto::has_holder_key(account.openpgp_cert()));
+    assert!(!postern_crypto::has_holder_key(host.openpgp_cert()));
+    // A secret key is refused: the host must never hold the holder's.
+    let (ok, bob_secret, err) = gpg(&home, &["--export-secret-keys"], b"");
+    assert!(ok, "export: {err}");
+    assert!(
+        IdentityKeys::hosted(&host, LocalPart::new("eve").expect("lp"), "Eve")
+            .expect("hosted")
+            .with_holder_key(&bob_secret)
+            .is_err()
+    );
+    // It survives being stored and reloaded.
+    let secret = account.openpgp_secret().expect("secret");
+    let reloaded = IdentityKeys::from_secrets(
+        account.address().local().clone(),
+        "Bob",
+        account.onion_seed(),
+        &secret,
+    )
+    .expect("reload");
+    assert!(postern_crypto::has_holder_key(reloaded.openpgp_cert()));
+    let card_key = PublicKeyInfo::parse(&account.openpgp_public().expect("public"))
+        .expect("the card's key is still a valid key");
+
+    let mut rng = rand::thread_rng();
+    let msg = compose(
+        &Draft {
+            from: alice.address().clone(),
+            from_name: "Alice".into(),
+            to: account.address().clone(),
+            subject: "Only for Bob's eyes".into(),
+            text: "The host cannot read this line.\n".into(),
+            attachments: vec![],
+            headers: vec![("In-Reply-To".into(), "<earlier@x>".into())],
+        },
+        SenderKeys {
+            cert: alice.openpgp_cert(),
+            binding: alice.binding(),
+        },
+        card_key.cert(),
+        1_800_000_000,
+        &random_message_id(&mut rng),
+        &mut rng,
+    )
+    .expect("compose");
+
+    // The host opens the outer layer with the account's key and authenticates Alice.
+    let d = postern_mime::decrypt(&msg, reloaded.openpgp_cert(), 1 << 20).expect("host opens");
+    assert!(matches!(
+        d.verify(alice.openpgp_cert(), std::time::SystemTime::now()),
+        SignerCheck::Good { .. }
+    ));
+    let letter = Letter::parse(&d.inner).expect("letter");
+    assert!(letter.for_holder);
+    assert_eq!(letter.from, alice.address().to_string());
+    assert_eq!(letter.subject, "...");
+    assert_eq!(letter.text, "");
+    assert!(letter.attachments.is_empty());
+    assert!(letter.sender_binding.is_some() && letter.sender_key.is_some());
+    assert_eq!(letter.in_reply_to.as_deref(), Some("earlier@x"));
+    let seen_by_host = String::from_utf8_lossy(&d.inner).into_owned();
+    assert!(!seen_by_host.contains("cannot read"), "{seen_by_host}");
+    assert!(!seen_by_host.contains("Only for Bob"), "{seen_by_host}");
+
+    // Bob's GnuPG reads it and sees Alice's signature.
+    let start = seen_by_host
+        .find("-----BEGIN PGP MESSAGE-----")
+        .expect("armor");
+    let end = seen_by_host.find("-----END PGP MESSAGE-----").expect("end") + 25;
+    let (ok, _, err) = gpg(&home, &["--import"], &alice.openpgp_public().expect("pub"));
+    assert!(ok, "import: {err}");
+    let (ok, plain, status) = gpg(
+        &home,
+        &["--status-fd", "2", "--trust-model", "always", "--decrypt"],
+        &seen_by_host.as_bytes()[start..end],
+    );
+    assert!(ok, "the holder could not decrypt: {status}");
+    assert!(status.contains("GOODSIG"), "{status}");
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(plain.contains("Subject: Only for Bob's eyes"), "{plain}");
+    assert!(plain.contains("The host cannot read this line."), "{plain}");
+}
