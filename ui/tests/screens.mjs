@@ -469,13 +469,14 @@ async function screensAt(size, tag) {
   await p.goto(base + "#/identities");
   await p.waitForSelector("#identities li");
   expect((await text(p, "#identities li:has-text('guest@')")).includes("hosted account · readable here"), `${tag} a hosted account is marked readable by its host`);
+  expect((await text(p, "#identities li:has-text('sealed@')")).includes("hosted account · encrypted to its holder"), `${tag} a hosted account with its holder's key is marked so`);
   expect(!(await text(p, "#identities li:has-text('me@')")).includes("hosted account"), `${tag} an own identity is not marked hosted`);
   await p.fill("#new-name", "Work Stuff");
   await p.click("form button[type=submit]");
   expect((await text(p, ".error")).includes("must be 1-64 characters of a-z"), `${tag} a bad identity name is refused`);
   await p.fill("#new-name", "work");
   await p.click("form button[type=submit]");
-  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 3);
+  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 4);
   expect((await text(p, "#identities li.current")).includes("work@"), `${tag} the new identity is in use`);
   await shot(p, size, "identities");
   // Writing from the new identity to a contact of the other one asks first, naming both.
@@ -498,8 +499,8 @@ async function screensAt(size, tag) {
   await p.waitForSelector("dialog#confirm-identity[open]");
   await shot(p, size, "identity-manage");
   await p.click("#confirm-yes");
-  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 2);
-  expect((await p.locator("#identities li").count()) === 2, `${tag} an identity can be deleted from the app`);
+  await p.waitForFunction(() => document.querySelectorAll("#identities li").length === 3);
+  expect((await p.locator("#identities li").count()) === 3, `${tag} an identity can be deleted from the app`);
   await p.waitForSelector("#messages").catch(() => undefined);
   await p.goto(base + "#/mail/inbox");
   await p.waitForSelector("#messages");

@@ -52,6 +52,9 @@ export async function buildWorld(bin, root) {
   }
   // Me hosts an account for a guest who does not run Postern (its mail is readable by Me).
   postern(bin, dirs.me, ["account", "add", "--host", "me", "guest", "--name", "Guest"]);
+  // And one for a guest who gave their own OpenPGP key (mail to it is encrypted to them alone).
+  const holderKey = new URL("./fixtures/holder-public.asc", import.meta.url).pathname;
+  postern(bin, dirs.me, ["account", "add", "--host", "me", "sealed", "--name", "Sealed", "--holder-key", holderKey]);
   const addr = {};
   for (const d of Object.values(dirs)) {
     for (const i of JSON.parse(postern(bin, d, ["identity", "list", "--json"]))) addr[i.address.split("@")[0]] = i.address;

@@ -396,6 +396,10 @@ pub(crate) enum AccountCommand {
         /// The name its contacts see.
         #[arg(long, default_value = "", value_name = "NAME")]
         name: String,
+        /// The holder's own OpenPGP public key (a file, armored or binary): mail Postern users
+        /// write to the account is then encrypted to it, and you, the host, cannot read it.
+        #[arg(long, value_name = "FILE")]
+        holder_key: Option<std::path::PathBuf>,
     },
     /// List hosted accounts (those of one host with --host).
     List {

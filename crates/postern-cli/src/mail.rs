@@ -8,7 +8,7 @@ use crate::args::SendArgs;
 use crate::output::Output;
 use crate::CliError;
 
-fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, CliError> {
     std::fs::read(path).map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))
 }
 

@@ -203,7 +203,14 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                     host,
                     local_part,
                     name,
-                } => out.account(&p.add_account(host, local_part, name)?),
+                    holder_key,
+                } => {
+                    let key = holder_key
+                        .as_ref()
+                        .map(|f| mail::read_file(f))
+                        .transpose()?;
+                    out.account(&p.add_account(host, local_part, name, key.as_deref())?)
+                }
                 AccountCommand::List { host } => out.identities(&p.accounts(host.as_deref())?),
                 AccountCommand::Remove { account } => {
                     let gone = p.remove_account(account)?;

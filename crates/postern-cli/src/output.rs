@@ -66,7 +66,11 @@ impl Output {
         say!("  OpenPGP key:  {}", group(&i.fingerprint));
         say!("  Contacts:     {}", i.contacts);
         if let Some(host) = &i.hosted_by {
-            say!("  Hosted by:    {host} (its mail is readable on this device)");
+            if i.holder_key {
+                say!("  Hosted by:    {host} (mail to it is encrypted to its holder's own key)");
+            } else {
+                say!("  Hosted by:    {host} (its mail is readable on this device)");
+            }
         }
     }
 

@@ -648,6 +648,31 @@ fn hosted_accounts_from_the_command_line() {
     fails_with(&again, 5, "already exists");
     let nested = postern(&dir, pass, &["account", "add", "--host", &bob, "eve"]);
     fails_with(&nested, 2, "cannot host");
+    // A holder's key that is missing or is not a key: said, and nothing made.
+    let missing = tmp.path().join("no-such-key.asc");
+    let junk = tmp.path().join("junk.asc");
+    std::fs::write(&junk, "not a key").expect("write");
+    for (file, code, says) in [
+        (&missing, 11, "cannot read"),
+        (&junk, 2, "not a usable OpenPGP key"),
+    ] {
+        let add = postern(
+            &dir,
+            pass,
+            &[
+                "account",
+                "add",
+                "--host",
+                "alice",
+                "carl",
+                "--holder-key",
+                file.to_str().expect("utf-8 path"),
+            ],
+        );
+        fails_with(&add, code, says);
+    }
+    let listed = json(&postern(&dir, pass, &["--json", "account", "list"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(1), "{listed}");
     let not_hosted = postern(&dir, pass, &["account", "remove", "alice"]);
     fails_with(&not_hosted, 2, "not a hosted account");
     ok(&postern(&dir, pass, &["account", "remove", &bob]));

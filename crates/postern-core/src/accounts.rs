@@ -3,8 +3,14 @@
 //! it like any identity's; its holder reads and sends with an ordinary mail client over IMAP
 //! and submission on the host's onion service (ports 143 and 587 inside Tor).
 //!
-//! The account's OpenPGP key lives here, so its mail is readable by whoever holds this device.
-//! That is said wherever an account is made or shown ([`HOSTED_READABLE`]).
+//! The account's OpenPGP key lives here, so its mail is readable by whoever holds this device
+//! — unless its holder gives their own OpenPGP public key when it is made: that key is bound to
+//! the account's certificate as the holder's encryption key, and Postern senders encrypt the
+//! content of what they write to it (subject, text, attachments) to the holder alone, inside
+//! the letter the host opens to authenticate the sender. The host still sees who writes to the
+//! account and when, and the holder's own outgoing mail (submitted to the host in clear over
+//! the onion). Which of the two holds is said wherever an account is made or shown
+//! ([`HOSTED_READABLE`], [`HOSTED_HOLDER_KEY`]).
 
 use postern_card::DisplayName;
 use postern_crypto::IdentityKeys;
@@ -17,6 +23,16 @@ use crate::{ClientLoginView, CoreError, IdentityView, Postern};
 /// What the holder of a hosted account must be told, in these words or plainer.
 pub const HOSTED_READABLE: &str = "This account's key is kept on the host's device: its mail is \
      end-to-end encrypted between Postern devices, but the host can read it.";
+
+/// What the holder of a hosted account with their own key must be told.
+pub const HOSTED_HOLDER_KEY: &str = "Mail Postern users write to this account is end-to-end \
+     encrypted to its holder's own key: the host cannot read it (only who wrote and when). Mail \
+     the holder sends passes through the host, who can read it.";
+
+/// What the app and the CLI show instead of the text of a message encrypted to a hosted
+/// account's holder.
+pub const HOLDER_ONLY_TEXT: &str =
+    "[End-to-end encrypted to this hosted account's holder: only their mail client can read it.]";
 
 /// The virtual port a host's onion service serves hosted accounts' IMAP on.
 pub const ONION_IMAP_PORT: u16 = 143;
@@ -36,18 +52,21 @@ pub struct AccountView {
     pub imap: String,
     /// See `imap`.
     pub submission: String,
-    /// That the host can read its mail ([`HOSTED_READABLE`]).
+    /// Whether the host can read its mail ([`HOSTED_READABLE`] or [`HOSTED_HOLDER_KEY`]).
     pub readable_by_host: String,
 }
 
 impl Postern {
     /// Make a hosted account `local_part@<host's onion>` for someone else, with its own
-    /// OpenPGP key, mailboxes and a new app password (in the answer only).
+    /// OpenPGP key, mailboxes and a new app password (in the answer only). `holder_key`, the
+    /// holder's OpenPGP public key (armored or binary), makes mail written to it readable by
+    /// the holder alone (see the module documentation).
     pub fn add_account(
         &mut self,
         host: &str,
         local_part: &str,
         display_name: &str,
+        holder_key: Option<&[u8]>,
     ) -> Result<AccountView, CoreError> {
         let host = self.find_identity(host)?;
         if host.host_id.is_some() {
@@ -58,7 +77,10 @@ impl Postern {
         let host_keys = self.identity_keys(&host.id.to_string())?;
         let local = LocalPart::new(local_part)?;
         let name = DisplayName::new(display_name)?;
-        let keys = IdentityKeys::hosted(&host_keys, local, name.as_str())?;
+        let mut keys = IdentityKeys::hosted(&host_keys, local, name.as_str())?;
+        if let Some(holder) = holder_key {
+            keys = keys.with_holder_key(holder)?;
+        }
         let public_key = keys.openpgp_public()?;
         let secret = keys.openpgp_secret()?;
         let rec = self.store.insert_identity(&NewIdentity {
@@ -79,7 +101,12 @@ impl Postern {
             login,
             imap: format!("{}:{ONION_IMAP_PORT}", host.onion),
             submission: format!("{}:{ONION_SUBMISSION_PORT}", host.onion),
-            readable_by_host: HOSTED_READABLE.into(),
+            readable_by_host: if holder_key.is_some() {
+                HOSTED_HOLDER_KEY
+            } else {
+                HOSTED_READABLE
+            }
+            .into(),
         })
     }
 

@@ -131,6 +131,9 @@ impl Postern {
             }
             None => None,
         };
+        let holder_key = r.host_id.is_some()
+            && postern_crypto::PublicKeyInfo::parse(&r.public_key)
+                .is_ok_and(|k| postern_crypto::has_holder_key(k.cert()));
         Ok(IdentityView {
             id: r.id,
             address: format!("{}@{}", r.local_part, r.onion),
@@ -139,6 +142,7 @@ impl Postern {
             created_at: r.created_at,
             contacts,
             hosted_by,
+            holder_key,
         })
     }
 }

@@ -21,7 +21,10 @@ mod postern;
 mod revoke;
 mod views;
 
-pub use accounts::{AccountView, HOSTED_READABLE, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
+pub use accounts::{
+    AccountView, HOLDER_ONLY_TEXT, HOSTED_HOLDER_KEY, HOSTED_READABLE, ONION_IMAP_PORT,
+    ONION_SUBMISSION_PORT,
+};
 pub use carriers::{
     CarriedView, CarrierAvailability, CarrierModeView, CarriersView, ContactCarriersView,
     CARRIER_MODE_NOTE, DEFAULT_CARRIER_TARGET,

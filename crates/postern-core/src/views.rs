@@ -21,6 +21,9 @@ pub struct IdentityView {
     /// For a hosted account (someone else's mailbox on this device, under one of our onions):
     /// the address of the identity that hosts it. Its mail is readable on this device.
     pub hosted_by: Option<String>,
+    /// A hosted account whose holder gave their own OpenPGP key: what Postern senders write to
+    /// it is end-to-end encrypted to the holder, and the host cannot read it.
+    pub holder_key: bool,
 }
 
 /// A contact in one identity's address book.

@@ -88,7 +88,7 @@ async fn a_hosted_account_gets_postern_mail_and_its_holder_reads_and_sends_over_
     // Alice hosts bob@<alice's onion>.
     let account = alice
         .api
-        .add_account("alice", "bob", "Bob")
+        .add_account("alice", "bob", "Bob", None)
         .expect("account");
     let bob = account.identity.address.clone();
     let onion = alice.address.split('@').nth(1).expect("onion").to_owned();
@@ -106,8 +106,8 @@ async fn a_hosted_account_gets_postern_mail_and_its_holder_reads_and_sends_over_
         "the account has its own key"
     );
     // The same local part twice, and an account hosting another, are refused.
-    assert!(alice.api.add_account("alice", "bob", "Bob").is_err());
-    assert!(alice.api.add_account(&bob, "eve", "Eve").is_err());
+    assert!(alice.api.add_account("alice", "bob", "Bob", None).is_err());
+    assert!(alice.api.add_account(&bob, "eve", "Eve", None).is_err());
     assert_eq!(
         alice.api.accounts(Some("alice")).expect("accounts").len(),
         1
@@ -219,4 +219,186 @@ async fn a_hosted_account_gets_postern_mail_and_its_holder_reads_and_sends_over_
     assert!(alice.api.remove_account("alice").is_err());
     assert!(alice.api.mailbox(&bob, "inbox").is_err());
     assert_eq!(alice.api.identities().expect("identities").len(), 1);
+}
+
+/// Run GnuPG (the holder's own OpenPGP software) in `home`.
+fn gpg(home: &std::path::Path, args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>, String) {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new("gpg")
+        .arg("--homedir")
+        .arg(home)
+        .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
+        .args(["--passphrase", ""])
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gpg is installed (apt-get install gnupg)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin)
+        .expect("write");
+    let out = child.wait_with_output().expect("gpg");
+    (
+        out.status.success(),
+        out.stdout,
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Stops the gpg-agent of the holder's GnuPG home when the test ends.
+struct Agent(std::path::PathBuf);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("gpgconf")
+            .arg("--homedir")
+            .arg(&self.0)
+            .args(["--kill", "gpg-agent"])
+            .status();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hosted_account_with_its_holders_own_key_is_unreadable_by_its_host() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut carol = Device::new(tmp.path(), "carol");
+
+    // Bob's own GnuPG key (his secret stays in his GnuPG home).
+    let home = tmp.path().join("bob-gnupg");
+    std::fs::create_dir_all(&home).expect("home");
+    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+        .expect("chmod");
+    let _agent = Agent(home.clone());
+    let (ok, _, err) = gpg(
+        &home,
+        &[
+            "--quick-gen-key",
+            "bob <bob@example.invalid>",
+            "ed25519",
+            "sign",
+            "never",
+        ],
+        b"",
+    );
+    assert!(ok, "keygen: {err}");
+    let (_, listing, _) = gpg(&home, &["--with-colons", "--list-keys"], b"");
+    let listing = String::from_utf8_lossy(&listing).into_owned();
+    let fpr = listing
+        .lines()
+        .find(|l| l.starts_with("fpr:"))
+        .and_then(|l| l.split(':').nth(9))
+        .expect("fingerprint")
+        .to_owned();
+    let (ok, _, err) = gpg(
+        &home,
+        &["--quick-add-key", &fpr, "cv25519", "encr", "never"],
+        b"",
+    );
+    assert!(ok, "subkey: {err}");
+    let (ok, bob_public, err) = gpg(&home, &["--armor", "--export"], b"");
+    assert!(ok, "export: {err}");
+    let (_, bob_secret, _) = gpg(&home, &["--armor", "--export-secret-keys"], b"");
+
+    // A secret key is refused (the host must never hold it), and changes nothing.
+    assert!(alice
+        .api
+        .add_account("alice", "bob", "Bob", Some(&bob_secret))
+        .is_err());
+    assert!(alice.api.accounts(None).expect("accounts").is_empty());
+    let account = alice
+        .api
+        .add_account("alice", "bob", "Bob", Some(&bob_public))
+        .expect("account");
+    assert!(account.identity.holder_key);
+    assert_eq!(account.readable_by_host, postern_core::HOSTED_HOLDER_KEY);
+    let bob = account.identity.address.clone();
+    let password = account.login.password.clone().expect("password");
+
+    let bob_card = alice.api.export_card(&bob, true).expect("bob's card");
+    carol
+        .api
+        .add_contact("carol", &bob_card)
+        .expect("carol adds bob");
+    alice
+        .api
+        .add_contact(&bob, &carol.card(true))
+        .expect("bob adds carol");
+    alice.start(loopback(&reg)).await;
+    carol.start(loopback(&reg)).await;
+
+    carol
+        .api
+        .send(
+            "carol",
+            &bob,
+            "Only for Bob",
+            "The host cannot read this line.",
+            &[],
+        )
+        .expect("send");
+    carol.node.as_ref().expect("node").wake_outbox();
+    let id = wait_for(WAIT, "Bob's inbox", || {
+        alice.api.mailbox(&bob, "inbox").ok()?.first().map(|m| m.id)
+    })
+    .await;
+
+    // The host authenticated Carol, but sees neither the subject nor the text.
+    let m = alice.api.read(id).expect("read");
+    assert_eq!(m.summary.from, carol.address);
+    assert_eq!(m.summary.verification, "contact");
+    assert_eq!(m.summary.subject, "...");
+    assert_eq!(m.text, postern_core::HOLDER_ONLY_TEXT);
+    let mime = String::from_utf8(alice.api.message_mime(id).expect("mime")).expect("utf-8");
+    assert!(!mime.contains("cannot read"), "{mime}");
+    assert!(!mime.contains("Only for Bob"), "{mime}");
+
+    // Bob's mail client fetches it over the onion, as PGP/MIME with the host's verdict.
+    let mut imap = Client::connect(&reg, &bob, ONION_IMAP_PORT).await;
+    assert!(imap.line().await.starts_with("* OK"));
+    let ok = imap.imap("a1", &format!("LOGIN {bob} {password}")).await;
+    assert!(ok.contains("a1 OK"), "{ok}");
+    imap.imap("a2", "SELECT INBOX").await;
+    let fetched = imap.imap("a3", "FETCH 1 BODY[]").await;
+    assert!(
+        fetched.contains(&format!(
+            "Authentication-Results: postern; pgp=pass header.from={}",
+            carol.address
+        )),
+        "{fetched}"
+    );
+    assert!(fetched.contains("multipart/encrypted"), "{fetched}");
+    assert!(
+        !fetched.contains("Postern: signed by"),
+        "no line of ours inside: {fetched}"
+    );
+    imap.imap("a4", "LOGOUT").await;
+
+    // Bob's GnuPG decrypts it and finds Carol's signature, the subject and the text.
+    let start = fetched.find("-----BEGIN PGP MESSAGE-----").expect("armor");
+    let end = fetched.find("-----END PGP MESSAGE-----").expect("end") + 25;
+    let carol_key = carol
+        .api
+        .identity_keys("carol")
+        .expect("keys")
+        .openpgp_public()
+        .expect("public");
+    let (ok, _, err) = gpg(&home, &["--import"], &carol_key);
+    assert!(ok, "import: {err}");
+    let (ok, plain, status) = gpg(
+        &home,
+        &["--status-fd", "2", "--trust-model", "always", "--decrypt"],
+        fetched[start..end].replace("\r\n", "\n").as_bytes(),
+    );
+    assert!(ok, "Bob could not decrypt: {status}");
+    let plain = String::from_utf8_lossy(&plain);
+    assert!(plain.contains("Subject: Only for Bob"), "{plain}");
+    assert!(plain.contains("The host cannot read this line."), "{plain}");
+    assert!(status.contains("GOODSIG"), "signed by Carol: {status}");
 }

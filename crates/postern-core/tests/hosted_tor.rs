@@ -129,7 +129,7 @@ async fn a_hosted_account_is_read_and_written_through_torsocks() {
     let mut carol = Device::new(tmp.path(), "carol");
     let account = alice
         .api
-        .add_account("alice", "bob", "Bob")
+        .add_account("alice", "bob", "Bob", None)
         .expect("account");
     let bob = account.identity.address.clone();
     let password = account.login.password.expect("password");

@@ -375,7 +375,12 @@ contacts: number,
  * For a hosted account (someone else's mailbox on this device, under one of our onions):
  * the address of the identity that hosts it. Its mail is readable on this device.
  */
-hosted_by: string | null, };
+hosted_by: string | null, 
+/**
+ * A hosted account whose holder gave their own OpenPGP key: what Postern senders write to
+ * it is end-to-end encrypted to the holder, and the host cannot read it.
+ */
+holder_key: boolean, };
 
 export type Image = { dataB64: string, };
 

@@ -60,7 +60,9 @@ export async function identitiesScreen(root: HTMLElement) {
           identityChip(i.address, i.display_name),
           h("span", { class: "address" }, i.address),
           i.hosted_by
-            ? h("span", { class: "badge hosted", title: `Hosted by ${i.hosted_by}: someone else's account on this device, whose mail you can read` }, "hosted account · readable here")
+            ? i.holder_key
+              ? h("span", { class: "badge hosted", title: `Hosted by ${i.hosted_by}: someone else's account on this device; mail to it is encrypted to its holder's own key, which you do not have` }, "hosted account · encrypted to its holder")
+              : h("span", { class: "badge hosted", title: `Hosted by ${i.hosted_by}: someone else's account on this device, whose mail you can read` }, "hosted account · readable here")
             : "",
           i.address === state.identity
             ? h("span", { class: "badge" }, "in use")

@@ -34,6 +34,16 @@ fn strip_headers(header: &[u8]) -> Vec<u8> {
     out
 }
 
+/// Whether a message's header says it is PGP/MIME encrypted (`multipart/encrypted`).
+fn for_holder(header: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(header).to_ascii_lowercase();
+    let unfolded = text.replace("\r\n ", " ").replace("\r\n\t", " ");
+    unfolded.lines().any(|l| {
+        l.strip_prefix("content-type:")
+            .is_some_and(|v| v.trim_start().starts_with("multipart/encrypted"))
+    })
+}
+
 fn split_header(msg: &[u8]) -> (&[u8], &[u8]) {
     match msg.windows(4).position(|w| w == b"\r\n\r\n") {
         Some(p) => (&msg[..p + 2], &msg[p + 4..]),
@@ -80,6 +90,14 @@ impl Postern {
             _ => ("none", format!("Postern: {} was not verified.", m.sender)),
         };
         let mime = self.mime_of(&m)?;
+        // Content encrypted to a hosted account's holder is served as the PGP/MIME message it
+        // is (their client decrypts it and checks the sender's signature inside): no line of
+        // ours in front, only the headers.
+        let line = if for_holder(split_header(&mime).0) {
+            String::new()
+        } else {
+            line
+        };
         // The same bytes at every fetch (clients cache by UID), and a boundary the message
         // cannot contain: it would have to contain its own hash.
         let digest = sha2::Sha256::digest(&mime);
@@ -214,6 +232,18 @@ mod tests {
             assert!(text.contains("Subject: hi"), "{text}");
             assert!(text.contains("in the body stays"), "{text}");
         }
+    }
+
+    #[test]
+    fn pgp_mime_for_a_holder_is_recognised_even_folded() {
+        assert!(for_holder(
+            b"From: a@b.onion\r\nContent-Type:\r\n multipart/encrypted; protocol=x\r\n"
+        ));
+        assert!(for_holder(b"content-type: Multipart/Encrypted\r\n"));
+        assert!(!for_holder(FORGED));
+        assert!(!for_holder(
+            b"Subject: Content-Type: multipart/encrypted\r\nContent-Type: text/plain\r\n"
+        ));
     }
 
     #[test]

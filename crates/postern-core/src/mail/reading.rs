@@ -81,7 +81,11 @@ impl Postern {
             recipients: letter.to,
             in_reply_to: Some(m.threading.in_reply_to.clone()).filter(|s| !s.is_empty()),
             references: m.threading.references.clone(),
-            text: letter.text,
+            text: if letter.for_holder {
+                crate::HOLDER_ONLY_TEXT.to_owned()
+            } else {
+                letter.text
+            },
             attachments,
         })
     }
