@@ -221,48 +221,6 @@ async fn a_hosted_account_gets_postern_mail_and_its_holder_reads_and_sends_over_
     assert_eq!(alice.api.identities().expect("identities").len(), 1);
 }
 
-/// Run GnuPG (the holder's own OpenPGP software) in `home`.
-fn gpg(home: &std::path::Path, args: &[&str], stdin: &[u8]) -> (bool, Vec<u8>, String) {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("gpg")
-        .arg("--homedir")
-        .arg(home)
-        .args(["--batch", "--no-tty", "--pinentry-mode", "loopback"])
-        .args(["--passphrase", ""])
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("gpg is installed (apt-get install gnupg)");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(stdin)
-        .expect("write");
-    let out = child.wait_with_output().expect("gpg");
-    (
-        out.status.success(),
-        out.stdout,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
-
-/// Stops the gpg-agent of the holder's GnuPG home when the test ends.
-struct Agent(std::path::PathBuf);
-
-impl Drop for Agent {
-    fn drop(&mut self) {
-        let _ = std::process::Command::new("gpgconf")
-            .arg("--homedir")
-            .arg(&self.0)
-            .args(["--kill", "gpg-agent"])
-            .status();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hosted_account_with_its_holders_own_key_is_unreadable_by_its_host() {
     let tmp = tempfile::tempdir().expect("tmp");
@@ -271,40 +229,9 @@ async fn a_hosted_account_with_its_holders_own_key_is_unreadable_by_its_host() {
     let mut carol = Device::new(tmp.path(), "carol");
 
     // Bob's own GnuPG key (his secret stays in his GnuPG home).
-    let home = tmp.path().join("bob-gnupg");
-    std::fs::create_dir_all(&home).expect("home");
-    std::fs::set_permissions(&home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
-        .expect("chmod");
-    let _agent = Agent(home.clone());
-    let (ok, _, err) = gpg(
-        &home,
-        &[
-            "--quick-gen-key",
-            "bob <bob@example.invalid>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        b"",
-    );
-    assert!(ok, "keygen: {err}");
-    let (_, listing, _) = gpg(&home, &["--with-colons", "--list-keys"], b"");
-    let listing = String::from_utf8_lossy(&listing).into_owned();
-    let fpr = listing
-        .lines()
-        .find(|l| l.starts_with("fpr:"))
-        .and_then(|l| l.split(':').nth(9))
-        .expect("fingerprint")
-        .to_owned();
-    let (ok, _, err) = gpg(
-        &home,
-        &["--quick-add-key", &fpr, "cv25519", "encr", "never"],
-        b"",
-    );
-    assert!(ok, "subkey: {err}");
-    let (ok, bob_public, err) = gpg(&home, &["--armor", "--export"], b"");
-    assert!(ok, "export: {err}");
-    let (_, bob_secret, _) = gpg(&home, &["--armor", "--export-secret-keys"], b"");
+    let holder = gnupg::Holder::new(&tmp.path().join("bob-gnupg"), "bob@example.invalid");
+    let bob_public = holder.public.clone();
+    let (_, bob_secret, _) = gnupg::gpg(&holder.home, &["--armor", "--export-secret-keys"], b"");
 
     // A secret key is refused (the host must never hold it), and changes nothing.
     assert!(alice
@@ -381,23 +308,14 @@ async fn a_hosted_account_with_its_holders_own_key_is_unreadable_by_its_host() {
     imap.imap("a4", "LOGOUT").await;
 
     // Bob's GnuPG decrypts it and finds Carol's signature, the subject and the text.
-    let start = fetched.find("-----BEGIN PGP MESSAGE-----").expect("armor");
-    let end = fetched.find("-----END PGP MESSAGE-----").expect("end") + 25;
     let carol_key = carol
         .api
         .identity_keys("carol")
         .expect("keys")
         .openpgp_public()
         .expect("public");
-    let (ok, _, err) = gpg(&home, &["--import"], &carol_key);
-    assert!(ok, "import: {err}");
-    let (ok, plain, status) = gpg(
-        &home,
-        &["--status-fd", "2", "--trust-model", "always", "--decrypt"],
-        fetched[start..end].replace("\r\n", "\n").as_bytes(),
-    );
+    let (ok, plain, status) = holder.decrypt(&fetched, &carol_key);
     assert!(ok, "Bob could not decrypt: {status}");
-    let plain = String::from_utf8_lossy(&plain);
     assert!(plain.contains("Subject: Only for Bob"), "{plain}");
     assert!(plain.contains("The host cannot read this line."), "{plain}");
     assert!(status.contains("GOODSIG"), "signed by Carol: {status}");

@@ -144,6 +144,24 @@ async fn a_hosted_account_is_read_and_written_through_torsocks() {
         .add_contact(&bob, &carol.card(true))
         .expect("bob adds carol");
 
+    // Dora gave her own GnuPG key: what Carol writes her, only Dora reads.
+    let dora_gpg = gnupg::Holder::new(&tmp.path().join("dora-gnupg"), "dora@example.invalid");
+    let dora_account = alice
+        .api
+        .add_account("alice", "dora", "Dora", Some(&dora_gpg.public))
+        .expect("dora's account");
+    let dora = dora_account.identity.address.clone();
+    let dora_password = dora_account.login.password.expect("password");
+    let dora_card = alice.api.export_card(&dora, true).expect("card");
+    carol
+        .api
+        .add_contact("carol", &dora_card)
+        .expect("carol adds dora");
+    alice
+        .api
+        .add_contact(&dora, &carol.card(true))
+        .expect("dora adds carol");
+
     let t = transport(&alice, &net);
     alice.start(t).await;
     let t = transport(&carol, &net);
@@ -184,6 +202,47 @@ async fn a_hosted_account_is_read_and_written_through_torsocks() {
     // A wrong password is refused there too.
     let (ok, out) = ctor.curl(&["--user", &format!("{bob}:wrong"), &url]);
     assert!(!ok, "{out}");
+
+    // Dora's mail, sealed to her key, fetched the same way and read by her GnuPG.
+    carol
+        .api
+        .send(
+            "carol",
+            &dora,
+            "Sealed over Tor",
+            "Only Dora reads this.",
+            &[],
+        )
+        .expect("send");
+    carol.node.as_ref().expect("node").wake_outbox();
+    wait_for(Duration::from_secs(240), "Dora's inbox", || {
+        alice
+            .api
+            .mailbox(&dora, "inbox")
+            .ok()?
+            .first()
+            .map(|m| m.id)
+    })
+    .await;
+    let sealed = retry(
+        Duration::from_secs(300),
+        "Dora's IMAP over torsocks",
+        || match ctor.curl(&["--user", &format!("{dora}:{dora_password}"), &url]) {
+            (true, out) => Ok(out),
+            (false, out) => Err(out),
+        },
+    )
+    .await;
+    assert!(!sealed.contains("Only Dora reads this."), "{sealed}");
+    let carol_key = carol
+        .api
+        .identity_keys("carol")
+        .expect("keys")
+        .openpgp_public()
+        .expect("public");
+    let (ok, plain, status) = dora_gpg.decrypt(&sealed, &carol_key);
+    assert!(ok && status.contains("GOODSIG"), "Dora's GnuPG: {status}");
+    assert!(plain.contains("Only Dora reads this."), "{plain}");
 
     // And writes: submission on the onion's port 587.
     let letter = tmp.path().join("reply.eml");
