@@ -1,10 +1,175 @@
 #!/usr/bin/env bash
-# Build the desktop app's Debian package with the Tauri CLI (from npm): the .deb lands in
-# target/release/bundle/deb/. Not part of the test command (a release build takes ~10 minutes).
+# Build Postern's Debian packages into target/debian/:
+#   postern-app_<v>_<arch>.deb          the desktop app (Tauri; .desktop file and icons)
+#   postern_<v>_<arch>.deb              the headless node, with a systemd user unit and a system
+#                                       unit for always-on machines (carriers)
+#   postern-app-dbgsym_…, postern-dbgsym_…  their debug symbols (by build-id, for gdb)
+# Binaries are shipped stripped; Depends come from dpkg-shlibdeps; lintian runs on the result and
+# any error fails the build. Not part of the test command (release builds take a while).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
-  libayatana-appindicator3-dev librsvg2-dev file
+  libayatana-appindicator3-dev librsvg2-dev file binutils dpkg-dev lintian systemd
 (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
 ui/node_modules/.bin/tauri build --bundles deb
-ls -l target/release/bundle/deb/*.deb
+cargo build --release --locked -p postern-cli
+
+version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+arch=$(dpkg --print-architecture)
+out=target/debian
+work=$out/work
+rm -rf "$out"
+mkdir -p "$work"
+# No list yet: a reserved .invalid address says so (lintian refuses localhost).
+maintainer="Postern developers <maintainers@postern.invalid>"
+
+# Move the debug information of ELF file $2 (inside package root $1) into dbgsym root $3, under
+# /usr/lib/debug/.build-id, and strip the file, leaving a debuglink.
+split_debug() {
+  local root=$1 file=$2 dbg=$3 id
+  id=$(readelf -n "$root/$file" | sed -n 's/.*Build ID: \([0-9a-f]*\)/\1/p')
+  [ -n "$id" ] || { echo "package-deb: $file has no build-id" >&2; exit 1; }
+  local target="$dbg/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
+  mkdir -p "$(dirname "$target")"
+  objcopy --only-keep-debug --compress-debug-sections "$root/$file" "$target"
+  chmod 644 "$target"
+  strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/$file"
+  objcopy --add-gnu-debuglink="$target" "$root/$file"
+  echo "$id"
+}
+
+# The shared-library Depends of the ELF files given, as dpkg-shlibdeps computes them.
+shlib_depends() {
+  local tmp; tmp=$(mktemp -d)
+  mkdir -p "$tmp/debian"
+  printf 'Source: postern\n\nPackage: postern\nArchitecture: any\n' > "$tmp/debian/control"
+  local files=(); for f in "$@"; do files+=("$(realpath "$f")"); done
+  (cd "$tmp" && dpkg-shlibdeps -O "${files[@]}" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
+  rm -rf "$tmp"
+}
+
+# Documentation every package carries: copyright and a changelog.
+add_docs() {
+  local root=$1 pkg=$2
+  install -D -m 644 packaging/copyright "$root/usr/share/doc/$pkg/copyright"
+  printf '%s (%s) unstable; urgency=medium\n\n  * Built from the Postern source tree.\n\n -- %s  %s\n' \
+    "$pkg" "$version" "$maintainer" "$(date -R -d @"${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2>/dev/null || date +%s)}")" \
+    | gzip -9n > "$root/usr/share/doc/$pkg/changelog.gz"
+  chmod 644 "$root/usr/share/doc/$pkg/changelog.gz"
+}
+
+installed_size() { du -sk --exclude=DEBIAN "$1" | cut -f1; }
+
+# A dbgsym package for $1 (package name) from root $2 with build-ids $3.
+dbgsym() {
+  local pkg=$1 root=$2 ids=$3
+  mkdir -p "$root/DEBIAN"
+  add_docs "$root" "$pkg-dbgsym"
+  rm -rf "$root/usr/share/doc/$pkg-dbgsym"
+  mkdir -p "$root/usr/share/doc"
+  ln -s "$pkg" "$root/usr/share/doc/$pkg-dbgsym"
+  cat > "$root/DEBIAN/control" <<CONTROL
+Package: $pkg-dbgsym
+Source: postern
+Version: $version
+Architecture: $arch
+Maintainer: $maintainer
+Installed-Size: $(installed_size "$root")
+Depends: $pkg (= $version)
+Section: debug
+Priority: optional
+Auto-Built-Package: debug-symbols
+Build-Ids: $ids
+Description: debug symbols for $pkg
+CONTROL
+  dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}-dbgsym_${version}_${arch}.deb" >/dev/null
+}
+
+# --- The app: Tauri's package, renamed postern-app, stripped, its Depends recomputed.
+app=$work/postern-app
+dpkg-deb -R target/release/bundle/deb/*_"${arch}".deb "$app"
+ids=$(split_debug "$app" usr/bin/postern-app "$work/postern-app-dbgsym")
+add_docs "$app" postern-app
+depends=$(shlib_depends "$app/usr/bin/postern-app")
+cat > "$app/DEBIAN/control" <<CONTROL
+Package: postern-app
+Source: postern
+Version: $version
+Architecture: $arch
+Maintainer: $maintainer
+Installed-Size: $(installed_size "$app")
+Depends: $depends
+Section: mail
+Priority: optional
+Description: email without mail servers, over Tor (desktop app)
+ Postern is email where each person runs their own mail endpoint,
+ reachable only as a Tor onion service. Mail is end-to-end encrypted
+ with OpenPGP; people meet by scanning QR codes or being introduced;
+ trusted friends' devices hold sealed mail for people who are offline.
+ .
+ This package is the desktop app.
+CONTROL
+(cd "$app" && find usr -type f -exec md5sum {} + | sort -k2) > "$app/DEBIAN/md5sums"
+dpkg-deb --root-owner-group -Zxz --build "$app" "$out/postern-app_${version}_${arch}.deb" >/dev/null
+dbgsym postern-app "$work/postern-app-dbgsym" "$ids"
+
+# --- The headless node.
+node=$work/postern
+install -D -m 755 target/release/postern "$node/usr/bin/postern"
+ids=$(split_debug "$node" usr/bin/postern "$work/postern-dbgsym")
+install -D -m 644 packaging/postern.service "$node/lib/systemd/system/postern.service"
+install -D -m 644 packaging/postern-user.service "$node/usr/lib/systemd/user/postern.service"
+add_docs "$node" postern
+install -m 644 README.md "$node/usr/share/doc/postern/README.md"
+depends=$(shlib_depends "$node/usr/bin/postern")
+mkdir -p "$node/DEBIAN"
+cat > "$node/DEBIAN/control" <<CONTROL
+Package: postern
+Source: postern
+Version: $version
+Architecture: $arch
+Maintainer: $maintainer
+Installed-Size: $(installed_size "$node")
+Depends: $depends
+Suggests: tor, torsocks
+Section: mail
+Priority: optional
+Description: email without mail servers, over Tor (headless node)
+ Postern is email where each person runs their own mail endpoint,
+ reachable only as a Tor onion service. Mail is end-to-end encrypted
+ with OpenPGP; people meet by scanning QR codes or being introduced;
+ trusted friends' devices hold sealed mail for people who are offline.
+ .
+ This package is the command-line tool and headless node, with systemd
+ units to run it for a user or, on an always-on machine, as a system
+ service.
+CONTROL
+(cd "$node" && find usr lib -type f -exec md5sum {} + | sort -k2) > "$node/DEBIAN/md5sums"
+dpkg-deb --root-owner-group -Zxz --build "$node" "$out/postern_${version}_${arch}.deb" >/dev/null
+dbgsym postern "$work/postern-dbgsym" "$ids"
+rm -rf "$work"
+
+# The systemd units as shipped, checked by systemd itself (ExecStart pointed at the packaged
+# binary, which must run).
+check=$(mktemp -d)
+dpkg-deb -x "$out/postern_${version}_${arch}.deb" "$check/root"
+"$check/root/usr/bin/postern" --version
+mkdir -m 700 "$check/run"
+sed "s|/usr/bin/postern|$check/root/usr/bin/postern|" "$check/root/lib/systemd/system/postern.service" \
+  > "$check/postern.service"
+systemd-analyze verify "$check/postern.service"
+sed "s|/usr/bin/postern|$check/root/usr/bin/postern|" "$check/root/usr/lib/systemd/user/postern.service" \
+  > "$check/postern-user.service"
+XDG_RUNTIME_DIR="$check/run" systemd-analyze --user verify "$check/postern-user.service"
+rm -rf "$check"
+
+# lintian: errors fail the build (warnings are shown).
+status=0
+for deb in "$out"/*.deb; do
+  lintian --tag-display-limit 0 "$deb" || status=$?
+done
+for deb in "$out"/*.deb; do
+  printf '%-45s %8s KiB  Installed-Size %s KiB\n' "$(basename "$deb")" \
+    "$(( $(stat -c %s "$deb") / 1024 ))" "$(dpkg-deb -f "$deb" Installed-Size)"
+done
+exit $status
