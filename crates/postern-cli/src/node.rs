@@ -30,6 +30,21 @@ fn network(args: &RunArgs) -> Result<Network, CliError> {
     })
 }
 
+/// Write to standard output or error, and go on if nobody reads them any more: a node must not
+/// die because a service manager or a script stopped reading (`println!` would panic on EPIPE).
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($t)*);
+    }};
+}
+macro_rules! err {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stderr(), $($t)*);
+    }};
+}
+
 /// Draw bootstrap progress on stderr: a bar on a terminal, a line per step otherwise.
 async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
     let tty = std::io::stderr().is_terminal();
@@ -39,7 +54,7 @@ async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
         let pct = (s.fraction.clamp(0.0, 1.0) * 100.0).round() as usize;
         if tty {
             let filled = pct / 5;
-            eprint!(
+            err!(
                 "\r\x1b[2KConnecting to Tor [{}{}] {pct:>3}% {}",
                 "#".repeat(filled),
                 "-".repeat(20 - filled),
@@ -48,7 +63,7 @@ async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
         } else {
             let line = format!("Connecting to Tor: {pct:>3}% {}", s.phase);
             if line != last_line {
-                eprintln!("{line}");
+                err!("{line}\n");
                 last_line = line;
             }
         }
@@ -57,7 +72,7 @@ async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
         }
     }
     if tty {
-        eprintln!();
+        err!("\n");
     }
 }
 
@@ -88,24 +103,24 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         let _ = progress.await;
         let node = started?;
         let serving = node.serving();
-        println!(
+        out!(
             "Connected. Serving {} identit{}:",
             serving.len(),
             if serving.len() == 1 { "y" } else { "ies" }
         );
         for a in serving {
-            println!("  {a}");
+            out!("  {a}");
         }
         if let Some(c) = node.clients() {
             if let Some(a) = c.imap {
-                println!("Mail clients: IMAP on {a}");
+                out!("Mail clients: IMAP on {a}");
             }
             if let Some(a) = c.submission {
-                println!("Mail clients: SMTP submission on {a}");
+                out!("Mail clients: SMTP submission on {a}");
             }
         }
         wait_for_stop().await?;
-        println!("Stopping.");
+        out!("Stopping.");
         drop(node);
         Ok(())
     });
