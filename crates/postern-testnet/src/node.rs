@@ -46,7 +46,51 @@ pub(crate) fn which(cmd: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// Ports this process has handed out.
+static GIVEN: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// The kernel's range of ephemeral ports (what outgoing connections are given).
+fn ephemeral_range() -> (u16, u16) {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| {
+            let mut it = t.split_whitespace().map(|x| x.parse::<u16>().ok());
+            Some((it.next()??, it.next()??))
+        })
+        .unwrap_or((32768, 60999))
+}
+
+/// A port free now, for a relay to bind later. Not an ephemeral one: between this choice and
+/// tor's bind, the relays already running open connections, and an outgoing connection given
+/// the same port made the relay fail ("Address already in use"). A random start keeps testnets
+/// started at once (parallel tests) apart.
 fn free_port() -> Result<u16, TestnetError> {
+    use std::hash::{BuildHasher, Hasher};
+    let (low, high) = ephemeral_range();
+    // The widest stretch of unprivileged ports outside the ephemeral range.
+    let (from, to) = if low.saturating_sub(10_000) >= 65_535 - high {
+        (10_000, low.saturating_sub(1))
+    } else {
+        (high.saturating_add(1), 65_535)
+    };
+    if to > from {
+        let span = u64::from(to - from) + 1;
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u32(std::process::id());
+        let start = h.finish() % span;
+        for i in 0..span.min(2_000) {
+            let port = from + u16::try_from((start + i * 7_919) % span).unwrap_or(0);
+            // Never twice in one process: chosen ports stay unbound until tor starts.
+            let mut given = GIVEN
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !given.contains(&port) && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                given.insert(port);
+                return Ok(port);
+            }
+        }
+    }
     let l = std::net::TcpListener::bind("127.0.0.1:0").map_err(io_err(Path::new("127.0.0.1:0")))?;
     l.local_addr()
         .map(|a| a.port())
