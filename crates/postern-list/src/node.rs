@@ -1,0 +1,685 @@
+//! One member's side of one list: a state machine with no sockets and no clock. The caller
+//! passes in what arrived from which neighbour and the time, and takes out what to send to whom
+//! (`poll_transmit`), what happened (`poll_event`) and when to call back (`poll_timeout`).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use ed25519_dalek::SigningKey;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha20Rng;
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::post::{
+    self, BlobHash, BlobRef, Body, Envelope, ListId, MemberId, Post, PostId, MAX_BLOBS, MAX_CONTENT,
+};
+use crate::wire::{Announce, Route, Wire};
+
+/// How posts spread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Eager push along a tree that forms itself (duplicates prune a link), lazy announcements
+    /// on every other link, a graft when an announced post does not arrive in time.
+    Plumtree,
+    /// Every post to every neighbour, blobs inline: the baseline the benchmark compares with.
+    Flood,
+}
+
+/// Timers (ms) and limits. The defaults suit the simulator's latencies; a node over Tor uses
+/// seconds where these use hundreds of milliseconds.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    /// How long an announced post may take to arrive by eager push before the announcer is grafted.
+    pub graft_timeout: u64,
+    /// A post announced with this many hops fewer than the copy that came over the tree moves
+    /// the tree onto the shorter path (Plumtree's optimisation); 0 turns it off.
+    pub shortcut: u32,
+    /// How long a graft, fetch or want may take before the next announcer is asked.
+    pub retry_timeout: u64,
+    /// How often one neighbour (in turn) is sent this member's heads.
+    pub sync_interval: u64,
+    pub blob_timeout: u64,
+    /// Posts an author may make at once, then one per `author_interval` of the author's clock.
+    pub author_burst: u64,
+    pub author_interval: u64,
+    /// Messages one neighbour may send per `neighbour_window`.
+    pub neighbour_budget: u32,
+    pub neighbour_window: u64,
+    /// Posts held back waiting for a predecessor or a sponsor.
+    pub max_parked: usize,
+    /// How far ahead of this member's clock an author's clock may be.
+    pub max_skew: u64,
+    /// Most posts announced or sent in answer to one heads, want or fetch.
+    pub repair_batch: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            mode: Mode::Plumtree,
+            graft_timeout: 5_000,
+            shortcut: 0,
+            retry_timeout: 1_500,
+            sync_interval: 60_000,
+            blob_timeout: 60_000,
+            author_burst: 20,
+            author_interval: 2_000,
+            neighbour_budget: 5_000,
+            neighbour_window: 60_000,
+            max_parked: 512,
+            max_skew: 300_000,
+            repair_batch: 512,
+        }
+    }
+}
+
+/// Why a message from a neighbour was dropped. Every drop is counted and nothing dropped is
+/// passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DropReason {
+    NotNeighbour,
+    Malformed,
+    WrongList,
+    BadCountersignature,
+    BadSignature,
+    NotMember,
+    NotModerator,
+    RemovedAuthor,
+    ChainFork,
+    TimeWentBack,
+    FromTheFuture,
+    AuthorRateLimited,
+    NeighbourRateLimited,
+    Replay,
+    ParkedFull,
+    UnwantedBlob,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    /// A post was accepted (its chain complete up to it) and passed on.
+    Delivered {
+        id: PostId,
+        author: MemberId,
+        seq: u64,
+        hops: u32,
+    },
+    MemberJoined(MemberId),
+    MemberRemoved(MemberId),
+    MemberLeft(MemberId),
+    /// A link was closed because its member left or was removed.
+    LinkClosed(MemberId),
+    BlobReceived(BlobHash),
+    Dropped {
+        from: MemberId,
+        reason: DropReason,
+    },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Counters {
+    pub delivered: u64,
+    pub duplicates: u64,
+    /// Duplicates by how they were sent: pushed, answering a graft, answering a fetch or want.
+    pub duplicate_routes: [u64; 3],
+    pub dropped: BTreeMap<DropReason, u64>,
+}
+
+impl Counters {
+    pub fn dropped(&self, reason: DropReason) -> u64 {
+        self.dropped.get(&reason).copied().unwrap_or(0)
+    }
+    pub fn dropped_total(&self) -> u64 {
+        self.dropped.values().sum()
+    }
+}
+
+/// Why this member could not join or post.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ListError {
+    #[error("the invitation's charter is not a valid charter of this list")]
+    BadCharter,
+    #[error("the sponsorship does not hold for this member")]
+    BadSponsorship,
+    #[error("content too large: {0} bytes, at most {MAX_CONTENT}")]
+    TooLarge(usize),
+    #[error("too many attachments: {0}, at most {MAX_BLOBS}")]
+    TooManyBlobs(usize),
+    #[error(
+        "posting too fast: the list accepts {burst} posts at once, then one every {interval} ms"
+    )]
+    RateLimited { burst: u64, interval: u64 },
+    #[error("this member has left the list or was removed")]
+    NotActive,
+    #[error("only a moderator can remove a member, and not the list's creator")]
+    NotModerator,
+}
+
+/// Post ids whose author signature has been checked, shared by the lists of one device (and by
+/// every member of a simulation): a post's id is the hash of its signed bytes, so a post seen
+/// valid once is valid everywhere.
+#[derive(Debug, Default)]
+pub struct VerifiedPosts(Mutex<HashSet<PostId>>);
+
+impl VerifiedPosts {
+    pub(crate) fn check(&self, id: &PostId, post: &Post) -> bool {
+        if let Ok(set) = self.0.lock() {
+            if set.contains(id) {
+                return true;
+            }
+        }
+        let ok = post.verify();
+        if ok {
+            if let Ok(mut set) = self.0.lock() {
+                set.insert(*id);
+            }
+        }
+        ok
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Standing {
+    Active,
+    Removed,
+    Left,
+}
+
+#[derive(Debug)]
+pub(crate) struct Link {
+    pub(crate) eager: bool,
+    window_start: u64,
+    window_count: u32,
+}
+
+#[derive(Debug)]
+pub(crate) struct Held {
+    pub(crate) post: Arc<Post>,
+    pub(crate) hops: u32,
+    /// The neighbour this member took the post from (itself for its own posts).
+    pub(crate) from: MemberId,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Chain {
+    pub(crate) posts: Vec<PostId>,
+    pub(crate) last_time: u64,
+    /// Theoretical arrival time of the author's next post (GCRA on the author's clock).
+    pub(crate) tat: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Missing {
+    /// Who announced it, with the hops of their copies.
+    pub(crate) announcers: Vec<(MemberId, u32)>,
+    pub(crate) deadline: u64,
+    pub(crate) sync: bool,
+    /// Whether a fetch or graft for it is on its way.
+    pub(crate) asked: bool,
+}
+
+#[derive(Debug)]
+pub(crate) struct Parked {
+    pub(crate) post: Arc<Post>,
+    pub(crate) id: PostId,
+    pub(crate) hops: u32,
+    pub(crate) from: MemberId,
+    pub(crate) route: Route,
+}
+
+#[derive(Debug)]
+pub(crate) struct BlobWanted {
+    pub(crate) len: u64,
+    pub(crate) deadline: u64,
+    pub(crate) tried: Vec<MemberId>,
+    pub(crate) waiters: Vec<MemberId>,
+}
+
+/// One member of one list.
+#[derive(Debug)]
+pub struct ListNode {
+    pub(crate) config: Config,
+    pub(crate) key: SigningKey,
+    pub(crate) me: MemberId,
+    pub(crate) list: ListId,
+    pub(crate) creator: MemberId,
+    pub(crate) moderators: BTreeSet<MemberId>,
+    pub(crate) members: HashMap<MemberId, Standing>,
+    pub(crate) links: BTreeMap<MemberId, Link>,
+    pub(crate) held: HashMap<PostId, Held>,
+    pub(crate) chains: BTreeMap<MemberId, Chain>,
+    pub(crate) rejected: HashSet<PostId>,
+    pub(crate) parked: Vec<Parked>,
+    pub(crate) missing: BTreeMap<PostId, Missing>,
+    pub(crate) blobs: HashMap<BlobHash, Arc<[u8]>>,
+    pub(crate) referenced: HashSet<BlobHash>,
+    pub(crate) blob_wants: BTreeMap<BlobHash, BlobWanted>,
+    /// Authors whose missing posts were asked for, and when.
+    pub(crate) wants: BTreeMap<MemberId, u64>,
+    pub(crate) lazy: BTreeMap<MemberId, Vec<Announce>>,
+    pub(crate) transmit: VecDeque<(MemberId, Wire)>,
+    pub(crate) events: VecDeque<Event>,
+    pub(crate) counters: Counters,
+    pub(crate) next_sync: u64,
+    pub(crate) sync_cursor: usize,
+    pub(crate) verified: Arc<VerifiedPosts>,
+    /// Jitter for timers, so that the members below a lost post do not all graft at once.
+    pub(crate) jitter: ChaCha20Rng,
+}
+
+impl ListNode {
+    /// A new list with this member as its creator (and moderator, with `moderators`).
+    pub fn create(
+        config: Config,
+        key: SigningKey,
+        name: &str,
+        nonce: [u8; 16],
+        moderators: Vec<MemberId>,
+        now: u64,
+    ) -> ListNode {
+        let me = MemberId::of(&key);
+        let list = ListId::for_charter(&me, name, &nonce);
+        let charter = Post::sign(
+            &key,
+            list,
+            0,
+            None,
+            now,
+            Body::Charter {
+                name: name.to_owned(),
+                nonce,
+                moderators,
+            },
+        );
+        let mut node = ListNode::empty(config, key, list, me, now);
+        node.take_charter(&charter);
+        node.hold_own(charter);
+        node
+    }
+
+    /// Joins the list whose `charter` an invitation carried, admitted by `sponsor`'s signature
+    /// over this member's list key. The member's first post (its `Join`) reaches the others
+    /// once the sponsor is linked.
+    pub fn join(
+        config: Config,
+        key: SigningKey,
+        charter: Post,
+        sponsor: MemberId,
+        sponsorship: [u8; 64],
+        now: u64,
+    ) -> Result<ListNode, ListError> {
+        let me = MemberId::of(&key);
+        let Body::Charter { name, nonce, .. } = &charter.body else {
+            return Err(ListError::BadCharter);
+        };
+        if charter.seq != 0 || charter.prev.is_some() || !charter.verify() {
+            return Err(ListError::BadCharter);
+        }
+        if ListId::for_charter(&charter.author, name, nonce) != charter.list {
+            return Err(ListError::BadCharter);
+        }
+        let list = charter.list;
+        if !post::sponsorship_holds(&sponsor, &list, &me, &sponsorship) {
+            return Err(ListError::BadSponsorship);
+        }
+        let mut node = ListNode::empty(config, key, list, me, now);
+        node.take_charter(&charter);
+        let id = charter.id();
+        node.verified.check(&id, &charter);
+        node.store(Arc::new(charter), id, 0, me);
+        let join = Post::sign(
+            &node.key,
+            list,
+            0,
+            None,
+            now,
+            Body::Join {
+                sponsor,
+                sponsorship,
+            },
+        );
+        node.hold_own(join);
+        Ok(node)
+    }
+
+    fn empty(config: Config, key: SigningKey, list: ListId, me: MemberId, now: u64) -> ListNode {
+        ListNode {
+            next_sync: now + config.sync_interval,
+            config,
+            key,
+            me,
+            list,
+            creator: me,
+            moderators: BTreeSet::new(),
+            members: HashMap::new(),
+            links: BTreeMap::new(),
+            held: HashMap::new(),
+            chains: BTreeMap::new(),
+            rejected: HashSet::new(),
+            parked: Vec::new(),
+            missing: BTreeMap::new(),
+            blobs: HashMap::new(),
+            referenced: HashSet::new(),
+            blob_wants: BTreeMap::new(),
+            wants: BTreeMap::new(),
+            lazy: BTreeMap::new(),
+            transmit: VecDeque::new(),
+            events: VecDeque::new(),
+            counters: Counters::default(),
+            sync_cursor: 0,
+            verified: Arc::new(VerifiedPosts::default()),
+            jitter: ChaCha20Rng::from_seed(
+                Sha256::digest([&b"postern-list jitter"[..], &me.0, &list.0].concat()).into(),
+            ),
+        }
+    }
+
+    fn take_charter(&mut self, charter: &Post) {
+        self.creator = charter.author;
+        self.moderators.insert(charter.author);
+        if let Body::Charter { moderators, .. } = &charter.body {
+            self.moderators.extend(moderators.iter().copied());
+        }
+        self.members.insert(charter.author, Standing::Active);
+    }
+
+    /// Shares one cache of checked signatures among several lists (or simulated members).
+    pub fn share_verified(&mut self, verified: Arc<VerifiedPosts>) {
+        self.verified = verified;
+    }
+
+    /// Signs this member's sponsorship of a new member's list key (the answer to a join request
+    /// that came with an invitation this member gave).
+    pub fn sponsor(&self, member: &MemberId) -> [u8; 64] {
+        post::sponsor(&self.key, &self.list, member)
+    }
+
+    pub fn me(&self) -> MemberId {
+        self.me
+    }
+    pub fn list(&self) -> ListId {
+        self.list
+    }
+    /// The creator's charter, for an invitation.
+    pub fn charter(&self) -> Option<Post> {
+        let id = self.chains.get(&self.creator)?.posts.first()?;
+        Some(self.held.get(id)?.post.as_ref().clone())
+    }
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+    pub fn held(&self, id: &PostId) -> Option<&Post> {
+        self.held.get(id).map(|h| h.post.as_ref())
+    }
+    pub fn holds(&self, id: &PostId) -> bool {
+        self.held.contains_key(id)
+    }
+    pub fn blob(&self, hash: &BlobHash) -> Option<&Arc<[u8]>> {
+        self.blobs.get(hash)
+    }
+    /// Members in good standing, this one included.
+    pub fn members(&self) -> Vec<MemberId> {
+        let mut m: Vec<_> = self
+            .members
+            .iter()
+            .filter(|(_, s)| **s == Standing::Active)
+            .map(|(m, _)| *m)
+            .collect();
+        m.sort();
+        m
+    }
+    pub fn is_active(&self) -> bool {
+        self.members.get(&self.me) == Some(&Standing::Active)
+    }
+    pub fn neighbours(&self) -> Vec<MemberId> {
+        self.links.keys().copied().collect()
+    }
+    /// Neighbours on the eager tree.
+    pub fn eager(&self) -> Vec<MemberId> {
+        self.links
+            .iter()
+            .filter(|(_, l)| l.eager)
+            .map(|(m, _)| *m)
+            .collect()
+    }
+
+    /// Links a neighbour (a member this one agreed to exchange list mail with) and tells it how
+    /// far this member holds each chain, so that both catch up.
+    pub fn link(&mut self, member: MemberId, now: u64) {
+        if member == self.me
+            || matches!(
+                self.members.get(&member),
+                Some(Standing::Removed | Standing::Left)
+            )
+        {
+            return;
+        }
+        self.links.insert(
+            member,
+            Link {
+                eager: true,
+                window_start: now,
+                window_count: 0,
+            },
+        );
+        let heads = self.heads();
+        self.send(member, Wire::Heads { heads, reply: true });
+    }
+
+    pub fn unlink(&mut self, member: &MemberId) {
+        self.links.remove(member);
+        self.lazy.remove(member);
+    }
+
+    /// After being offline: asks every neighbour for what was missed, and leaves the tree
+    /// (prunes every link: the neighbours found other paths meanwhile, and pushes from both
+    /// the old and the new paths would arrive twice); the next post it misses grafts it back.
+    pub fn resume(&mut self, now: u64) {
+        for link in self.links.values_mut() {
+            link.eager = false;
+        }
+        let heads = self.heads();
+        let neighbours: Vec<_> = self.links.keys().copied().collect();
+        for n in neighbours {
+            if self.config.mode == Mode::Plumtree {
+                self.send(n, Wire::Prune);
+            }
+            self.send(
+                n,
+                Wire::Heads {
+                    heads: heads.clone(),
+                    reply: true,
+                },
+            );
+        }
+        self.next_sync = now + self.config.sync_interval;
+    }
+
+    /// Posts to the list.
+    pub fn post(
+        &mut self,
+        now: u64,
+        content: Vec<u8>,
+        blobs: Vec<Arc<[u8]>>,
+    ) -> Result<PostId, ListError> {
+        if content.len() > MAX_CONTENT {
+            return Err(ListError::TooLarge(content.len()));
+        }
+        if blobs.len() > MAX_BLOBS {
+            return Err(ListError::TooManyBlobs(blobs.len()));
+        }
+        let refs = blobs
+            .iter()
+            .map(|b| BlobRef {
+                hash: BlobHash::of(b),
+                len: b.len() as u64,
+            })
+            .collect::<Vec<_>>();
+        for (r, b) in refs.iter().zip(blobs) {
+            self.blobs.insert(r.hash, b);
+        }
+        self.post_body(
+            now,
+            Body::Text {
+                content,
+                blobs: refs,
+            },
+        )
+    }
+
+    /// A moderator removes a member; the removal travels like a post.
+    pub fn remove(&mut self, now: u64, member: MemberId) -> Result<PostId, ListError> {
+        if !self.moderators.contains(&self.me) || member == self.creator {
+            return Err(ListError::NotModerator);
+        }
+        self.post_body(now, Body::Remove { member })
+    }
+
+    /// Leaves the list: the last post under this member's list key, which revokes it.
+    pub fn leave(&mut self, now: u64) -> Result<PostId, ListError> {
+        self.post_body(now, Body::Leave)
+    }
+
+    fn post_body(&mut self, now: u64, body: Body) -> Result<PostId, ListError> {
+        if !self.is_active() {
+            return Err(ListError::NotActive);
+        }
+        let chain = self.chains.get(&self.me);
+        let (seq, prev, tat, last_time) = match chain {
+            Some(c) => (
+                c.posts.len() as u64,
+                c.posts.last().copied(),
+                c.tat,
+                c.last_time,
+            ),
+            None => (0, None, 0, 0),
+        };
+        let time = now.max(last_time);
+        if time + self.config.author_burst * self.config.author_interval
+            < tat + self.config.author_interval
+        {
+            return Err(ListError::RateLimited {
+                burst: self.config.author_burst,
+                interval: self.config.author_interval,
+            });
+        }
+        let post = Post::sign(&self.key, self.list, seq, prev, time, body);
+        Ok(self.hold_own(post))
+    }
+
+    fn hold_own(&mut self, post: Post) -> PostId {
+        let id = post.id();
+        self.verified.check(&id, &post);
+        let post = Arc::new(post);
+        self.store(post.clone(), id, 0, self.me);
+        // Sent before it takes effect here: a member's own leave closes its links.
+        self.forward(&post, id, 0, self.me, Route::Push);
+        self.apply(&post);
+        self.flush_lazy();
+        id
+    }
+
+    /// The next message to send, and to whom.
+    pub fn poll_transmit(&mut self) -> Option<(MemberId, Wire)> {
+        self.transmit.pop_front()
+    }
+
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When `handle_timeout` should be called next.
+    pub fn poll_timeout(&self) -> u64 {
+        let missing = self.missing.values().map(|m| m.deadline).min();
+        let blobs = self.blob_wants.values().map(|b| b.deadline).min();
+        [Some(self.next_sync), missing, blobs]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(self.next_sync)
+    }
+
+    /// A message that arrived from neighbour `from`, as bytes.
+    pub fn handle_bytes(&mut self, now: u64, from: MemberId, bytes: &[u8]) {
+        match Wire::decode(bytes) {
+            Ok(wire) => self.handle(now, from, wire),
+            Err(_) => self.drop_from(from, DropReason::Malformed),
+        }
+    }
+
+    /// A message that arrived from neighbour `from`.
+    pub fn handle(&mut self, now: u64, from: MemberId, wire: Wire) {
+        let budget = self.config.neighbour_budget;
+        let window = self.config.neighbour_window;
+        let Some(link) = self.links.get_mut(&from) else {
+            return self.drop_from(from, DropReason::NotNeighbour);
+        };
+        if now >= link.window_start + window {
+            link.window_start = now;
+            link.window_count = 0;
+        }
+        link.window_count += 1;
+        if link.window_count > budget {
+            return self.drop_from(from, DropReason::NeighbourRateLimited);
+        }
+        match wire {
+            Wire::Gossip { envelope, route } => self.on_gossip(now, from, envelope, route),
+            Wire::IHave { announces, sync } => self.on_ihave(now, from, announces, sync),
+            Wire::Graft(ids) => self.on_graft(from, ids),
+            Wire::Fetch(ids) => self.on_fetch(from, ids),
+            Wire::Prune => {
+                if let Some(l) = self.links.get_mut(&from) {
+                    l.eager = false;
+                }
+            }
+            Wire::Heads { heads, reply } => self.on_heads(from, heads, reply),
+            Wire::Want { author, from: seq } => self.on_want(from, author, seq),
+            Wire::BlobWant(hash) => self.on_blob_want(from, hash),
+            Wire::Blob(bytes) => self.on_blob(now, from, bytes),
+        }
+        self.flush_lazy();
+    }
+
+    /// A graft timeout with jitter: between one and two times the configured one.
+    pub(crate) fn graft_deadline(&mut self, now: u64) -> u64 {
+        let g = self.config.graft_timeout;
+        now + g + self.jitter.gen_range(0..=g)
+    }
+
+    pub(crate) fn drop_from(&mut self, from: MemberId, reason: DropReason) {
+        *self.counters.dropped.entry(reason).or_default() += 1;
+        self.events.push_back(Event::Dropped { from, reason });
+    }
+
+    pub(crate) fn send(&mut self, to: MemberId, wire: Wire) {
+        self.transmit.push_back((to, wire));
+    }
+
+    pub(crate) fn gossip(
+        &mut self,
+        to: MemberId,
+        post: &Arc<Post>,
+        id: &PostId,
+        hops: u32,
+        route: Route,
+    ) {
+        let envelope = Envelope::countersign(&self.key, post.clone(), id, hops, to);
+        self.send(to, Wire::Gossip { envelope, route });
+    }
+
+    pub(crate) fn flush_lazy(&mut self) {
+        for (to, announces) in std::mem::take(&mut self.lazy) {
+            if self.links.contains_key(&to) {
+                self.send(
+                    to,
+                    Wire::IHave {
+                        announces,
+                        sync: false,
+                    },
+                );
+            }
+        }
+    }
+}

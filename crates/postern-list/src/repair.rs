@@ -1,0 +1,339 @@
+//! Getting what was missed: announced posts that did not arrive (graft or fetch), chains with
+//! gaps (want), heads exchanged after being offline and now and then (anti-entropy), and blobs
+//! fetched once per link.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::node::{BlobWanted, DropReason, Event, ListNode, Missing, Mode, Standing};
+use crate::post::{BlobHash, Body, MemberId, Post, PostId};
+use crate::wire::{Announce, Head, Route, Wire};
+
+impl ListNode {
+    pub(crate) fn on_ihave(
+        &mut self,
+        now: u64,
+        from: MemberId,
+        announces: Vec<Announce>,
+        sync: bool,
+    ) {
+        let mut fetch = Vec::new();
+        for a in announces {
+            if let Some(h) = self.held.get(&a.id) {
+                let shortcut = self.config.shortcut;
+                let (parent, hops) = (h.from, h.hops);
+                if !sync
+                    && shortcut > 0
+                    && a.hops + 1 + shortcut <= hops
+                    && parent != from
+                    && parent != self.me
+                {
+                    // The tree brought this post the long way: take the announcer's path instead.
+                    if let Some(h) = self.held.get_mut(&a.id) {
+                        h.hops = a.hops + 1;
+                    }
+                    if let Some(link) = self.links.get_mut(&from) {
+                        link.eager = true;
+                        self.send(from, Wire::Graft(Vec::new()));
+                    }
+                    if let Some(link) = self.links.get_mut(&parent) {
+                        link.eager = false;
+                        self.send(parent, Wire::Prune);
+                    }
+                }
+                continue;
+            }
+            if self.rejected.contains(&a.id) || self.parked.iter().any(|p| p.id == a.id) {
+                continue;
+            }
+            if matches!(
+                self.members.get(&a.author),
+                Some(Standing::Removed | Standing::Left)
+            ) {
+                continue;
+            }
+            let retry = self.config.retry_timeout;
+            let deadline = if sync {
+                now + retry
+            } else {
+                self.graft_deadline(now)
+            };
+            let entry = self.missing.entry(a.id).or_insert_with(|| Missing {
+                announcers: Vec::new(),
+                deadline,
+                sync,
+                asked: false,
+            });
+            if sync && !entry.asked {
+                // Asked at once: no eager copy is on its way.
+                entry.sync = true;
+                entry.asked = true;
+                entry.deadline = now + retry;
+                fetch.push(a.id);
+            } else if !entry.announcers.iter().any(|(m, _)| *m == from) {
+                entry.announcers.push((from, a.hops));
+            }
+        }
+        if !fetch.is_empty() {
+            self.send(from, Wire::Fetch(fetch));
+        }
+    }
+
+    pub(crate) fn on_graft(&mut self, from: MemberId, ids: Vec<PostId>) {
+        if let Some(link) = self.links.get_mut(&from) {
+            link.eager = true;
+        }
+        self.send_held(from, ids, Route::Graft);
+    }
+
+    pub(crate) fn on_fetch(&mut self, from: MemberId, ids: Vec<PostId>) {
+        self.send_held(from, ids, Route::Repair);
+    }
+
+    fn send_held(&mut self, to: MemberId, ids: Vec<PostId>, route: Route) {
+        for id in ids.into_iter().take(self.config.repair_batch) {
+            if let Some(h) = self.held.get(&id) {
+                let (post, hops) = (h.post.clone(), h.hops);
+                self.gossip(to, &post, &id, hops + 1, route);
+            }
+        }
+    }
+
+    /// This member's heads: how far it holds each chain.
+    pub(crate) fn heads(&self) -> Vec<Head> {
+        self.chains
+            .iter()
+            .map(|(author, c)| Head {
+                author: *author,
+                next: c.posts.len() as u64,
+            })
+            .collect()
+    }
+
+    /// Heads from a neighbour: announces what it lacks, for it to fetch at once.
+    pub(crate) fn on_heads(&mut self, from: MemberId, heads: Vec<Head>, reply: bool) {
+        let theirs: BTreeMap<MemberId, u64> = heads.iter().map(|h| (h.author, h.next)).collect();
+        let mut announces = Vec::new();
+        'chains: for (author, chain) in &self.chains {
+            let start = theirs.get(author).copied().unwrap_or(0) as usize;
+            for (seq, id) in chain.posts.iter().enumerate().skip(start) {
+                if announces.len() >= self.config.repair_batch {
+                    break 'chains;
+                }
+                let hops = self.held.get(id).map_or(0, |h| h.hops);
+                announces.push(Announce {
+                    id: *id,
+                    author: *author,
+                    seq: seq as u64,
+                    hops,
+                });
+            }
+        }
+        if !announces.is_empty() {
+            self.send(
+                from,
+                Wire::IHave {
+                    announces,
+                    sync: true,
+                },
+            );
+        }
+        let they_have_more = theirs.iter().any(|(author, next)| {
+            *next > self.chains.get(author).map_or(0, |c| c.posts.len() as u64)
+                && !matches!(
+                    self.members.get(author),
+                    Some(Standing::Removed | Standing::Left)
+                )
+        });
+        if reply && they_have_more {
+            let heads = self.heads();
+            self.send(
+                from,
+                Wire::Heads {
+                    heads,
+                    reply: false,
+                },
+            );
+        }
+    }
+
+    pub(crate) fn on_want(&mut self, from: MemberId, author: MemberId, start: u64) {
+        let Some(chain) = self.chains.get(&author) else {
+            return;
+        };
+        let ids: Vec<PostId> = chain
+            .posts
+            .iter()
+            .skip(start as usize)
+            .take(self.config.repair_batch)
+            .copied()
+            .collect();
+        for id in ids {
+            if let Some(h) = self.held.get(&id) {
+                let (post, hops) = (h.post.clone(), h.hops);
+                self.gossip(from, &post, &id, hops + 1, Route::Repair);
+            }
+        }
+    }
+
+    /// Asks the neighbour a post came from for the blobs it references that this member lacks;
+    /// one neighbour at a time, so each blob crosses a link into this member once.
+    pub(crate) fn want_blobs(&mut self, now: u64, post: &Post, from: MemberId) {
+        let Body::Text { blobs, .. } = &post.body else {
+            return;
+        };
+        if from == self.me {
+            return;
+        }
+        // Flooding pushes blobs with the post; it asks only if they do not come.
+        let ask = self.config.mode == Mode::Plumtree;
+        for b in blobs {
+            if self.blobs.contains_key(&b.hash) || self.blob_wants.contains_key(&b.hash) {
+                continue;
+            }
+            let wanted = BlobWanted {
+                len: b.len,
+                deadline: now + self.config.blob_timeout,
+                tried: if ask { vec![from] } else { Vec::new() },
+                waiters: Vec::new(),
+            };
+            self.blob_wants.insert(b.hash, wanted);
+            if ask {
+                self.send(from, Wire::BlobWant(b.hash));
+            }
+        }
+    }
+
+    pub(crate) fn on_blob_want(&mut self, from: MemberId, hash: BlobHash) {
+        if let Some(bytes) = self.blobs.get(&hash).cloned() {
+            self.send(from, Wire::Blob(bytes));
+        } else if let Some(w) = self.blob_wants.get_mut(&hash) {
+            if !w.waiters.contains(&from) {
+                w.waiters.push(from);
+            }
+        }
+    }
+
+    pub(crate) fn on_blob(&mut self, _now: u64, from: MemberId, bytes: Arc<[u8]>) {
+        let hash = BlobHash::of(&bytes);
+        if self.blobs.contains_key(&hash) {
+            self.counters.duplicates += 1;
+            return;
+        }
+        match self.config.mode {
+            Mode::Plumtree => {
+                let Some(w) = self.blob_wants.get(&hash) else {
+                    return self.drop_from(from, DropReason::UnwantedBlob);
+                };
+                if w.len != bytes.len() as u64 {
+                    return self.drop_from(from, DropReason::UnwantedBlob);
+                }
+                let waiters = self
+                    .blob_wants
+                    .remove(&hash)
+                    .map(|w| w.waiters)
+                    .unwrap_or_default();
+                for to in waiters {
+                    self.send(to, Wire::Blob(bytes.clone()));
+                }
+            }
+            Mode::Flood => {
+                if !self.referenced.contains(&hash) {
+                    return self.drop_from(from, DropReason::UnwantedBlob);
+                }
+                let others: Vec<_> = self.links.keys().filter(|n| **n != from).copied().collect();
+                let waiters = self
+                    .blob_wants
+                    .remove(&hash)
+                    .map(|w| w.waiters)
+                    .unwrap_or_default();
+                for to in others.into_iter().chain(waiters) {
+                    self.send(to, Wire::Blob(bytes.clone()));
+                }
+            }
+        }
+        self.blobs.insert(hash, bytes);
+        self.events.push_back(Event::BlobReceived(hash));
+    }
+
+    /// Timers: announced posts that did not come (graft the next announcer, or fetch), blobs
+    /// that did not come (ask another neighbour), and heads to one neighbour in turn.
+    pub fn handle_timeout(&mut self, now: u64) {
+        let due: Vec<PostId> = self
+            .missing
+            .iter()
+            .filter(|(_, m)| m.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        let mut grafts: BTreeMap<MemberId, Vec<PostId>> = BTreeMap::new();
+        let mut fetches: BTreeMap<MemberId, Vec<PostId>> = BTreeMap::new();
+        for id in due {
+            let Some(m) = self.missing.get_mut(&id) else {
+                continue;
+            };
+            // The announcer nearest the author: the tree grows shallow, not deep.
+            let nearest = m
+                .announcers
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, (_, hops))| *hops)
+                .map(|(i, _)| i);
+            let Some((next, _)) = nearest.map(|i| m.announcers.remove(i)) else {
+                // Nobody left to ask; the next exchange of heads finds it again.
+                self.missing.remove(&id);
+                continue;
+            };
+            m.deadline = now + self.config.retry_timeout;
+            m.asked = true;
+            if m.sync || self.config.mode == Mode::Flood {
+                fetches.entry(next).or_default().push(id);
+            } else {
+                grafts.entry(next).or_default().push(id);
+            }
+        }
+        for (to, ids) in grafts {
+            if let Some(link) = self.links.get_mut(&to) {
+                link.eager = true;
+                self.send(to, Wire::Graft(ids));
+            }
+        }
+        for (to, ids) in fetches {
+            if self.links.contains_key(&to) {
+                self.send(to, Wire::Fetch(ids));
+            }
+        }
+        let blob_due: Vec<BlobHash> = self
+            .blob_wants
+            .iter()
+            .filter(|(_, w)| w.deadline <= now)
+            .map(|(h, _)| *h)
+            .collect();
+        for hash in blob_due {
+            let neighbours: Vec<MemberId> = self.links.keys().copied().collect();
+            let Some(w) = self.blob_wants.get_mut(&hash) else {
+                continue;
+            };
+            let next = neighbours.iter().find(|n| !w.tried.contains(n)).copied();
+            let next = next.or_else(|| {
+                w.tried.clear();
+                neighbours.first().copied()
+            });
+            w.deadline = now + self.config.blob_timeout;
+            if let Some(to) = next {
+                w.tried.push(to);
+                self.send(to, Wire::BlobWant(hash));
+            }
+        }
+        if now >= self.next_sync {
+            self.next_sync = now + self.config.sync_interval;
+            let neighbours: Vec<MemberId> = self.links.keys().copied().collect();
+            if !neighbours.is_empty() {
+                let to = neighbours[self.sync_cursor % neighbours.len()];
+                self.sync_cursor += 1;
+                let heads = self.heads();
+                self.send(to, Wire::Heads { heads, reply: true });
+            }
+        }
+        self.flush_lazy();
+    }
+}

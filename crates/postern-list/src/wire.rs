@@ -1,0 +1,213 @@
+//! What neighbours send each other. Every message travels as mail over an authenticated link
+//! (the neighbour's onion service and OpenPGP key), so the sender of a wire message is known;
+//! posts inside carry their own author signature and the forwarder's countersignature.
+
+use std::sync::Arc;
+
+use crate::codec::{DecodeError, Reader, Writer};
+use crate::post::{BlobHash, Envelope, MemberId, Post, PostId, MAX_BLOB};
+
+/// Most announcements, grafts or heads in one message.
+pub const MAX_ITEMS: usize = 4096;
+
+/// One post announced without its payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Announce {
+    pub id: PostId,
+    pub author: MemberId,
+    pub seq: u64,
+    /// Hops the announcer's copy had crossed.
+    pub hops: u32,
+}
+
+/// Why a post's payload was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// Eager push along the tree: a duplicate prunes the link.
+    Push,
+    /// The answer to a graft: the receiver passes it on down the tree as if pushed, and a
+    /// duplicate does not prune (the graft was a guess).
+    Graft,
+    /// The answer to a fetch or a want (catching up): the receiver only announces it on, since
+    /// its neighbours most likely hold it already.
+    Repair,
+}
+
+/// How far a member holds one author's chain: every post below `next`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub author: MemberId,
+    pub next: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wire {
+    /// A post with its payload, and why it was sent.
+    Gossip { envelope: Envelope, route: Route },
+    /// Posts the sender holds: the lazy push on links off the tree, or (`sync`) the answer to
+    /// `Heads`, which the receiver fetches at once instead of waiting for an eager copy.
+    IHave {
+        announces: Vec<Announce>,
+        sync: bool,
+    },
+    /// "Send me these, and push to me from now on": the link joins the tree.
+    Graft(Vec<PostId>),
+    /// "Send me these" without changing the tree (repair after being offline).
+    Fetch(Vec<PostId>),
+    /// "I had this already from someone else": the link leaves the tree.
+    Prune,
+    /// How far the sender holds each chain (after coming back online, and now and then);
+    /// with `reply`, the receiver answers with its own heads if it lacks something.
+    Heads { heads: Vec<Head>, reply: bool },
+    /// A gap in a chain: "send me `author`'s posts from `from` on".
+    Want { author: MemberId, from: u64 },
+    /// "Send me this blob" (once per link: the receiver asks one neighbour at a time).
+    BlobWant(BlobHash),
+    /// A blob's bytes; the receiver takes it only if it asked for it and the hash matches.
+    Blob(Arc<[u8]>),
+}
+
+impl Wire {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        match self {
+            Wire::Gossip { envelope, route } => {
+                w.u8(1)
+                    .u8(*route as u8)
+                    .u32(envelope.hops)
+                    .fixed(&envelope.forwarder.0);
+                w.fixed(&envelope.to.0).fixed(&envelope.countersignature);
+                envelope.post.encode_into(&mut w);
+            }
+            Wire::IHave { announces, sync } => {
+                w.u8(2).u8(u8::from(*sync)).u32(announces.len() as u32);
+                for a in announces {
+                    w.fixed(&a.id.0).fixed(&a.author.0).u64(a.seq).u32(a.hops);
+                }
+            }
+            Wire::Graft(ids) | Wire::Fetch(ids) => {
+                w.u8(if matches!(self, Wire::Graft(_)) { 3 } else { 4 })
+                    .u32(ids.len() as u32);
+                for id in ids {
+                    w.fixed(&id.0);
+                }
+            }
+            Wire::Prune => {
+                w.u8(5);
+            }
+            Wire::Heads { heads, reply } => {
+                w.u8(6).u8(u8::from(*reply)).u32(heads.len() as u32);
+                for h in heads {
+                    w.fixed(&h.author.0).u64(h.next);
+                }
+            }
+            Wire::Want { author, from } => {
+                w.u8(7).fixed(&author.0).u64(*from);
+            }
+            Wire::BlobWant(hash) => {
+                w.u8(8).fixed(&hash.0);
+            }
+            Wire::Blob(bytes) => {
+                w.u8(9).bytes(bytes);
+            }
+        }
+        w.0
+    }
+
+    /// Bytes on the wire, without building them for a blob.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Wire::Blob(bytes) => 5 + bytes.len(),
+            other => other.encode().len(),
+        }
+    }
+
+    /// Whether this message carries a post's payload (what RMR counts).
+    pub fn is_payload(&self) -> bool {
+        matches!(self, Wire::Gossip { .. })
+    }
+
+    pub fn decode(bytes: &[u8]) -> Result<Wire, DecodeError> {
+        let mut r = Reader::new(bytes);
+        let flag = |r: &mut Reader<'_>, what| -> Result<bool, DecodeError> {
+            match r.u8(what)? {
+                0 => Ok(false),
+                1 => Ok(true),
+                tag => Err(DecodeError::UnknownTag { what, tag }),
+            }
+        };
+        let wire = match r.u8("wire")? {
+            1 => {
+                let route = match r.u8("route")? {
+                    0 => Route::Push,
+                    1 => Route::Graft,
+                    2 => Route::Repair,
+                    tag => return Err(DecodeError::UnknownTag { what: "route", tag }),
+                };
+                let hops = r.u32("hops")?;
+                let forwarder = MemberId(r.array("forwarder")?);
+                let to = MemberId(r.array("to")?);
+                let countersignature = r.array("countersignature")?;
+                let post = Arc::new(Post::decode_from(&mut r)?);
+                Wire::Gossip {
+                    envelope: Envelope {
+                        post,
+                        hops,
+                        forwarder,
+                        to,
+                        countersignature,
+                    },
+                    route,
+                }
+            }
+            2 => {
+                let sync = flag(&mut r, "sync")?;
+                let n = r.count(MAX_ITEMS, 76, "announces")?;
+                let mut announces = Vec::with_capacity(n);
+                for _ in 0..n {
+                    announces.push(Announce {
+                        id: PostId(r.array("id")?),
+                        author: MemberId(r.array("author")?),
+                        seq: r.u64("seq")?,
+                        hops: r.u32("hops")?,
+                    });
+                }
+                Wire::IHave { announces, sync }
+            }
+            tag @ (3 | 4) => {
+                let n = r.count(MAX_ITEMS, 32, "ids")?;
+                let mut ids = Vec::with_capacity(n);
+                for _ in 0..n {
+                    ids.push(PostId(r.array("id")?));
+                }
+                if tag == 3 {
+                    Wire::Graft(ids)
+                } else {
+                    Wire::Fetch(ids)
+                }
+            }
+            5 => Wire::Prune,
+            6 => {
+                let reply = flag(&mut r, "reply")?;
+                let n = r.count(MAX_ITEMS, 40, "heads")?;
+                let mut heads = Vec::with_capacity(n);
+                for _ in 0..n {
+                    heads.push(Head {
+                        author: MemberId(r.array("author")?),
+                        next: r.u64("next")?,
+                    });
+                }
+                Wire::Heads { heads, reply }
+            }
+            7 => Wire::Want {
+                author: MemberId(r.array("author")?),
+                from: r.u64("from")?,
+            },
+            8 => Wire::BlobWant(BlobHash(r.array("blob hash")?)),
+            9 => Wire::Blob(Arc::from(r.bytes(MAX_BLOB as usize, "blob")?)),
+            tag => return Err(DecodeError::UnknownTag { what: "wire", tag }),
+        };
+        r.finish()?;
+        Ok(wire)
+    }
+}

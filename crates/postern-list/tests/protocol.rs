@@ -1,0 +1,261 @@
+//! The list protocol on a handful of members: joining, the tree forming and healing, gaps
+//! repaired from the hash chain, blobs once per link, and the wire encoding.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{id, key, Net};
+use postern_list::{Body, Config, ListError, ListNode, Post, Wire};
+
+/// A ring of five: every member has two neighbours, so flooding sends each post twice.
+fn ring() -> Net {
+    Net::new(
+        5,
+        &[(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)],
+        Config::default(),
+    )
+}
+
+#[test]
+fn a_new_member_joins_through_its_sponsor_and_everyone_learns_it() {
+    let mut net = Net::new(3, &[(0, 1), (1, 2)], Config::default());
+    let before = net.nodes[1]
+        .post(net.now, b"before the join".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    // Member 3 is invited by 2 (not the creator) and linked to 2 only.
+    let charter = net.nodes[2].charter().expect("charter");
+    let sponsorship = net.nodes[2].sponsor(&id(3));
+    let newcomer = ListNode::join(
+        Config::default(),
+        key(3),
+        charter.clone(),
+        id(2),
+        sponsorship,
+        net.now,
+    );
+    net.nodes.push(newcomer.expect("joined"));
+    let now = net.now;
+    net.nodes[3].link(id(2), now);
+    net.nodes[2].link(id(3), now);
+    net.pump();
+    assert!(
+        net.nodes[3].holds(&before),
+        "the newcomer caught up on the list's history"
+    );
+    for node in &net.nodes {
+        assert!(node.members().contains(&id(3)), "everyone learned the join");
+    }
+    // A sponsorship for someone else's key, or a charter that is not one, is refused.
+    let wrong = net.nodes[2].sponsor(&id(4));
+    let err = ListNode::join(
+        Config::default(),
+        key(5),
+        charter.clone(),
+        id(2),
+        wrong,
+        net.now,
+    )
+    .err();
+    assert_eq!(err, Some(ListError::BadSponsorship));
+    let mut bad = charter;
+    bad.body = Body::Charter {
+        name: "renamed".into(),
+        nonce: [7; 16],
+        moderators: vec![],
+    };
+    let err = ListNode::join(
+        Config::default(),
+        key(5),
+        bad,
+        id(2),
+        net.nodes[2].sponsor(&id(5)),
+        net.now,
+    )
+    .err();
+    assert_eq!(err, Some(ListError::BadCharter));
+}
+
+#[test]
+fn the_tree_forms_so_later_posts_travel_each_link_once() {
+    let mut net = ring();
+    let first = net.nodes[0]
+        .post(net.now, b"first".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    let flooded = net.carried(&first).len();
+    net.log.clear();
+    let second = net.nodes[2]
+        .post(net.now, b"second".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    assert!(net
+        .nodes
+        .iter()
+        .all(|n| n.holds(&first) && n.holds(&second)));
+    // Five members, four of them to reach: a tree carries the post exactly four times.
+    assert_eq!(
+        net.carried(&second).len(),
+        4,
+        "after the first post, one payload per member"
+    );
+    assert!(
+        flooded > 4,
+        "the first post found the cycle ({flooded} payloads)"
+    );
+}
+
+#[test]
+fn a_failed_link_heals_through_an_announcement() {
+    let mut net = ring();
+    net.nodes[0]
+        .post(net.now, b"form the tree".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    // Every eager push into member 3 is lost from now on; it hears of posts only lazily.
+    let post = net.nodes[1]
+        .post(net.now, b"over a broken link".to_vec(), vec![])
+        .expect("posted");
+    let mut lost = 0;
+    for _ in 0..100 {
+        let mut moved = false;
+        for i in 0..net.nodes.len() {
+            while let Some((to, wire)) = net.nodes[i].poll_transmit() {
+                moved = true;
+                let j = net.index(&to).expect("a member");
+                if j == 3
+                    && matches!(
+                        wire,
+                        Wire::Gossip {
+                            route: postern_list::Route::Push,
+                            ..
+                        }
+                    )
+                {
+                    lost += 1;
+                    continue;
+                }
+                net.now += 1;
+                let from = net.nodes[i].me();
+                net.nodes[j].handle(net.now, from, wire);
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+    assert!(lost >= 1);
+    assert!(!net.nodes[3].holds(&post));
+    net.wait(2 * Config::default().graft_timeout + 1_000);
+    assert!(
+        net.nodes[3].holds(&post),
+        "member 3 grafted an announcer and got the post"
+    );
+}
+
+#[test]
+fn a_gap_in_a_chain_is_asked_for_and_filled_in_order() {
+    let mut net = Net::new(3, &[(0, 1), (1, 2)], Config::default());
+    let (seq, prev) = net.head(2, 1);
+    let a = net.forge_text(1, seq + 1, Some(prev), net.now, "one");
+    let b = net.forge_text(1, seq + 2, Some(a.id()), net.now, "two");
+    let (ida, idb) = (a.id(), b.id());
+    // Member 1 holds both (as if it had posted them); 2 gets only the second.
+    net.nodes[1].admit(net.now, Arc::new(a));
+    net.nodes[1].admit(net.now, Arc::new(b.clone()));
+    net.log.clear();
+    let wire = net.envelope(1, 2, b);
+    net.inject(1, 2, wire);
+    assert!(net
+        .log
+        .iter()
+        .any(|(f, t, w)| (*f, *t) == (2, 1) && matches!(w, Wire::Want { .. })));
+    assert!(net.nodes[2].holds(&ida) && net.nodes[2].holds(&idb));
+    let chain: Vec<u64> = net.nodes[2]
+        .held_chain(&id(1))
+        .iter()
+        .map(|(p, _)| p.seq)
+        .collect();
+    assert_eq!(chain, (0..=seq + 2).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_blob_crosses_each_link_once() {
+    let mut net = ring();
+    net.nodes[0]
+        .post(net.now, b"form the tree".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    net.log.clear();
+    let blob: Arc<[u8]> = Arc::from(vec![42u8; 200_000]);
+    let post = net.nodes[1]
+        .post(net.now, b"with a file".to_vec(), vec![blob.clone()])
+        .expect("posted");
+    net.pump();
+    let hash = postern_list::BlobHash::of(&blob);
+    for node in &net.nodes {
+        assert!(node.holds(&post));
+        assert_eq!(node.blob(&hash).map(|b| b.len()), Some(200_000));
+    }
+    let mut into = [0usize; 5];
+    for (_, to, w) in &net.log {
+        if matches!(w, Wire::Blob(_)) {
+            into[*to] += 1;
+        }
+    }
+    assert_eq!(
+        into,
+        [1, 0, 1, 1, 1],
+        "each member but the author received the blob once"
+    );
+}
+
+#[test]
+fn wire_messages_round_trip_and_bad_bytes_are_refused() {
+    let mut net = ring();
+    let post = net.nodes[0]
+        .post(net.now, b"hello".to_vec(), vec![])
+        .expect("posted");
+    net.pump();
+    net.nodes[0].remove(net.now, id(4)).expect("removed");
+    net.nodes[2].leave(net.now).expect("left");
+    net.wait(70_000);
+    net.pump();
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut wires: Vec<Wire> = net.log.iter().map(|(_, _, w)| w.clone()).collect();
+    wires.extend([
+        Wire::Graft(vec![post]),
+        Wire::Fetch(vec![post, post]),
+        Wire::Want {
+            author: id(1),
+            from: 3,
+        },
+        Wire::BlobWant(postern_list::BlobHash([3; 32])),
+        Wire::Blob(Arc::from(&b"blob bytes"[..])),
+    ]);
+    for wire in &wires {
+        let bytes = wire.encode();
+        assert_eq!(Wire::decode(&bytes).as_ref(), Ok(wire));
+        assert_eq!(wire.encoded_len(), bytes.len());
+        kinds.insert(bytes[0]);
+        for cut in [1, bytes.len() / 2, bytes.len() - 1] {
+            if cut < bytes.len() {
+                assert!(
+                    Wire::decode(&bytes[..cut]).is_err(),
+                    "a truncated message is refused"
+                );
+            }
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        assert!(Wire::decode(&longer).is_err(), "trailing bytes are refused");
+    }
+    assert_eq!(kinds.len(), 9, "every kind of message went by: {kinds:?}");
+    let p: &Post = net.nodes[1].held(&post).expect("held");
+    assert_eq!(Post::decode(&p.encode()).as_ref(), Ok(p));
+    // A count that the bytes cannot hold is refused before anything is allocated.
+    let mut huge = vec![2u8, 0];
+    huge.extend_from_slice(&u32::MAX.to_be_bytes());
+    assert!(Wire::decode(&huge).is_err());
+}
