@@ -92,6 +92,10 @@ fn main() {
         &postern_mime::stamp::mint(&msg, &b.address().to_string(), &[1; 20], 20_000, 4),
     );
 
+    for (n, bytes) in list_wires().iter().enumerate() {
+        put("list_wire", n, bytes);
+    }
+
     let (from, to) = (a.address().to_string(), b.address().to_string());
     let mut session = vec![16u8];
     session.extend_from_slice(
@@ -113,4 +117,43 @@ fn main() {
         0,
         b"220 host ESMTP\r\n250-host\r\n250-SIZE 100\r\n250 CARD\r\n354 go\r\n550 5.7.1 no\r\n",
     );
+}
+
+/// A list's first exchanges (a join, heads, announcements, fetches, a post with a blob) as wire
+/// bytes, with the fuzz target's keys (member 1 creates the list, member 2 is its neighbour).
+fn list_wires() -> Vec<Vec<u8>> {
+    use postern_list::{Config, ListNode, MemberId, SigningKey};
+    let (k1, k2) = (
+        SigningKey::from_bytes(&[1; 32]),
+        SigningKey::from_bytes(&[2; 32]),
+    );
+    let mut a = ListNode::create(Config::default(), k1, "fuzzed list", [0; 16], vec![], 1_000);
+    let charter = a.charter().expect("charter");
+    let sponsorship = a.sponsor(&MemberId::of(&k2));
+    let mut b =
+        ListNode::join(Config::default(), k2, charter, a.me(), sponsorship, 1_000).expect("join");
+    let (ia, ib) = (a.me(), b.me());
+    a.link(ib, 1_000);
+    b.link(ia, 1_000);
+    let mut out = Vec::new();
+    for round in 0..6 {
+        if round == 3 {
+            let blob: std::sync::Arc<[u8]> = std::sync::Arc::from(&b"a small blob"[..]);
+            b.post(
+                2_000,
+                b"Subject: hello\r\n\r\nhello list".to_vec(),
+                vec![blob],
+            )
+            .expect("post");
+        }
+        while let Some((_, w)) = a.poll_transmit() {
+            out.push(w.encode());
+            b.handle(2_000, ia, w);
+        }
+        while let Some((_, w)) = b.poll_transmit() {
+            out.push(w.encode());
+            a.handle(2_000, ib, w);
+        }
+    }
+    out
 }
