@@ -96,7 +96,7 @@ pub struct Report {
 }
 
 enum Action {
-    Deliver { from: usize, to: usize, slot: usize },
+    Deliver { from: usize, to: usize, wire: Wire },
     Wake(usize),
     Post(usize),
     Churn,
@@ -110,9 +110,9 @@ struct Sim {
     ids: Vec<MemberId>,
     index: HashMap<MemberId, usize>,
     online: Vec<bool>,
-    queue: BinaryHeap<Reverse<(u64, u64, usize)>>,
-    actions: Vec<Option<Action>>,
-    wires: Vec<Option<Wire>>,
+    queue: BinaryHeap<Reverse<(u64, u64)>>,
+    /// What is due, by the sequence number its queue entry carries (removed when done).
+    actions: HashMap<u64, Action>,
     link_clock: HashMap<(usize, usize), u64>,
     wake_at: Vec<u64>,
     seq: u64,
@@ -228,8 +228,7 @@ impl Sim {
             index,
             online,
             queue: BinaryHeap::new(),
-            actions: Vec::new(),
-            wires: Vec::new(),
+            actions: HashMap::new(),
             link_clock: HashMap::new(),
             wake_at: vec![u64::MAX; n],
             seq: 0,
@@ -278,9 +277,8 @@ impl Sim {
 
     fn at(&mut self, time: u64, action: Action) {
         self.seq += 1;
-        self.actions.push(Some(action));
-        self.queue
-            .push(Reverse((time, self.seq, self.actions.len() - 1)));
+        self.actions.insert(self.seq, action);
+        self.queue.push(Reverse((time, self.seq)));
     }
 
     fn schedule_wake(&mut self, i: usize) {
@@ -304,14 +302,12 @@ impl Sim {
             let clock = self.link_clock.entry((i, j)).or_insert(0);
             let arrival = (self.now + latency).max(*clock + 1);
             *clock = arrival;
-            self.wires.push(Some(wire));
-            let slot = self.wires.len() - 1;
             self.at(
                 arrival,
                 Action::Deliver {
                     from: i,
                     to: j,
-                    slot,
+                    wire,
                 },
             );
         }
@@ -330,19 +326,16 @@ impl Sim {
     fn run(mut self) -> Report {
         let end_time =
             1_000 + self.cfg.posts as u64 * self.cfg.post_interval + 10_000 + self.cfg.settle;
-        while let Some(Reverse((time, _, slot))) = self.queue.pop() {
+        while let Some(Reverse((time, seq))) = self.queue.pop() {
             if time > end_time {
                 break;
             }
             self.now = time;
-            let Some(action) = self.actions[slot].take() else {
+            let Some(action) = self.actions.remove(&seq) else {
                 continue;
             };
             match action {
-                Action::Deliver { from, to, slot } => {
-                    let Some(wire) = self.wires[slot].take() else {
-                        continue;
-                    };
+                Action::Deliver { from, to, wire } => {
                     if !self.online[to] {
                         self.report.lost_messages += 1;
                         continue;
