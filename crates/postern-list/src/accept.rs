@@ -8,6 +8,9 @@ use crate::node::{DropReason, Event, Held, ListNode, Mode, Parked, Standing};
 use crate::post::{Body, Envelope, MemberId, Post, PostId};
 use crate::wire::{Announce, Route, Wire};
 
+/// Refused posts remembered by id before the memory starts over.
+const MAX_REJECTED: usize = 65_536;
+
 /// What became of a post that was considered.
 enum Verdict {
     Accepted,
@@ -105,9 +108,7 @@ impl ListNode {
             self.drop_from(from, DropReason::FromTheFuture);
             return Verdict::Dropped;
         }
-        if post.time + self.config.author_burst * self.config.author_interval
-            < tat + self.config.author_interval
-        {
+        if !self.rate_allows(post.time, tat) {
             return self.reject(from, id, DropReason::AuthorRateLimited);
         }
         match &post.body {
@@ -162,6 +163,10 @@ impl ListNode {
     }
 
     fn reject(&mut self, from: MemberId, id: PostId, reason: DropReason) -> Verdict {
+        // Bounded: forgetting costs only checking a refused post again, which refuses it again.
+        if self.rejected.len() >= MAX_REJECTED {
+            self.rejected.clear();
+        }
         self.rejected.insert(id);
         self.drop_from(from, reason);
         Verdict::Dropped

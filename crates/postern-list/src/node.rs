@@ -557,9 +557,7 @@ impl ListNode {
             None => (0, None, 0, 0),
         };
         let time = now.max(last_time);
-        if time + self.config.author_burst * self.config.author_interval
-            < tat + self.config.author_interval
-        {
+        if !self.rate_allows(time, tat) {
             return Err(ListError::RateLimited {
                 burst: self.config.author_burst,
                 interval: self.config.author_interval,
@@ -640,6 +638,13 @@ impl ListNode {
             Wire::Blob(bytes) => self.on_blob(now, from, bytes),
         }
         self.flush_lazy();
+    }
+
+    /// Whether an author may post at `time` (its clock) given the chain's theoretical arrival
+    /// time `tat`: `author_burst` posts at once, then one per `author_interval` (GCRA).
+    pub(crate) fn rate_allows(&self, time: u64, tat: u64) -> bool {
+        let (burst, interval) = (self.config.author_burst, self.config.author_interval);
+        time + burst * interval >= tat + interval
     }
 
     /// A graft timeout with jitter: between one and two times the configured one.

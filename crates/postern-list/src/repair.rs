@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use crate::node::{BlobWanted, DropReason, Event, ListNode, Missing, Mode, Standing};
 use crate::post::{BlobHash, Body, MemberId, Post, PostId};
-use crate::wire::{Announce, Head, Route, Wire};
+use crate::wire::{Announce, Head, Route, Wire, MAX_HEADS, MAX_ITEMS};
 
 impl ListNode {
     pub(crate) fn on_ihave(
@@ -99,10 +99,11 @@ impl ListNode {
         }
     }
 
-    /// This member's heads: how far it holds each chain.
+    /// This member's heads: how far it holds each chain (at most `MAX_HEADS` of them).
     pub(crate) fn heads(&self) -> Vec<Head> {
         self.chains
             .iter()
+            .take(MAX_HEADS)
             .map(|(author, c)| Head {
                 author: *author,
                 next: c.posts.len() as u64,
@@ -294,12 +295,16 @@ impl ListNode {
         for (to, ids) in grafts {
             if let Some(link) = self.links.get_mut(&to) {
                 link.eager = true;
-                self.send(to, Wire::Graft(ids));
+                for chunk in ids.chunks(MAX_ITEMS) {
+                    self.send(to, Wire::Graft(chunk.to_vec()));
+                }
             }
         }
         for (to, ids) in fetches {
             if self.links.contains_key(&to) {
-                self.send(to, Wire::Fetch(ids));
+                for chunk in ids.chunks(MAX_ITEMS) {
+                    self.send(to, Wire::Fetch(chunk.to_vec()));
+                }
             }
         }
         let blob_due: Vec<BlobHash> = self

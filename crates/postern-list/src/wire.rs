@@ -9,6 +9,8 @@ use crate::post::{BlobHash, Envelope, MemberId, Post, PostId, MAX_BLOB};
 
 /// Most announcements, grafts or heads in one message.
 pub const MAX_ITEMS: usize = 4096;
+/// Most heads in one message: one per author, so a list's size is bounded by it (2.6 MB).
+pub const MAX_HEADS: usize = 65_536;
 
 /// One post announced without its payload.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,7 +191,7 @@ impl Wire {
             5 => Wire::Prune,
             6 => {
                 let reply = flag(&mut r, "reply")?;
-                let n = r.count(MAX_ITEMS, 40, "heads")?;
+                let n = r.count(MAX_HEADS, 40, "heads")?;
                 let mut heads = Vec::with_capacity(n);
                 for _ in 0..n {
                     heads.push(Head {

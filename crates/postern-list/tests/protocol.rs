@@ -254,6 +254,29 @@ fn wire_messages_round_trip_and_bad_bytes_are_refused() {
     assert_eq!(kinds.len(), 9, "every kind of message went by: {kinds:?}");
     let p: &Post = net.nodes[1].held(&post).expect("held");
     assert_eq!(Post::decode(&p.encode()).as_ref(), Ok(p));
+    // Heads name every author: a list larger than one message of announcements still fits.
+    let heads: Vec<postern_list::Head> = (0..5_000u64)
+        .map(|n| postern_list::Head {
+            author: id(n as usize % 200),
+            next: n,
+        })
+        .collect();
+    let big = Wire::Heads { heads, reply: true };
+    assert_eq!(Wire::decode(&big.encode()).as_ref(), Ok(&big));
+    let too_many: Vec<postern_list::Head> = (0..postern_list::wire::MAX_HEADS as u64 + 1)
+        .map(|n| postern_list::Head {
+            author: id(1),
+            next: n,
+        })
+        .collect();
+    assert!(Wire::decode(
+        &Wire::Heads {
+            heads: too_many,
+            reply: false
+        }
+        .encode()
+    )
+    .is_err());
     // A count that the bytes cannot hold is refused before anything is allocated.
     let mut huge = vec![2u8, 0];
     huge.extend_from_slice(&u32::MAX.to_be_bytes());
