@@ -95,6 +95,9 @@ fn main() {
     for (n, bytes) in list_wires().iter().enumerate() {
         put("list_wire", n, bytes);
     }
+    for (n, bytes) in list_frames().iter().enumerate() {
+        put("list_frame", n, bytes);
+    }
 
     let (from, to) = (a.address().to_string(), b.address().to_string());
     let mut session = vec![16u8];
@@ -117,6 +120,35 @@ fn main() {
         0,
         b"220 host ESMTP\r\n250-host\r\n250-SIZE 100\r\n250 CARD\r\n354 go\r\n550 5.7.1 no\r\n",
     );
+}
+
+/// List mail frames: an invitation, its acceptance and welcome, and wire messages.
+fn list_frames() -> Vec<Vec<u8>> {
+    use postern_list::{Config, Frame, ListNode, MemberId, SigningKey, Wire};
+    let k1 = SigningKey::from_bytes(&[1; 32]);
+    let a = ListNode::create(Config::default(), k1, "fuzzed list", [0; 16], vec![], 1_000);
+    let charter = a.charter().expect("charter");
+    let list = a.list();
+    let member = MemberId::of(&SigningKey::from_bytes(&[3; 32]));
+    let mut out = vec![
+        Frame::Invite {
+            charter,
+            sponsor: a.me(),
+        }
+        .encode(),
+        Frame::Accept { list, member }.encode(),
+        Frame::Welcome {
+            list,
+            sponsor: a.me(),
+            sponsorship: a.sponsor(&member),
+        }
+        .encode(),
+    ];
+    for bytes in list_wires().iter().take(6) {
+        let wire = Wire::decode(bytes).expect("wire");
+        out.push(Frame::Wire { list, wire }.encode());
+    }
+    out
 }
 
 /// A list's first exchanges (a join, heads, announcements, fetches, a post with a blob) as wire

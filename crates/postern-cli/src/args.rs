@@ -97,14 +97,18 @@ pub(crate) enum Command {
         #[arg(long, short = 'i', value_name = "ID")]
         identity: String,
     },
-    /// List one mailbox of an identity, newest first.
+    /// List one mailbox of an identity, newest first (`postern list -i ID`); or, with a
+    /// subcommand, mailing lists: create, invite, join, post, read, members, leave.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     List {
         /// The identity.
-        #[arg(long, short = 'i', value_name = "ID")]
-        identity: String,
+        #[arg(long, short = 'i', value_name = "ID", required = true)]
+        identity: Option<String>,
         /// inbox, requests, drafts, sent, archive or trash.
         #[arg(long, short = 'm', default_value = "inbox", value_name = "MAILBOX")]
         mailbox: String,
+        #[command(subcommand)]
+        list: Option<ListCommand>,
     },
     /// The conversation a message is in, oldest first.
     Thread {
@@ -526,5 +530,65 @@ pub(crate) enum CarrierCommand {
         /// Longest a message is held, in hours.
         #[arg(long, value_name = "HOURS")]
         max_hold_hours: Option<i64>,
+    },
+}
+
+/// Mailing lists: members pass posts to each other, no list server (docs/protocol.md §15).
+#[derive(Debug, Subcommand)]
+pub(crate) enum ListCommand {
+    /// Your lists, and invitations to lists.
+    Show {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// Create a list; you are its moderator.
+    Create {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// The list's name.
+        name: String,
+    },
+    /// Invite a contact to a list (it joins with `postern list join`).
+    Invite {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// The list (name, or its id in hex).
+        list: String,
+        /// The contact (address or name).
+        contact: String,
+    },
+    /// Accept an invitation to a list.
+    Join {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
+    },
+    /// Post to a list (the text from --text, or from standard input).
+    Post {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
+        #[arg(long, short = 's', default_value = "")]
+        subject: String,
+        #[arg(long, short = 't')]
+        text: Option<String>,
+    },
+    /// A list's posts, oldest first.
+    Read {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
+    },
+    /// A list's members (by list key; your neighbours by address).
+    Members {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
+    },
+    /// Leave a list: your list key is revoked and mail on it stops.
+    Leave {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
     },
 }

@@ -19,6 +19,7 @@ macro_rules! say_err {
 }
 
 mod args;
+mod lists;
 mod mail;
 mod meet;
 mod node;
@@ -222,8 +223,16 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             let p = open(cli)?;
             out.mailboxes(&p.mailboxes(identity)?);
         }
-        Command::List { identity, mailbox } => {
+        Command::List {
+            list: Some(cmd), ..
+        } => lists::run(cli, cmd, out)?,
+        Command::List {
+            identity, mailbox, ..
+        } => {
             let p = open(cli)?;
+            let identity = identity
+                .as_deref()
+                .ok_or_else(|| CliError::Usage("--identity is needed".into()))?;
             out.messages(
                 &p.mailbox(identity, mailbox)?,
                 postern_core::mailbox_label(mailbox),

@@ -15,7 +15,7 @@ pub(crate) struct Output {
     json: bool,
 }
 
-fn print_json<T: Serialize>(v: &T) {
+pub(crate) fn print_json<T: Serialize>(v: &T) {
     match serde_json::to_string_pretty(v) {
         Ok(s) => println!("{s}"), // JSON escapes control characters itself
         Err(e) => say_err!("error: cannot encode output as JSON: {e}"),
@@ -25,6 +25,10 @@ fn print_json<T: Serialize>(v: &T) {
 impl Output {
     pub(crate) fn new(json: bool) -> Self {
         Output { json }
+    }
+
+    pub(crate) fn json(&self) -> bool {
+        self.json
     }
 
     pub(crate) fn error(&self, e: &CliError) {
@@ -191,7 +195,7 @@ impl Output {
     }
 }
 
-fn when(t: i64) -> String {
+pub(crate) fn when(t: i64) -> String {
     postern_types::utc_minute(t)
 }
 

@@ -184,6 +184,32 @@ pub struct NodeConfig {
     pub stamp_bits: u8,
     /// Local IMAP and submission servers for mail clients (none by default).
     pub clients: crate::ClientPorts,
+    /// Mailing lists' timers.
+    pub lists: ListTimers,
+}
+
+/// Mailing lists' timers (`docs/protocol.md` §15). Each step of a list is a message over Tor
+/// (seconds), so these are minutes where the simulator's are hundreds of milliseconds.
+#[derive(Debug, Clone, Copy)]
+pub struct ListTimers {
+    /// How long a post announced by a neighbour may take to come by the tree before that
+    /// neighbour is asked for it (graft); one to two times this, at random.
+    pub graft: Duration,
+    /// How long an asked neighbour may take before the next one is asked.
+    pub retry: Duration,
+    /// How often one neighbour in turn is told this member's heads (anti-entropy); every
+    /// neighbour is told when the node starts.
+    pub sync: Duration,
+}
+
+impl Default for ListTimers {
+    fn default() -> Self {
+        ListTimers {
+            graft: Duration::from_secs(60),
+            retry: Duration::from_secs(120),
+            sync: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl Default for NodeConfig {
@@ -198,6 +224,7 @@ impl Default for NodeConfig {
             receipt_retry: Duration::from_secs(60),
             stamp_bits: postern_mime::stamp::DEFAULT_BITS,
             clients: crate::ClientPorts::default(),
+            lists: ListTimers::default(),
         }
     }
 }

@@ -66,6 +66,8 @@ pub(crate) struct NodeShared {
     pub wake: Notify,
     /// Wakes the carrier loop (a message was held, or pulled).
     pub carrier_wake: Arc<Notify>,
+    /// Wakes the list loop (list mail was stored).
+    pub list_wake: Arc<Notify>,
 }
 
 impl NodeShared {
@@ -76,6 +78,7 @@ impl NodeShared {
         clock: Arc<dyn Clock>,
         config: NodeConfig,
         carrier_wake: Arc<Notify>,
+        list_wake: Arc<Notify>,
     ) -> Self {
         NodeShared {
             transport,
@@ -85,6 +88,7 @@ impl NodeShared {
             config,
             wake: Notify::new(),
             carrier_wake,
+            list_wake,
         }
     }
 

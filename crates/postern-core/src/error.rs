@@ -85,6 +85,12 @@ pub enum CoreError {
     /// No redeemed invite with this number whose redeemer is still a contact.
     #[error("invite {0} was not redeemed by anyone still in the address book")]
     InviteNotRedeemed(i64),
+    /// No list of this identity matches.
+    #[error("no list {0:?} for this identity")]
+    ListNotFound(String),
+    /// The list cannot do that in its state, or the protocol refused it.
+    #[error("list: {0}")]
+    List(String),
 }
 
 impl HasKind for CoreError {
@@ -108,11 +114,13 @@ impl HasKind for CoreError {
             CoreError::MessageNotFound(_)
             | CoreError::DraftNotFound(_)
             | CoreError::InviteNotOpen(_)
-            | CoreError::InviteNotRedeemed(_) => ErrorKind::NotFound,
+            | CoreError::InviteNotRedeemed(_)
+            | CoreError::ListNotFound(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_)
             | CoreError::BadDraft(_)
             | CoreError::BadMailbox(_)
             | CoreError::BadSetting(_)
+            | CoreError::List(_)
             | CoreError::Onion(_) => ErrorKind::BadInput,
         }
     }

@@ -13,6 +13,7 @@ mod identities;
 mod inbound;
 mod introductions;
 mod invites;
+mod lists;
 pub mod mail;
 mod node;
 mod notifications;
@@ -35,7 +36,7 @@ pub use clients::{
 };
 pub use clock::{Clock, SystemClock};
 pub use config::{
-    ClientTimeouts, DeliveryLimits, InboundLimits, NodeConfig, RetryPolicy, SmtpLimits,
+    ClientTimeouts, DeliveryLimits, InboundLimits, ListTimers, NodeConfig, RetryPolicy, SmtpLimits,
 };
 pub use error::CoreError;
 pub use events::{EventView, MAX_EVENTS};
@@ -45,6 +46,7 @@ pub use invites::{
     Handshake, InviteStateView, InviteView, RedeemerView, ScanPreview, DEFAULT_INVITE_VALIDITY,
     SCREEN_INVITE_VALIDITY, VERIFIED_BY_SCAN,
 };
+pub use lists::{ListMemberView, ListPostView, ListView};
 pub use mail::{
     availability, carriers_needed, mailbox_label, reach_probability, AttachmentInfo, DraftInput,
     DraftView, FlagChange, MailboxView, MessageSummary, MessageView, MoveView, OutboxView,

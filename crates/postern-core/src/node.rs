@@ -223,11 +223,13 @@ impl PreparedNode {
         transport.start().await?;
         let writer = MailWriter::start(writer_store);
         let carrier_wake = Arc::new(Notify::new());
+        let list_wake = Arc::new(Notify::new());
         let mailroom = Arc::new(Mailroom::new(
             reader_store,
             writer,
             clock.clone(),
             carrier_wake.clone(),
+            list_wake.clone(),
             &config,
         ));
         let shared = Arc::new(NodeShared::new(
@@ -237,6 +239,7 @@ impl PreparedNode {
             clock,
             config,
             carrier_wake,
+            list_wake,
         ));
         let client_servers = match clients_handle {
             Some(handle) => {
@@ -305,6 +308,7 @@ impl PreparedNode {
         tasks.push(tokio::spawn(outbound::forward_loop(shared.clone())));
         // Coming online: ask our carriers for what they hold for us.
         tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
+        tasks.push(tokio::spawn(crate::lists::list_loop(shared.clone())));
         let clients = match &client_servers {
             Some(servers) if shared.config.clients != ClientPorts::default() => {
                 Some(ClientAccess::start(servers, shared.config.clients)?)

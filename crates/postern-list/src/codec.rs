@@ -115,6 +115,9 @@ impl<'a> Reader<'a> {
         }
         Ok(n)
     }
+    pub(crate) fn remaining(&self) -> usize {
+        self.rest.len()
+    }
     pub(crate) fn finish(self) -> Result<(), DecodeError> {
         if self.rest.is_empty() {
             Ok(())

@@ -14,6 +14,7 @@
 
 mod accept;
 pub mod codec;
+pub mod frame;
 mod node;
 pub mod post;
 mod repair;
@@ -22,6 +23,7 @@ pub mod wire;
 
 pub use codec::DecodeError;
 pub use ed25519_dalek::SigningKey;
+pub use frame::Frame;
 pub use node::{Config, Counters, DropReason, Event, ListError, ListNode, Mode, VerifiedPosts};
 pub use post::{BlobHash, BlobRef, Body, Envelope, ListId, MemberId, Post, PostId};
 pub use wire::{Announce, Head, Route, Wire};

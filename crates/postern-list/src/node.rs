@@ -344,6 +344,82 @@ impl ListNode {
         Ok(node)
     }
 
+    /// A member's state rebuilt from what it kept: the charter, every post it held (in the
+    /// order it took them; each is checked again) and its neighbours. Nothing is sent and no
+    /// event is reported for the history.
+    pub fn restore(
+        config: Config,
+        key: SigningKey,
+        charter: Post,
+        posts: impl IntoIterator<Item = Post>,
+        neighbours: &[MemberId],
+        now: u64,
+    ) -> Result<ListNode, ListError> {
+        let Body::Charter { name, nonce, .. } = &charter.body else {
+            return Err(ListError::BadCharter);
+        };
+        if charter.seq != 0
+            || !charter.verify()
+            || ListId::for_charter(&charter.author, name, nonce) != charter.list
+        {
+            return Err(ListError::BadCharter);
+        }
+        let me = MemberId::of(&key);
+        let mut node = ListNode::empty(config, key, charter.list, me, now);
+        node.take_charter(&charter);
+        let id = charter.id();
+        node.verified.check(&id, &charter);
+        node.store(Arc::new(charter), id, 0, me);
+        for post in posts {
+            if post.list != node.list {
+                continue;
+            }
+            if post.author == me && post.seq == 0 && matches!(post.body, Body::Join { .. }) {
+                // This member's own join, taken as `join` took it: its sponsor's standing is
+                // learnt from the others, maybe later.
+                let id = post.id();
+                if node.verified.check(&id, &post) && !node.held.contains_key(&id) {
+                    let post = Arc::new(post);
+                    node.store(post.clone(), id, 0, me);
+                    node.apply(&post);
+                }
+                continue;
+            }
+            node.admit(now, Arc::new(post));
+        }
+        for member in neighbours {
+            if *member != me
+                && !matches!(
+                    node.members.get(member),
+                    Some(Standing::Removed | Standing::Left)
+                )
+            {
+                node.links.insert(
+                    *member,
+                    Link {
+                        eager: true,
+                        window_start: now,
+                        window_count: 0,
+                    },
+                );
+            }
+        }
+        node.transmit.clear();
+        node.events.clear();
+        node.counters = Counters::default();
+        Ok(node)
+    }
+
+    /// Every post this member holds (the charter included), in no particular order.
+    pub fn posts(&self) -> impl Iterator<Item = (PostId, &Post)> + '_ {
+        self.held.iter().map(|(id, h)| (*id, h.post.as_ref()))
+    }
+
+    /// Whether `member` is a member in good standing.
+    pub fn is_member(&self, member: &MemberId) -> bool {
+        self.members.get(member) == Some(&Standing::Active)
+    }
+
     fn empty(config: Config, key: SigningKey, list: ListId, me: MemberId, now: u64) -> ListNode {
         ListNode {
             next_sync: now + config.sync_interval,
@@ -486,6 +562,23 @@ impl ListNode {
             if self.config.mode == Mode::Plumtree {
                 self.send(n, Wire::Prune);
             }
+            self.send(
+                n,
+                Wire::Heads {
+                    heads: heads.clone(),
+                    reply: true,
+                },
+            );
+        }
+        self.next_sync = now + self.config.sync_interval;
+    }
+
+    /// Sends this member's heads to every neighbour, so that each answers with what this
+    /// member lacks (after being offline; the links keep their state).
+    pub fn sync_all(&mut self, now: u64) {
+        let heads = self.heads();
+        let neighbours: Vec<_> = self.links.keys().copied().collect();
+        for n in neighbours {
             self.send(
                 n,
                 Wire::Heads {

@@ -159,6 +159,44 @@ fn main() {
             )
             .expect("flags");
     }
+    if has("lists") {
+        // A list with this member's sealed key, a neighbour, an open invitation, a post and
+        // list mail waiting.
+        let row = s
+            .insert_list(
+                id,
+                &[11; 32],
+                "fixture list",
+                b"CHARTER",
+                "member",
+                "",
+                None,
+                1700002000,
+            )
+            .expect("list");
+        s.set_list_state(row, "member", Some(&[12; 32]), None)
+            .expect("list key");
+        s.add_list_link(row, &[13; 32], bob).expect("link");
+        s.add_list_invite(row, bob, 1700002000).expect("invite");
+        s.add_list_posts(
+            row,
+            &[postern_store::NewListPost {
+                post_id: &[14; 32],
+                author: &[13; 32],
+                seq: 0,
+                kind: "text",
+                post: b"POST",
+            }],
+            1700002000,
+        )
+        .expect("post");
+        s.push_list_mail(id, bob, b"FRAME", "m1@fixture", 1700002000)
+            .expect("list mail");
+        // The fixture's change log keeps its one event.
+        s.connection()
+            .execute("DELETE FROM events WHERE kind = 'list'", [])
+            .expect("events");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

@@ -36,6 +36,8 @@ pub mod event_kind {
     pub const CONTACT: &str = "contact";
     /// Mail held or handed on as a carrier (detail: held, delivered, refused, expired).
     pub const CARRIER: &str = "carrier";
+    /// A list changed (detail: its new state, or `posts` when posts were taken).
+    pub const LIST: &str = "list";
 }
 
 impl Store {

@@ -16,6 +16,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0007_mailbox_listing_index.sql"),
     include_str!("migrations/0008_hosted_accounts.sql"),
     include_str!("migrations/0009_served_heads.sql"),
+    include_str!("migrations/0010_lists.sql"),
 ];
 
 /// The schema version this build writes.

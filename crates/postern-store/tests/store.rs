@@ -247,6 +247,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "a6b76aae36421c7fd8d6d7c1b80ac32e26d53f51d25d2537482fc4eda2447933",
     "ede813f2ee90c3bf6d203afe09f763a9e51d07f28f918fd20bd1f9a743e38f58",
     "8acd2ccd421b02b8d57d23ef9c6937a170c3a57e7db025a13352c7da1f54a782",
+    "a6372f8310ec7ced7cd90aea81c809bdf34f52fad250b43293c34ead2cc92353",
 ];
 
 #[test]

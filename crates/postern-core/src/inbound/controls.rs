@@ -22,6 +22,7 @@ use postern_types::MailAddress;
 use crate::context::LocalIdentity;
 use crate::introductions::{INTRODUCED, KIND_INTRODUCTION};
 use crate::invites::{token_from_text, token_hash, KIND_HANDSHAKE, VERIFIED_BY_SCAN};
+use crate::lists::{FRAME_TYPE, KIND_LIST};
 use crate::mail::{INBOX, KIND_CARRIERS, REQUESTS, SYSTEM};
 use crate::InboundLimits;
 use postern_carry as carry;
@@ -109,7 +110,31 @@ pub(super) fn apply(
     if announcement && from_contact {
         changed = Some(SYSTEM);
     }
+    if letter.kind.as_deref() == Some(KIND_LIST) && from_contact {
+        list_mail(store, now, me, letter)?;
+        changed = Some(SYSTEM);
+    }
     Ok(changed)
+}
+
+/// List mail from a contact: its frame waits for the node's list loop (`crate::lists`), kept
+/// with the message. Anything else in it is refused.
+fn list_mail(
+    store: &mut Store,
+    now: i64,
+    me: &LocalIdentity,
+    letter: &Letter,
+) -> Result<(), Reply> {
+    let [frame] = letter.attachments.as_slice() else {
+        return Err(refuse("List mail carries exactly one frame"));
+    };
+    if frame.content_type != FRAME_TYPE || frame.data.len() > postern_list::frame::MAX_FRAME {
+        return Err(refuse("List mail carries exactly one frame"));
+    }
+    let message_id = letter.message_id.as_deref().unwrap_or_default();
+    store
+        .push_list_mail(me.id, &letter.from, &frame.data, message_id, now)
+        .map_err(busy)
 }
 
 /// Contact requests are kept within a quota per identity (the oldest go first) and a few per

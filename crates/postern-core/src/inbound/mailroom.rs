@@ -23,6 +23,8 @@ pub(crate) struct Mailroom {
     pub(super) clock: Arc<dyn Clock>,
     /// Wakes the carrier loop when a message is held or pulled.
     pub(super) carrier_wake: Arc<Notify>,
+    /// Wakes the list loop when list mail was stored.
+    pub(super) list_wake: Arc<Notify>,
     pub(super) certs: Arc<CertCache>,
     /// Messages decrypted at once.
     pub(super) decrypt_slots: Arc<Semaphore>,
@@ -37,6 +39,7 @@ impl Mailroom {
         writer: MailWriter,
         clock: Arc<dyn Clock>,
         carrier_wake: Arc<Notify>,
+        list_wake: Arc<Notify>,
         config: &NodeConfig,
     ) -> Self {
         Mailroom {
@@ -44,6 +47,7 @@ impl Mailroom {
             writer,
             clock,
             carrier_wake,
+            list_wake,
             certs: Arc::new(CertCache::default()),
             decrypt_slots: Arc::new(Semaphore::new(config.inbound.decrypt_parallel.max(1))),
             max_message_size: config.smtp.max_message_size,

@@ -295,6 +295,7 @@ async fn store(
         letter.subject.clone(),
         letter.text.clone(),
     );
+    let list_mail = letter.kind.as_deref() == Some(crate::lists::KIND_LIST);
     let effects: Effects = Box::new(move |s| {
         let folder = controls::apply(
             s,
@@ -332,7 +333,12 @@ async fn store(
         )
     });
     match room.writer.store(message, effects, filing).await {
-        Stored::New => Reply::new(250, "2.0.0", "Stored"),
+        Stored::New => {
+            if list_mail {
+                room.list_wake.notify_one();
+            }
+            Reply::new(250, "2.0.0", "Stored")
+        }
         Stored::Duplicate => Reply::new(250, "2.0.0", "Already stored"),
         Stored::Refused(reply) => reply,
         Stored::Failed(e) => {

@@ -40,6 +40,11 @@ pub fn test_config() -> NodeConfig {
     c.smtp.data_timeout = Duration::from_secs(4);
     c.smtp.max_message_size = 256 * 1024;
     c.smtp.max_recipients = 1;
+    c.lists = postern_core::ListTimers {
+        graft: Duration::from_secs(1),
+        retry: Duration::from_secs(2),
+        sync: Duration::from_secs(60),
+    };
     c
 }
 

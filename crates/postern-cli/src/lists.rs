@@ -1,0 +1,134 @@
+//! `postern list …`: mailing lists. What a command sends waits in the outbox for `postern run`.
+
+use std::io::Read;
+
+use postern_core::{ListMemberView, ListPostView, ListView};
+
+use crate::args::{Cli, ListCommand};
+use crate::output::{print_json, when, Output};
+use crate::{open, CliError};
+
+/// Largest post text read from standard input (a post's content is at most 256 KiB).
+const MAX_STDIN: u64 = 256 * 1024;
+
+pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliError> {
+    let mut p = open(cli)?;
+    match cmd {
+        ListCommand::Show { identity } => show(out, &p.lists(identity)?),
+        ListCommand::Create { identity, name } => {
+            let view = p.list_create(identity, name)?;
+            one(out, &view, "Created");
+        }
+        ListCommand::Invite {
+            identity,
+            list,
+            contact,
+        } => {
+            p.list_invite(identity, list, contact)?;
+            out.done("Invitation queued; it goes out when `postern run` runs.");
+        }
+        ListCommand::Join { identity, list } => {
+            let view = p.list_join(identity, list)?;
+            one(out, &view, "Asked to join");
+        }
+        ListCommand::Post {
+            identity,
+            list,
+            subject,
+            text,
+        } => {
+            let text = match text {
+                Some(t) => t.clone(),
+                None => {
+                    let mut t = String::new();
+                    std::io::stdin()
+                        .take(MAX_STDIN + 1)
+                        .read_to_string(&mut t)
+                        .map_err(|e| CliError::Io(format!("reading the post: {e}")))?;
+                    t
+                }
+            };
+            let id = p.list_post(identity, list, subject, &text)?;
+            if out.json() {
+                print_json(&serde_json::json!({ "post": id }));
+            } else {
+                say!(
+                    "Posted ({}); it goes out when `postern run` runs.",
+                    &id[..16]
+                );
+            }
+        }
+        ListCommand::Read { identity, list } => posts(out, &p.list_posts(identity, list)?),
+        ListCommand::Members { identity, list } => members(out, &p.list_members(identity, list)?),
+        ListCommand::Leave { identity, list } => {
+            let view = p.list_leave(identity, list)?;
+            one(out, &view, "Left");
+        }
+    }
+    Ok(())
+}
+
+fn one(out: &Output, view: &ListView, what: &str) {
+    if out.json() {
+        return print_json(view);
+    }
+    say!(
+        "{what} list {:?} ({}), {}.",
+        view.name,
+        &view.id[..16],
+        view.state
+    );
+}
+
+fn show(out: &Output, lists: &[ListView]) {
+    if out.json() {
+        return print_json(&lists);
+    }
+    if lists.is_empty() {
+        say!("No lists.");
+    }
+    for l in lists {
+        let from = if l.inviter.is_empty() {
+            String::new()
+        } else {
+            format!("  invited by {}", l.inviter)
+        };
+        say!(
+            "{}  {:<24} {:<8} {} members, {} posts{from}",
+            &l.id[..16],
+            l.name,
+            l.state,
+            l.members,
+            l.posts
+        );
+    }
+}
+
+fn posts(out: &Output, posts: &[ListPostView]) {
+    if out.json() {
+        return print_json(&posts);
+    }
+    if posts.is_empty() {
+        say!("No posts yet.");
+    }
+    for p in posts {
+        say!("{}  {}  {}", when(p.time), &p.author[..16], p.subject);
+        for line in p.text.lines() {
+            say!("    {line}");
+        }
+    }
+}
+
+fn members(out: &Output, members: &[ListMemberView]) {
+    if out.json() {
+        return print_json(&members);
+    }
+    for m in members {
+        let who = match (&m.neighbour, m.me) {
+            (_, true) => "you".to_owned(),
+            (Some(a), _) => format!("neighbour {a}"),
+            (None, _) => String::new(),
+        };
+        say!("{}  {who}", &m.member[..16]);
+    }
+}

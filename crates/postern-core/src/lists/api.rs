@@ -1,0 +1,380 @@
+//! Lists as a person uses them: create, invite a contact, join, post, read, members, leave.
+//! Each call changes the store in one transaction; what it sends waits in the outbox for the
+//! node.
+
+use postern_list::{Body, Frame, ListNode, MemberId, Post, SigningKey};
+use postern_store::ListRecord;
+use rand::RngCore;
+use serde::Serialize;
+use zeroize::Zeroizing;
+
+use super::{config, ms, persist, queue_frame, restore};
+use super::{INVITED, JOINING, LEFT, MEMBER};
+use crate::{CoreError, ListTimers, Postern};
+
+/// A list of one identity.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListView {
+    /// The list id, hex.
+    pub id: String,
+    pub name: String,
+    /// `invited`, `joining`, `member` or `left`.
+    pub state: String,
+    /// Who invited this identity (empty for the creator).
+    pub inviter: String,
+    /// Members in good standing (as far as this member knows).
+    pub members: usize,
+    /// Posts with text.
+    pub posts: usize,
+}
+
+/// A member of a list.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListMemberView {
+    /// The member's list key, hex (a list key says nothing of the member's identity).
+    pub member: String,
+    pub me: bool,
+    /// The mail address of a neighbour (a member this one exchanges list mail with).
+    pub neighbour: Option<String>,
+}
+
+/// A post with text.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ListPostView {
+    /// The author's list key, hex.
+    pub author: String,
+    /// The author's clock, Unix seconds.
+    pub time: i64,
+    pub subject: String,
+    pub text: String,
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A post's content: a small MIME message with the subject and the text.
+fn content(subject: &str, text: &str) -> Vec<u8> {
+    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
+    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
+    format!(
+        "Subject: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
+         Content-Transfer-Encoding: 8bit\r\n\r\n{text}",
+        mail_builder_safe(&subject)
+    )
+    .into_bytes()
+}
+
+/// A subject as a header value: non-ASCII as an RFC 2047 word.
+fn mail_builder_safe(subject: &str) -> String {
+    if subject.is_ascii() {
+        subject.to_owned()
+    } else {
+        format!(
+            "=?utf-8?b?{}?=",
+            data_encoding::BASE64.encode(subject.as_bytes())
+        )
+    }
+}
+
+fn read_content(bytes: &[u8]) -> (String, String) {
+    let Some(m) = mail_parser::MessageParser::default().parse(bytes) else {
+        return (String::new(), String::from_utf8_lossy(bytes).into_owned());
+    };
+    (
+        m.subject().unwrap_or_default().to_owned(),
+        m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
+    )
+}
+
+impl Postern {
+    /// The identity's list named `selector` (its name, or a prefix of its id in hex).
+    fn find_list(&self, identity_id: i64, selector: &str) -> Result<ListRecord, CoreError> {
+        let sel = selector.trim().to_ascii_lowercase();
+        let lists = self.store.lists(identity_id)?;
+        let found: Vec<&ListRecord> = lists
+            .iter()
+            .filter(|l| {
+                l.name.to_lowercase() == sel
+                    || (sel.len() >= 4 && hex(&l.list_id).starts_with(&sel))
+            })
+            .collect();
+        match found.as_slice() {
+            [one] => Ok((*one).clone()),
+            [] => Err(CoreError::ListNotFound(selector.to_owned())),
+            _ => Err(CoreError::List(format!(
+                "{selector:?} names more than one list; give its id"
+            ))),
+        }
+    }
+
+    fn list_view(&self, rec: &ListRecord) -> Result<ListView, CoreError> {
+        let posts = self.store.list_posts_of_kind(rec.id, "text")?.len();
+        let members = if rec.state == MEMBER {
+            restore(
+                &self.store,
+                rec,
+                &ListTimers::default(),
+                self.clock.now_unix(),
+            )?
+            .members()
+            .len()
+        } else {
+            0
+        };
+        Ok(ListView {
+            id: hex(&rec.list_id),
+            name: rec.name.clone(),
+            state: rec.state.clone(),
+            inviter: rec.inviter.clone(),
+            members,
+            posts,
+        })
+    }
+
+    /// The identity's lists.
+    pub fn lists(&self, identity: &str) -> Result<Vec<ListView>, CoreError> {
+        let me = self.find_identity(identity)?;
+        self.store
+            .lists(me.id)?
+            .iter()
+            .map(|l| self.list_view(l))
+            .collect()
+    }
+
+    /// Creates a list; the identity is its creator and moderator.
+    pub fn list_create(&mut self, identity: &str, name: &str) -> Result<ListView, CoreError> {
+        let me = self.find_identity(identity)?;
+        self.refuse_own_revoked(&me)?;
+        let name = name.trim();
+        if name.is_empty() || name.len() > postern_list::post::MAX_NAME {
+            return Err(CoreError::List(
+                "a list's name is 1 to 200 bytes".to_owned(),
+            ));
+        }
+        if self.find_list(me.id, name).is_ok() {
+            return Err(CoreError::List(format!("a list named {name:?} exists")));
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        let mut nonce = [0u8; 16];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        let now = self.clock.now_unix();
+        let mut node = ListNode::create(
+            config(&ListTimers::default()),
+            SigningKey::from_bytes(&key),
+            name,
+            nonce,
+            Vec::new(),
+            ms(now),
+        );
+        let charter = node
+            .charter()
+            .ok_or_else(|| CoreError::List("no charter".into()))?;
+        let row = self.store.in_transaction(|s| -> Result<i64, CoreError> {
+            let row = s.insert_list(
+                me.id,
+                &node.list().0,
+                name,
+                &charter.encode(),
+                MEMBER,
+                "",
+                None,
+                now,
+            )?;
+            s.set_list_state(row, MEMBER, Some(key.as_slice()), None)?;
+            let rec = s.list(row)?;
+            persist(s, &rec, &mut node, now)?;
+            Ok(row)
+        })?;
+        self.list_view(&self.store.list(row)?)
+    }
+
+    /// Invites a contact: it may accept, and this member will sponsor it and be its first link.
+    pub fn list_invite(
+        &mut self,
+        identity: &str,
+        list: &str,
+        contact: &str,
+    ) -> Result<(), CoreError> {
+        let me = self.find_identity(identity)?;
+        self.refuse_own_revoked(&me)?;
+        let rec = self.find_list(me.id, list)?;
+        if rec.state != MEMBER {
+            return Err(CoreError::List(format!(
+                "only a member can invite (this list is {})",
+                rec.state
+            )));
+        }
+        let contact = self.list_contact(me.id, contact)?;
+        let now = self.clock.now_unix();
+        let node = restore(&self.store, &rec, &ListTimers::default(), now)?;
+        let charter: Post =
+            Post::decode(&rec.charter).map_err(|_| CoreError::Corrupt("list charter".into()))?;
+        let frame = Frame::Invite {
+            charter,
+            sponsor: node.me(),
+        };
+        self.store.in_transaction(|s| -> Result<(), CoreError> {
+            s.add_list_invite(rec.id, &contact, now)?;
+            queue_frame(s, me.id, &contact, &frame, now)?;
+            Ok(())
+        })
+    }
+
+    /// Accepts an invitation: a new list key is made and sent to the inviter to sponsor.
+    pub fn list_join(&mut self, identity: &str, list: &str) -> Result<ListView, CoreError> {
+        let me = self.find_identity(identity)?;
+        self.refuse_own_revoked(&me)?;
+        let rec = self.find_list(me.id, list)?;
+        if rec.state != INVITED {
+            return Err(CoreError::List(format!(
+                "there is no invitation to join (this list is {})",
+                rec.state
+            )));
+        }
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::rngs::OsRng.fill_bytes(key.as_mut());
+        let member = MemberId::of(&SigningKey::from_bytes(&key));
+        let list_id = postern_list::ListId(
+            rec.list_id
+                .as_slice()
+                .try_into()
+                .map_err(|_| CoreError::Corrupt("list id".into()))?,
+        );
+        let now = self.clock.now_unix();
+        self.store.in_transaction(|s| -> Result<(), CoreError> {
+            s.set_list_state(rec.id, JOINING, Some(key.as_slice()), None)?;
+            queue_frame(
+                s,
+                me.id,
+                &rec.inviter,
+                &Frame::Accept {
+                    list: list_id,
+                    member,
+                },
+                now,
+            )?;
+            Ok(())
+        })?;
+        self.list_view(&self.store.list(rec.id)?)
+    }
+
+    /// Posts to a list.
+    pub fn list_post(
+        &mut self,
+        identity: &str,
+        list: &str,
+        subject: &str,
+        text: &str,
+    ) -> Result<String, CoreError> {
+        let me = self.find_identity(identity)?;
+        self.refuse_own_revoked(&me)?;
+        let rec = self.member_list(me.id, list)?;
+        let now = self.clock.now_unix();
+        self.store.in_transaction(|s| -> Result<String, CoreError> {
+            let mut node = restore(s, &rec, &ListTimers::default(), now)?;
+            let id = node
+                .post(ms(now), content(subject, text), Vec::new())
+                .map_err(|e| CoreError::List(e.to_string()))?;
+            persist(s, &rec, &mut node, now)?;
+            Ok(hex(&id.0))
+        })
+    }
+
+    /// A list's members in good standing.
+    pub fn list_members(
+        &self,
+        identity: &str,
+        list: &str,
+    ) -> Result<Vec<ListMemberView>, CoreError> {
+        let me = self.find_identity(identity)?;
+        let rec = self.member_list(me.id, list)?;
+        let node = restore(
+            &self.store,
+            &rec,
+            &ListTimers::default(),
+            self.clock.now_unix(),
+        )?;
+        let links = self.store.list_links(rec.id)?;
+        let mut members: Vec<ListMemberView> = node
+            .members()
+            .into_iter()
+            .map(|m| ListMemberView {
+                member: hex(&m.0),
+                me: m == node.me(),
+                neighbour: links
+                    .iter()
+                    .find(|(k, _)| k.as_slice() == m.0)
+                    .map(|(_, a)| a.clone()),
+            })
+            .collect();
+        members.sort_by(|a, b| b.me.cmp(&a.me).then(a.member.cmp(&b.member)));
+        Ok(members)
+    }
+
+    /// A list's posts with text, oldest first.
+    pub fn list_posts(&self, identity: &str, list: &str) -> Result<Vec<ListPostView>, CoreError> {
+        let me = self.find_identity(identity)?;
+        let rec = self.find_list(me.id, list)?;
+        let mut out = Vec::new();
+        for (bytes, _) in self.store.list_posts_of_kind(rec.id, "text")? {
+            let post = Post::decode(&bytes).map_err(|_| CoreError::Corrupt("list post".into()))?;
+            if let Body::Text { content, .. } = &post.body {
+                let (subject, text) = read_content(content);
+                out.push(ListPostView {
+                    author: hex(&post.author.0),
+                    time: i64::try_from(post.time / 1000).unwrap_or(i64::MAX),
+                    subject,
+                    text,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Leaves a list: the last post under this member's list key, which revokes it.
+    pub fn list_leave(&mut self, identity: &str, list: &str) -> Result<ListView, CoreError> {
+        let me = self.find_identity(identity)?;
+        let rec = self.find_list(me.id, list)?;
+        let now = self.clock.now_unix();
+        if rec.state != MEMBER {
+            self.store.set_list_state(rec.id, LEFT, None, None)?;
+        } else {
+            self.store.in_transaction(|s| -> Result<(), CoreError> {
+                let mut node = restore(s, &rec, &ListTimers::default(), now)?;
+                node.leave(ms(now))
+                    .map_err(|e| CoreError::List(e.to_string()))?;
+                persist(s, &rec, &mut node, now)?;
+                s.set_list_state(rec.id, LEFT, None, None)?;
+                Ok(())
+            })?;
+        }
+        self.list_view(&self.store.list(rec.id)?)
+    }
+
+    /// A contact's address, by address or display name.
+    fn list_contact(&self, identity_id: i64, selector: &str) -> Result<String, CoreError> {
+        let sel = selector.trim();
+        let contacts = self.store.contacts(identity_id)?;
+        let found: Vec<_> = contacts
+            .iter()
+            .filter(|c| c.address == sel || c.display_name == sel)
+            .collect();
+        match found.as_slice() {
+            [one] => Ok(one.address.clone()),
+            _ => Err(CoreError::ContactNotFound(sel.to_owned())),
+        }
+    }
+
+    fn member_list(&self, identity_id: i64, list: &str) -> Result<ListRecord, CoreError> {
+        let rec = self.find_list(identity_id, list)?;
+        if rec.state != MEMBER {
+            return Err(CoreError::List(format!(
+                "not a member of {} (it is {})",
+                rec.name, rec.state
+            )));
+        }
+        Ok(rec)
+    }
+}
