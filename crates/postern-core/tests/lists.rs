@@ -5,10 +5,14 @@ mod common;
 
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use common::*;
-use postern_core::HasKind;
+use postern_core::{HasKind, Network, Transport};
+use postern_testnet::Testnet;
 
 const WAIT: Duration = Duration::from_secs(60);
+const TOR_WAIT: Duration = Duration::from_secs(180);
 
 fn state(d: &Device, list: &str) -> Option<String> {
     let lists = d.api.lists(&d.name()).ok()?;
@@ -30,7 +34,11 @@ fn wake(d: &Device) {
 
 /// `n` devices on one list, invited along a binary tree (device i by device (i-1)/2), each
 /// pair of inviter and invitee contacts of each other. Returns the devices, started.
-async fn list_of(root: &std::path::Path, reg: &std::path::Path, n: usize) -> Vec<Device> {
+async fn list_of(
+    root: &std::path::Path,
+    n: usize,
+    transport: impl Fn(&Device) -> Arc<dyn Transport>,
+) -> Vec<Device> {
     let mut devices: Vec<Device> = (0..n)
         .map(|i| Device::new(root, &format!("m{i:02}")))
         .collect();
@@ -41,7 +49,8 @@ async fn list_of(root: &std::path::Path, reg: &std::path::Path, n: usize) -> Vec
         b[0].add_contact(&a[parent], true);
     }
     for d in devices.iter_mut() {
-        d.start(loopback(reg)).await;
+        let t = transport(d);
+        d.start(t).await;
     }
     let creator = devices[0].name();
     devices[0]
@@ -89,7 +98,7 @@ async fn list_of(root: &std::path::Path, reg: &std::path::Path, n: usize) -> Vec
 async fn five_members_post_and_one_offline_catches_up() {
     let tmp = tempfile::tempdir().expect("tmp");
     let reg = tmp.path().join("registry");
-    let mut d = list_of(tmp.path(), &reg, 5).await;
+    let mut d = list_of(tmp.path(), 5, |_| loopback(&reg)).await;
 
     // Every member learns of every other's join.
     for m in &d {
@@ -167,7 +176,7 @@ async fn five_members_post_and_one_offline_catches_up() {
 async fn twenty_members_all_receive_a_post() {
     let tmp = tempfile::tempdir().expect("tmp");
     let reg = tmp.path().join("registry");
-    let mut d = list_of(tmp.path(), &reg, 20).await;
+    let mut d = list_of(tmp.path(), 20, |_| loopback(&reg)).await;
     let name = d[19].name();
     d[19]
         .api
@@ -215,4 +224,228 @@ fn list_commands_refuse_what_they_cannot_do() {
     assert_eq!(lists.len(), 1);
     assert_eq!(lists[0].members, 1);
     assert_eq!(lists[0].state, "member");
+}
+
+fn tor(d: &Device) -> Arc<dyn Transport> {
+    let net = Testnet::shared().expect("private Tor network");
+    Network::Tor {
+        network_toml: Some(net.arti_network_toml()),
+        bootstrap_timeout: Duration::from_secs(60),
+    }
+    .transport(&d.dir)
+    .expect("arti")
+}
+
+/// Five members over the private Tor network; two are offline while another posts twice, come
+/// back, and catch up (their heads go to their neighbour, which answers with the two posts of
+/// the author's chain, taken in order).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
+async fn five_members_over_tor_two_offline_catch_up() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut d = list_of(tmp.path(), 5, tor).await;
+    for m in &d {
+        wait_for(TOR_WAIT, "all five members over Tor", || {
+            (m.api.list_members(&m.name(), "friends").ok()?.len() == 5).then_some(())
+        })
+        .await;
+    }
+    // Members 3 and 4 (both invited by 1) go offline; member 2 posts twice.
+    d[3].stop();
+    d[4].stop();
+    let name = d[2].name();
+    for (subject, text) in [("One", "First of two."), ("Two", "Second of two.")] {
+        d[2].api
+            .list_post(&name, "friends", subject, text)
+            .expect("post");
+    }
+    wake(&d[2]);
+    for m in &d[..3] {
+        wait_for(TOR_WAIT, "both posts at the online members", || {
+            (posts(m, "friends") == 2).then_some(())
+        })
+        .await;
+    }
+    assert_eq!(posts(&d[3], "friends"), 0);
+    assert_eq!(posts(&d[4], "friends"), 0);
+    for i in [3, 4] {
+        let t = tor(&d[i]);
+        d[i].start(t).await;
+    }
+    for m in &d[3..] {
+        wait_for(TOR_WAIT, "both posts after coming back", || {
+            (posts(m, "friends") == 2).then_some(())
+        })
+        .await;
+        let p = m.api.list_posts(&m.name(), "friends").expect("posts");
+        assert_eq!(
+            p.iter().map(|p| p.subject.as_str()).collect::<Vec<_>>(),
+            ["One", "Two"],
+            "in the author's order"
+        );
+    }
+}
+
+/// List mail as another node would send it: `Postern-Kind: list` and the given attachments,
+/// signed by `from`, encrypted to `to`.
+fn list_mail(from: &Device, to: &Device, attachments: Vec<postern_core::Attachment>) -> Vec<u8> {
+    let keys = from.api.identity_keys(&from.name()).expect("keys");
+    let to_key = to
+        .api
+        .identity_keys(&to.name())
+        .expect("keys")
+        .openpgp_public()
+        .expect("public");
+    let recipient = postern_crypto::PublicKeyInfo::parse(&to_key).expect("key");
+    let mut rng = rand::thread_rng();
+    let id = postern_mime::random_message_id(&mut rng);
+    postern_mime::compose(
+        &postern_mime::Draft {
+            from: from.address.parse().expect("addr"),
+            from_name: String::new(),
+            to: to.address.parse().expect("addr"),
+            subject: "List mail".into(),
+            text: String::new(),
+            attachments,
+            headers: vec![("Postern-Kind".into(), "list".into())],
+        },
+        postern_mime::SenderKeys {
+            cert: keys.openpgp_cert(),
+            binding: keys.binding(),
+        },
+        recipient.cert(),
+        1_800_000_000,
+        &id,
+        &mut rng,
+    )
+    .expect("compose")
+}
+
+fn frame(f: &postern_list::Frame) -> Vec<postern_core::Attachment> {
+    vec![postern_core::Attachment {
+        name: "list.postern".into(),
+        content_type: "application/x-postern-list".into(),
+        data: f.encode(),
+    }]
+}
+
+/// List mail the list did not ask for — from a contact who is not a neighbour, an acceptance
+/// without an invitation, a frame that does not decode, two frames, a stranger's — is dropped
+/// or refused, and changes nothing: no post, no member, no link, nothing sent on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn list_mail_from_outside_the_list_changes_nothing() {
+    use postern_list::{Frame, ListId, MemberId, SigningKey, Wire};
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut d = list_of(tmp.path(), 2, |_| loopback(&reg)).await;
+    let mut outsider = Device::new(tmp.path(), "outsider");
+    let stranger = Device::new(tmp.path(), "stranger");
+    d[0].add_contact(&outsider, true);
+    outsider.add_contact(&d[0], true);
+    outsider.start(loopback(&reg)).await;
+    let owner = d[0].name();
+    wait_for(WAIT, "both members", || {
+        (d[0].api.list_members(&owner, "friends").ok()?.len() == 2).then_some(())
+    })
+    .await;
+    let list_hex = d[0].api.lists(&owner).expect("lists")[0].id.clone();
+    let list = ListId(
+        (0..32)
+            .map(|i| u8::from_str_radix(&list_hex[2 * i..2 * i + 2], 16).expect("hex"))
+            .collect::<Vec<_>>()
+            .try_into()
+            .expect("32 bytes"),
+    );
+    let members = |d: &Device| d.api.list_members(&d.name(), "friends").expect("members");
+    let before = members(&d[0]);
+
+    let stranger_key = MemberId::of(&SigningKey::from_bytes(&[42; 32]));
+    let cases: Vec<(&Device, Vec<postern_core::Attachment>, u16)> = vec![
+        // A contact who is not linked sends a wire message, and asks to be accepted.
+        (
+            &outsider,
+            frame(&Frame::Wire {
+                list,
+                wire: Wire::Heads {
+                    heads: vec![],
+                    reply: true,
+                },
+            }),
+            250,
+        ),
+        (
+            &outsider,
+            frame(&Frame::Accept {
+                list,
+                member: stranger_key,
+            }),
+            250,
+        ),
+        // Bytes that are not a frame.
+        (
+            &outsider,
+            vec![postern_core::Attachment {
+                name: "list.postern".into(),
+                content_type: "application/x-postern-list".into(),
+                data: vec![4, 1, 2, 3],
+            }],
+            250,
+        ),
+        // Two frames, or none: refused at once.
+        (
+            &outsider,
+            [
+                frame(&Frame::Wire {
+                    list,
+                    wire: Wire::Prune,
+                }),
+                frame(&Frame::Wire {
+                    list,
+                    wire: Wire::Prune,
+                }),
+            ]
+            .concat(),
+            550,
+        ),
+        (&outsider, vec![], 550),
+    ];
+    for (from, attachments, code) in cases {
+        let msg = list_mail(from, &d[0], attachments);
+        let (got, text) = submit(&reg, &from.address, &d[0], &msg).await;
+        assert_eq!(got, code, "{text}");
+    }
+    // A stranger's list mail is never read as list mail (without a stamp it is refused; with
+    // one it would be a contact request).
+    let msg = list_mail(
+        &stranger,
+        &d[0],
+        frame(&Frame::Wire {
+            list,
+            wire: Wire::Prune,
+        }),
+    );
+    let (got, text) = submit(&reg, &stranger.address, &d[0], &msg).await;
+    assert_eq!(got, 550, "{text}");
+
+    // A member's post, sent after all that, is taken after it (list mail is taken in the order
+    // it arrived): once it is there, everything before was taken, and changed nothing.
+    let member = d[1].name();
+    d[1].api
+        .list_post(&member, "friends", "From a member", "Hello.")
+        .expect("post");
+    wake(&d[1]);
+    wait_for(WAIT, "the member's post", || {
+        (posts(&d[0], "friends") == 1).then_some(())
+    })
+    .await;
+    assert_eq!(members(&d[0]), before);
+    let to_outsider = d[0]
+        .api
+        .outbox(None)
+        .expect("outbox")
+        .iter()
+        .filter(|o| o.to == outsider.address)
+        .count();
+    assert_eq!(to_outsider, 0, "nothing sent in answer");
+    assert!(d[0].api.requests(None).expect("requests").is_empty());
 }
