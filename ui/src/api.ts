@@ -118,6 +118,16 @@ export const api = {
   scanFrame: (width: number, height: number, pixelsB64: string) =>
     call("scan_frame", { width, height, pixelsB64 }),
   acceptScanned: (identity: string, text: string) => call("accept_scanned", { identity, text }),
+  lists: (identity: string) => call("lists", { identity }),
+  listCreate: (identity: string, name: string) => call("list_create", { identity, name }),
+  listInvite: (identity: string, list: string, contact: string) =>
+    call("list_invite", { identity, list, contact }),
+  listJoin: (identity: string, list: string) => call("list_join", { identity, list }),
+  listPost: (identity: string, list: string, subject: string, text: string) =>
+    call("list_post", { identity, list, subject, text }),
+  listPosts: (identity: string, list: string) => call("list_posts", { identity, list }),
+  listMembers: (identity: string, list: string) => call("list_members", { identity, list }),
+  listLeave: (identity: string, list: string) => call("list_leave", { identity, list }),
   carriers: (identity: string) => call("carriers", { identity }),
   designateCarrier: (identity: string, carrier: string, designate: boolean) =>
     call("designate_carrier", { identity, carrier, designate }),

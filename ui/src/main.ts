@@ -11,6 +11,7 @@ import { contactsScreen } from "./screens/contacts";
 import { qrScreen } from "./screens/qr";
 import { identitiesScreen } from "./screens/identities";
 import { carrierScreen } from "./screens/carrier";
+import { listsScreen } from "./screens/lists";
 import { settingsScreen } from "./screens/settings";
 
 export type Screen = (root: HTMLElement, arg?: number) => Promise<void>;
@@ -18,6 +19,7 @@ export type Screen = (root: HTMLElement, arg?: number) => Promise<void>;
 const screens: Record<string, [string, Screen]> = {
   mail: ["Mail", mailScreen],
   compose: ["Write", composeScreen],
+  lists: ["Lists", listsScreen],
   contacts: ["Contacts", contactsScreen],
   qr: ["Meet", qrScreen],
   identities: ["Identities", identitiesScreen],

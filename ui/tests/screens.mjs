@@ -505,6 +505,34 @@ async function screensAt(size, tag) {
   await p.goto(base + "#/mail/inbox");
   await p.waitForSelector("#messages");
 
+  // Lists as folders: Bob's list with his post, its members; a post and a reply from the app;
+  // a new list.
+  await p.goto(base + "#/lists");
+  await p.waitForSelector("#lists a[data-list='Book club']");
+  await p.click("#lists a[data-list='Book club']");
+  await p.waitForSelector("#list-posts");
+  expect((await text(p, "#list-posts")).includes("Thursday at eight."), `${tag} a list's posts are shown`);
+  expect((await p.locator("#list-members li").count()) === 2, `${tag} a list's members are shown`);
+  expect((await text(p, "#list-members")).includes("You") && (await text(p, "#list-members")).includes(world.addr.bob.slice(0, 12)), `${tag} the members show you and your neighbour`);
+  await p.click("#list-posts .reply");
+  expect((await p.inputValue("#post-subject")) === "Re: First meeting", `${tag} Reply prepares the subject`);
+  await p.fill("#post-text", "I will bring the book.");
+  await p.click("#post-send");
+  await p.waitForFunction(() => document.querySelectorAll("#list-posts li").length === 2);
+  const listed = (await p.core.call("list_posts", { identity: world.addr.me, list: "Book club" })).ok;
+  expect(listed.length === 2 && listed[1].subject === "Re: First meeting", `${tag} a post from the app is kept`);
+  const queued = (await p.core.call("outbox", { identity: world.addr.me })).ok;
+  expect(queued.some((o) => o.to === world.addr.bob && o.subject === "List mail" && o.state === "queued"), `${tag} the post waits in the outbox for Bob`);
+  await p.fill("#list-name", "");
+  await p.click("#list-create button[type=submit]");
+  await p.waitForSelector(".error");
+  expect((await text(p, ".error")).includes("Check what you entered"), `${tag} an empty list name is refused`);
+  await p.fill("#list-name", "Neighbours");
+  await p.click("#list-create button[type=submit]");
+  await p.waitForSelector("#lists a[data-list='Neighbours'][aria-current='page']");
+  expect((await text(p, "#list-view h2")) === "Neighbours", `${tag} a new list is created and shown`);
+  await shot(p, size, "lists");
+
   // Carrier mode: the toggle, the policy, what is held, and what a carrier can see.
   await p.goto(base + "#/carrier");
   await p.check("#carrier-on");
@@ -553,7 +581,7 @@ async function screensAt(size, tag) {
   await shot(p, size, "settings");
 
   // Every screen can be used with the keyboard alone.
-  for (const screen of ["#/mail/inbox", "#/compose", "#/contacts", "#/identities", "#/carrier", "#/settings"]) {
+  for (const screen of ["#/mail/inbox", "#/compose", "#/lists", "#/contacts", "#/identities", "#/carrier", "#/settings"]) {
     await go(p, screen);
     const { total, reached } = await everyControlReachedByTab(p);
     expect(total > 0 && reached === total, `${tag} ${screen}: Tab reaches every control (${reached} of ${total})`);

@@ -125,6 +125,15 @@ export async function buildWorld(bin, root) {
     await until("Dave's introduction", () => outbox("dave").length > 0 && outbox("dave").every((o) => o.state === "delivered"));
     postern(bin, dirs.others, ["introduce", "-i", "eve", addr.carol, "--to", addr.me]);
     await until("Eve's introduction", () => outbox("eve").some((o) => o.to === addr.me) && outbox("eve").every((o) => o.state === "delivered"));
+    // A mailing list: Bob creates it, posts, and invites the app, which joins (its node takes
+    // Bob's welcome and catches up on the post).
+    postern(bin, dirs.bob, ["list", "create", "-i", "bob", "Book club"]);
+    postern(bin, dirs.bob, ["list", "post", "-i", "bob", "Book club", "-s", "First meeting", "-t", "Thursday at eight."]);
+    postern(bin, dirs.bob, ["list", "invite", "-i", "bob", "Book club", addr.me]);
+    const lists = (who) => JSON.parse(postern(bin, dirs[people[who]], ["list", "show", "-i", who, "--json"]));
+    await until("the app's invitation to the list", () => lists("me")[0]?.state === "invited");
+    postern(bin, dirs.me, ["list", "join", "-i", "me", "Book club"]);
+    await until("the app in the list with Bob's post", () => lists("me")[0]?.state === "member" && lists("me")[0]?.posts === 1);
     // Erin scans the app's invite: the handshake makes each the other's contact.
     const meLink = postern(bin, dirs.me, ["link", "me"]).split("\n").find((l) => l.startsWith("POSTERN:"));
     postern(bin, dirs.others, ["contact", "add", "-i", "erin", meLink]);

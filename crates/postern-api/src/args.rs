@@ -207,6 +207,35 @@ pub(crate) struct Designate {
 }
 
 #[derive(Debug, Deserialize, TS)]
+pub(crate) struct NewList {
+    pub(crate) identity: String,
+    pub(crate) name: String,
+}
+
+/// One list of an identity: its name, or its id in hex.
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct OfList {
+    pub(crate) identity: String,
+    pub(crate) list: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct ListInvite {
+    pub(crate) identity: String,
+    pub(crate) list: String,
+    /// The contact's address.
+    pub(crate) contact: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct ListPost {
+    pub(crate) identity: String,
+    pub(crate) list: String,
+    pub(crate) subject: String,
+    pub(crate) text: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
 pub(crate) struct Revoke {
     pub(crate) identity: String,
     /// The whole address (true), or only its OpenPGP key, replaced by a new one (false).

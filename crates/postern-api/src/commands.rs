@@ -4,9 +4,9 @@
 //! `handlers.rs`.
 
 use postern_core::{
-    CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, MailboxView,
-    MessageSummary, MessageView, MoveView, NotificationSettings, OutboxView, RecipientCheck,
-    RevocationView, ScanPreview, SearchResult,
+    CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, ListMemberView,
+    ListPostView, ListView, MailboxView, MessageSummary, MessageView, MoveView,
+    NotificationSettings, OutboxView, RecipientCheck, RevocationView, ScanPreview, SearchResult,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -140,6 +140,22 @@ command_set! {
     scan_frame(Frame) -> ScanPreview;
     /// Accept a scanned invite or card: the contact is added and the handshake queued.
     accept_scanned(AcceptScanned) -> ContactView;
+    /// An identity's mailing lists and invitations to lists.
+    lists(OfIdentity) -> Vec<ListView>;
+    /// Create a list; the identity is its moderator.
+    list_create(NewList) -> ListView;
+    /// Invite a contact to a list.
+    list_invite(ListInvite) -> ();
+    /// Accept an invitation to a list.
+    list_join(OfList) -> ListView;
+    /// Post to a list; the post's id (hex).
+    list_post(ListPost) -> String;
+    /// A list's posts, oldest first.
+    list_posts(OfList) -> Vec<ListPostView>;
+    /// A list's members in good standing.
+    list_members(OfList) -> Vec<ListMemberView>;
+    /// Leave a list: the identity's list key is revoked.
+    list_leave(OfList) -> ListView;
     /// An identity's carriers, its contacts' carriers and what it holds.
     carriers(OfIdentity) -> CarriersView;
     /// Use (or stop using) a contact as a carrier; every contact is told.

@@ -4,9 +4,10 @@
 use data_encoding::BASE64;
 use postern_core::{
     Attachment, CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView,
-    InviteStateView, MailboxView, MessageSummary, MessageView, MoveView, NotificationSettings,
-    OutboxView, Postern, RecipientCheck, RedeemerView, RevocationScope, RevocationView,
-    ScanPreview, SearchResult, DEFAULT_CARRIER_TARGET, SCREEN_INVITE_VALIDITY,
+    InviteStateView, ListMemberView, ListPostView, ListView, MailboxView, MessageSummary,
+    MessageView, MoveView, NotificationSettings, OutboxView, Postern, RecipientCheck, RedeemerView,
+    RevocationScope, RevocationView, ScanPreview, SearchResult, DEFAULT_CARRIER_TARGET,
+    SCREEN_INVITE_VALIDITY,
 };
 
 use crate::args::*;
@@ -282,6 +283,66 @@ impl Handlers<'_> {
         let out = self
             .0
             .with(|p| Ok(p.accept_scanned(&s.identity, &s.text)?))
+            .await?;
+        self.0.wake().await;
+        Ok(out)
+    }
+
+    pub(crate) async fn lists(&self, a: OfIdentity) -> Result<Vec<ListView>> {
+        self.0.with(|p| Ok(p.lists(&a.identity)?)).await
+    }
+
+    pub(crate) async fn list_create(&self, a: NewList) -> Result<ListView> {
+        let out = self
+            .0
+            .with(|p| Ok(p.list_create(&a.identity, &a.name)?))
+            .await?;
+        self.0.wake().await;
+        Ok(out)
+    }
+
+    pub(crate) async fn list_invite(&self, a: ListInvite) -> Result<()> {
+        self.0
+            .with(|p| Ok(p.list_invite(&a.identity, &a.list, &a.contact)?))
+            .await?;
+        self.0.wake().await;
+        Ok(())
+    }
+
+    pub(crate) async fn list_join(&self, a: OfList) -> Result<ListView> {
+        let out = self
+            .0
+            .with(|p| Ok(p.list_join(&a.identity, &a.list)?))
+            .await?;
+        self.0.wake().await;
+        Ok(out)
+    }
+
+    pub(crate) async fn list_post(&self, a: ListPost) -> Result<String> {
+        let out = self
+            .0
+            .with(|p| Ok(p.list_post(&a.identity, &a.list, &a.subject, &a.text)?))
+            .await?;
+        self.0.wake().await;
+        Ok(out)
+    }
+
+    pub(crate) async fn list_posts(&self, a: OfList) -> Result<Vec<ListPostView>> {
+        self.0
+            .with(|p| Ok(p.list_posts(&a.identity, &a.list)?))
+            .await
+    }
+
+    pub(crate) async fn list_members(&self, a: OfList) -> Result<Vec<ListMemberView>> {
+        self.0
+            .with(|p| Ok(p.list_members(&a.identity, &a.list)?))
+            .await
+    }
+
+    pub(crate) async fn list_leave(&self, a: OfList) -> Result<ListView> {
+        let out = self
+            .0
+            .with(|p| Ok(p.list_leave(&a.identity, &a.list)?))
             .await?;
         self.0.wake().await;
         Ok(out)

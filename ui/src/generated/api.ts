@@ -440,6 +440,65 @@ redeemed_at: number | null,
  */
 redeemed_by: RedeemerView | null, };
 
+export type ListInvite = { identity: string, list: string, 
+/**
+ * The contact's address.
+ */
+contact: string, };
+
+/**
+ * A member of a list.
+ */
+export type ListMemberView = { 
+/**
+ * The member's list key, hex (a list key says nothing of the member's identity).
+ */
+member: string, me: boolean, 
+/**
+ * The mail address of a neighbour (a member this one exchanges list mail with).
+ */
+neighbour: string | null, };
+
+export type ListPost = { identity: string, list: string, subject: string, text: string, };
+
+/**
+ * A post with text.
+ */
+export type ListPostView = { 
+/**
+ * The author's list key, hex.
+ */
+author: string, 
+/**
+ * The author's clock, Unix seconds.
+ */
+time: number, subject: string, text: string, };
+
+/**
+ * A list of one identity.
+ */
+export type ListView = { 
+/**
+ * The list id, hex.
+ */
+id: string, name: string, 
+/**
+ * `invited`, `joining`, `member` or `left`.
+ */
+state: string, 
+/**
+ * Who invited this identity (empty for the creator).
+ */
+inviter: string, 
+/**
+ * Members in good standing (as far as this member knows).
+ */
+members: number, 
+/**
+ * Posts with text.
+ */
+posts: number, };
+
 /**
  * A mailbox of one identity.
  */
@@ -654,6 +713,8 @@ to: string, };
 
 export type NewIdentity = { name: string, displayName: string, };
 
+export type NewList = { identity: string, name: string, };
+
 export type NewPassphrase = { old: string, new: string, };
 
 /**
@@ -717,6 +778,11 @@ export type OfContact = { identity: string, address: string, };
 export type OfIdentity = { identity: string, };
 
 export type OfInvite = { identity: string, id: number, };
+
+/**
+ * One list of an identity: its name, or its id in hex.
+ */
+export type OfList = { identity: string, list: string, };
 
 export type OfMailbox = { identity: string, 
 /**
@@ -1161,6 +1227,22 @@ export interface Commands {
   scan_frame: { args: Frame; result: ScanPreview };
   /** Accept a scanned invite or card: the contact is added and the handshake queued. */
   accept_scanned: { args: AcceptScanned; result: ContactView };
+  /** An identity's mailing lists and invitations to lists. */
+  lists: { args: OfIdentity; result: Array<ListView> };
+  /** Create a list; the identity is its moderator. */
+  list_create: { args: NewList; result: ListView };
+  /** Invite a contact to a list. */
+  list_invite: { args: ListInvite; result: null };
+  /** Accept an invitation to a list. */
+  list_join: { args: OfList; result: ListView };
+  /** Post to a list; the post's id (hex). */
+  list_post: { args: ListPost; result: string };
+  /** A list's posts, oldest first. */
+  list_posts: { args: OfList; result: Array<ListPostView> };
+  /** A list's members in good standing. */
+  list_members: { args: OfList; result: Array<ListMemberView> };
+  /** Leave a list: the identity's list key is revoked. */
+  list_leave: { args: OfList; result: ListView };
   /** An identity's carriers, its contacts' carriers and what it holds. */
   carriers: { args: OfIdentity; result: CarriersView };
   /** Use (or stop using) a contact as a carrier; every contact is told. */

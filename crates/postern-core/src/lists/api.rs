@@ -14,6 +14,7 @@ use crate::{CoreError, ListTimers, Postern};
 
 /// A list of one identity.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListView {
     /// The list id, hex.
     pub id: String,
@@ -30,6 +31,7 @@ pub struct ListView {
 
 /// A member of a list.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListMemberView {
     /// The member's list key, hex (a list key says nothing of the member's identity).
     pub member: String,
@@ -40,6 +42,7 @@ pub struct ListMemberView {
 
 /// A post with text.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ListPostView {
     /// The author's list key, hex.
     pub author: String,
