@@ -585,6 +585,14 @@ pub(crate) enum ListCommand {
         identity: String,
         list: String,
     },
+    /// Remove a member (moderators): everyone drops its later posts.
+    Remove {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        list: String,
+        /// The member's list key in hex (at least its first 8 digits), from `list members`.
+        member: String,
+    },
     /// Leave a list: your list key is revoked and mail on it stops.
     Leave {
         #[arg(long, short = 'i', value_name = "ID")]

@@ -60,6 +60,14 @@ pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliE
         }
         ListCommand::Read { identity, list } => posts(out, &p.list_posts(identity, list)?),
         ListCommand::Members { identity, list } => members(out, &p.list_members(identity, list)?),
+        ListCommand::Remove {
+            identity,
+            list,
+            member,
+        } => {
+            p.list_remove(identity, list, member)?;
+            out.done("Removed; the removal goes out when `postern run` runs.");
+        }
         ListCommand::Leave { identity, list } => {
             let view = p.list_leave(identity, list)?;
             one(out, &view, "Left");

@@ -449,3 +449,77 @@ async fn list_mail_from_outside_the_list_changes_nothing() {
     assert_eq!(to_outsider, 0, "nothing sent in answer");
     assert!(d[0].api.requests(None).expect("requests").is_empty());
 }
+
+/// Moderation: only a moderator removes; the removal travels like a post; the removed member
+/// learns it, cannot post, and no longer receives the list's posts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moderator_removes_a_member() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut d = list_of(tmp.path(), 3, |_| loopback(&reg)).await;
+    for m in &d {
+        wait_for(WAIT, "all three members", || {
+            (m.api.list_members(&m.name(), "friends").ok()?.len() == 3).then_some(())
+        })
+        .await;
+    }
+    let owner = d[0].name();
+    let key_of_2 = d[0]
+        .api
+        .list_members(&owner, "friends")
+        .expect("members")
+        .into_iter()
+        .find(|m| m.neighbour.as_deref() == Some(d[2].address.as_str()))
+        .expect("member 2 is a neighbour of the creator")
+        .member;
+    let one = d[1].name();
+    let err = d[1]
+        .api
+        .list_remove(&one, "friends", &key_of_2)
+        .expect_err("only a moderator removes");
+    assert!(err.to_string().contains("only a moderator"), "{err}");
+    let err = d[0]
+        .api
+        .list_remove(&owner, "friends", "00")
+        .expect_err("too short a key");
+    assert_eq!(err.kind(), postern_core::ErrorKind::BadInput);
+
+    d[0].api
+        .list_remove(&owner, "friends", &key_of_2[..12])
+        .expect("remove");
+    wake(&d[0]);
+    wait_for(WAIT, "the removal at member 1", || {
+        (d[1].api.list_members(&one, "friends").ok()?.len() == 2).then_some(())
+    })
+    .await;
+    wait_for(WAIT, "member 2 told it was removed", || {
+        (state(&d[2], "friends")? == "left").then_some(())
+    })
+    .await;
+    let two = d[2].name();
+    let err = d[2]
+        .api
+        .list_post(&two, "friends", "Still here?", "x")
+        .expect_err("a removed member cannot post");
+    assert!(err.to_string().contains("not a member"), "{err}");
+
+    d[1].api
+        .list_post(
+            &one,
+            "friends",
+            "After the removal",
+            "Only for the members.",
+        )
+        .expect("post");
+    wake(&d[1]);
+    wait_for(WAIT, "the post at the creator", || {
+        (posts(&d[0], "friends") == 1).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(
+        posts(&d[2], "friends"),
+        0,
+        "the removed member gets nothing more"
+    );
+}

@@ -1,4 +1,5 @@
-//! Lists as a person uses them: create, invite a contact, join, post, read, members, leave.
+//! Lists as a person uses them: create, invite a contact, join, post, read, members, remove a
+//! member (moderators), leave.
 //! Each call changes the store in one transaction; what it sends waits in the outbox for the
 //! node.
 
@@ -334,6 +335,40 @@ impl Postern {
             }
         }
         Ok(out)
+    }
+
+    /// A moderator removes a member (named by its list key in hex, or the start of it): the
+    /// removal travels like a post, and every member drops the member's later posts.
+    pub fn list_remove(
+        &mut self,
+        identity: &str,
+        list: &str,
+        member: &str,
+    ) -> Result<(), CoreError> {
+        let me = self.find_identity(identity)?;
+        self.refuse_own_revoked(&me)?;
+        let rec = self.member_list(me.id, list)?;
+        let now = self.clock.now_unix();
+        let sel = member.trim().to_ascii_lowercase();
+        self.store.in_transaction(|s| -> Result<(), CoreError> {
+            let mut node = restore(s, &rec, &ListTimers::default(), now)?;
+            let found: Vec<MemberId> = node
+                .members()
+                .into_iter()
+                .filter(|m| sel.len() >= 8 && hex(&m.0).starts_with(&sel))
+                .collect();
+            let [target] = found.as_slice() else {
+                return Err(CoreError::List(format!(
+                    "{member:?} names no member, or more than one (give at least 8 hex digits of its key)"
+                )));
+            };
+            if *target == node.me() {
+                return Err(CoreError::List("to leave a list, leave it".into()));
+            }
+            node.remove(ms(now), *target)
+                .map_err(|e| CoreError::List(e.to_string()))?;
+            persist(s, &rec, &mut node, now)
+        })
     }
 
     /// Leaves a list: the last post under this member's list key, which revokes it.

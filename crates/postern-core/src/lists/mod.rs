@@ -119,6 +119,8 @@ pub(crate) fn persist(
         })
         .collect();
     store.add_list_posts(rec.id, &rows, now)?;
+    // The addresses as they were: a removal or leave still reaches the member it closes.
+    let links = store.list_links(rec.id)?;
     while let Some(event) = node.poll_event() {
         match event {
             Event::LinkClosed(m) | Event::MemberRemoved(m) | Event::MemberLeft(m) => {
@@ -133,7 +135,6 @@ pub(crate) fn persist(
     if !node.is_active() && rec.state == MEMBER {
         store.set_list_state(rec.id, LEFT, None, None)?;
     }
-    let links = store.list_links(rec.id)?;
     while let Some((to, wire)) = node.poll_transmit() {
         let Some((_, address)) = links.iter().find(|(m, _)| m.as_slice() == to.0) else {
             continue;
