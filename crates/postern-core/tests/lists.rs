@@ -11,7 +11,7 @@ use common::*;
 use postern_core::{HasKind, Network, Transport};
 use postern_testnet::Testnet;
 
-const WAIT: Duration = Duration::from_secs(60);
+const WAIT: Duration = Duration::from_secs(120);
 const TOR_WAIT: Duration = Duration::from_secs(180);
 
 fn state(d: &Device, list: &str) -> Option<String> {
@@ -178,6 +178,7 @@ async fn twenty_members_all_receive_a_post() {
     let reg = tmp.path().join("registry");
     let mut d = list_of(tmp.path(), 20, |_| loopback(&reg)).await;
     let name = d[19].name();
+    let posted = std::time::Instant::now();
     d[19]
         .api
         .list_post(&name, "friends", "To all twenty", "Hello.")
@@ -189,6 +190,10 @@ async fn twenty_members_all_receive_a_post() {
         })
         .await;
     }
+    eprintln!(
+        "a post reached all 20 members (up to 8 hops) over loopback in {:?}",
+        posted.elapsed()
+    );
     // Joins travel as repairs (announced, then fetched): every member learns of every other.
     for m in &d {
         wait_for(WAIT, "every member known everywhere", || {
@@ -260,14 +265,20 @@ async fn five_members_over_tor_two_offline_catch_up() {
             .expect("post");
     }
     wake(&d[2]);
+    let posted = std::time::Instant::now();
     for m in &d[..3] {
         wait_for(TOR_WAIT, "both posts at the online members", || {
             (posts(m, "friends") == 2).then_some(())
         })
         .await;
     }
+    eprintln!(
+        "two posts reached the three online members over Tor in {:?}",
+        posted.elapsed()
+    );
     assert_eq!(posts(&d[3], "friends"), 0);
     assert_eq!(posts(&d[4], "friends"), 0);
+    let back = std::time::Instant::now();
     for i in [3, 4] {
         let t = tor(&d[i]);
         d[i].start(t).await;
@@ -284,6 +295,10 @@ async fn five_members_over_tor_two_offline_catch_up() {
             "in the author's order"
         );
     }
+    eprintln!(
+        "two members back online had both posts over Tor within {:?} of starting their nodes",
+        back.elapsed()
+    );
 }
 
 /// List mail as another node would send it: `Postern-Kind: list` and the given attachments,
