@@ -324,22 +324,25 @@ impl Store {
         Ok(())
     }
 
-    /// The oldest waiting list mail.
-    pub fn list_mail(&self, limit: usize) -> Result<Vec<ListMail>, StoreError> {
+    /// Waiting list mail after `after` (a `ListMail::id`), oldest first.
+    pub fn list_mail(&self, after: i64, limit: usize) -> Result<Vec<ListMail>, StoreError> {
         let mut st = self.conn.prepare_cached(
             "SELECT id, identity_id, sender, frame, message_id, received_at FROM list_inbox
-             ORDER BY id LIMIT ?1",
+             WHERE id > ?1 ORDER BY id LIMIT ?2",
         )?;
-        let rows = st.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok(ListMail {
-                id: r.get(0)?,
-                identity_id: r.get(1)?,
-                sender: r.get(2)?,
-                frame: r.get(3)?,
-                message_id: r.get(4)?,
-                received_at: r.get(5)?,
-            })
-        })?;
+        let rows = st.query_map(
+            params![after, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(ListMail {
+                    id: r.get(0)?,
+                    identity_id: r.get(1)?,
+                    sender: r.get(2)?,
+                    frame: r.get(3)?,
+                    message_id: r.get(4)?,
+                    received_at: r.get(5)?,
+                })
+            },
+        )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -123,7 +123,26 @@ impl Live {
     /// many were taken.
     fn take_waiting(&mut self, store: &mut Store, now: i64) -> Result<usize, CoreError> {
         let mut taken = 0;
-        for mail in store.list_mail(256)? {
+        // Mail left waiting (for a welcome) is passed over, not read again in this round.
+        let mut after = 0;
+        loop {
+            let batch = store.list_mail(after, 256)?;
+            let Some(last) = batch.last() else {
+                return Ok(taken);
+            };
+            after = last.id;
+            taken += self.take_batch(store, batch, now)?;
+        }
+    }
+
+    fn take_batch(
+        &mut self,
+        store: &mut Store,
+        batch: Vec<ListMail>,
+        now: i64,
+    ) -> Result<usize, CoreError> {
+        let mut taken = 0;
+        for mail in batch {
             let outcome = store.in_transaction(|s| -> Result<Taken, CoreError> {
                 let outcome = match self.take(s, &mail, now) {
                     Ok(t) => t,

@@ -5,7 +5,8 @@
 //!
 //! List mail is an ordinary message with `Postern-Kind: list` and one attachment, the frame
 //! (`postern_list::Frame`). The receiving writer only queues the frame (`list_inbox`) with the
-//! message; [`take_waiting`] takes it later, in one transaction with everything it causes.
+//! message; the node's list loop (`live.rs`) takes it later, in one transaction with everything
+//! it causes.
 
 mod api;
 mod live;
