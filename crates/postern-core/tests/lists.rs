@@ -508,7 +508,7 @@ async fn a_moderator_removes_a_member() {
     })
     .await;
     wait_for(WAIT, "member 2 told it was removed", || {
-        (state(&d[2], "friends")? == "left").then_some(())
+        (state(&d[2], "friends")? == "removed").then_some(())
     })
     .await;
     let two = d[2].name();

@@ -415,6 +415,11 @@ impl ListNode {
         self.held.iter().map(|(id, h)| (*id, h.post.as_ref()))
     }
 
+    /// Whether a moderator removed this member.
+    pub fn was_removed(&self) -> bool {
+        self.members.get(&self.me) == Some(&Standing::Removed)
+    }
+
     /// Whether `member` is a member in good standing.
     pub fn is_member(&self, member: &MemberId) -> bool {
         self.members.get(member) == Some(&Standing::Active)

@@ -15,7 +15,7 @@ pub struct ListRecord {
     pub name: String,
     /// The creator's signed charter.
     pub charter: Vec<u8>,
-    /// `invited`, `joining`, `member` or `left`.
+    /// `invited`, `joining`, `member`, `left` or `removed`.
     pub state: String,
     /// Who invited this identity (empty for the creator).
     pub inviter: String,

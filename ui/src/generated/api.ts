@@ -483,7 +483,7 @@ export type ListView = {
  */
 id: string, name: string, 
 /**
- * `invited`, `joining`, `member` or `left`.
+ * `invited`, `joining`, `member`, `left` or `removed` (by a moderator).
  */
 state: string, 
 /**

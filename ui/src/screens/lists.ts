@@ -76,7 +76,7 @@ export async function listsScreen(root: HTMLElement) {
       replace(
         pane,
         h("h2", {}, l.name),
-        h("p", { id: "list-state" }, l.state === "invited" ? `${short(l.inviter)} invited you.` : l.state === "joining" ? "Asked to join; waiting for the welcome." : "You left this list."),
+        h("p", { id: "list-state" }, l.state === "invited" ? `${short(l.inviter)} invited you.` : l.state === "joining" ? "Asked to join; waiting for the welcome." : l.state === "removed" ? "A moderator removed you from this list." : "You left this list."),
         l.state === "invited" ? join : null,
       );
       return;

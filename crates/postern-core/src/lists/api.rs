@@ -20,7 +20,7 @@ pub struct ListView {
     /// The list id, hex.
     pub id: String,
     pub name: String,
-    /// `invited`, `joining`, `member` or `left`.
+    /// `invited`, `joining`, `member`, `left` or `removed` (by a moderator).
     pub state: String,
     /// Who invited this identity (empty for the creator).
     pub inviter: String,

@@ -31,6 +31,7 @@ pub(crate) const INVITED: &str = "invited";
 pub(crate) const JOINING: &str = "joining";
 pub(crate) const MEMBER: &str = "member";
 pub(crate) const LEFT: &str = "left";
+pub(crate) const REMOVED: &str = "removed";
 
 /// The state machine's configuration with the node's timers.
 pub(crate) fn config(timers: &ListTimers) -> Config {
@@ -134,7 +135,8 @@ pub(crate) fn persist(
         }
     }
     if !node.is_active() && rec.state == MEMBER {
-        store.set_list_state(rec.id, LEFT, None, None)?;
+        let state = if node.was_removed() { REMOVED } else { LEFT };
+        store.set_list_state(rec.id, state, None, None)?;
     }
     while let Some((to, wire)) = node.poll_transmit() {
         let Some((_, address)) = links.iter().find(|(m, _)| m.as_slice() == to.0) else {
