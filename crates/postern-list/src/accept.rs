@@ -193,7 +193,7 @@ impl ListNode {
     }
 
     /// Takes parked posts whose predecessor or sponsor has arrived, until none is left to take.
-    fn unpark(&mut self, now: u64) {
+    pub(crate) fn unpark(&mut self, now: u64) {
         loop {
             let ready = self.parked.iter().position(|p| {
                 let next = self

@@ -382,6 +382,8 @@ impl ListNode {
                     let post = Arc::new(post);
                     node.store(post.clone(), id, 0, me);
                     node.apply(&post);
+                    // What waited for it (a join it sponsored, its own later posts) follows.
+                    node.unpark(now);
                 }
                 continue;
             }

@@ -72,7 +72,7 @@ fn a_new_member_restored_before_it_learnt_its_sponsor_is_still_a_member() {
     // list's history has not reached it yet): it is a member and may post.
     let net = Net::new(3, &[(0, 1), (1, 2)], Config::default());
     let charter = net.nodes[2].charter().expect("charter");
-    let joined = ListNode::join(
+    let mut joined = ListNode::join(
         Config::default(),
         key(3),
         charter.clone(),
@@ -81,6 +81,10 @@ fn a_new_member_restored_before_it_learnt_its_sponsor_is_still_a_member() {
         net.now,
     )
     .expect("joined");
+    let early = joined
+        .post(net.now, b"before hearing from anyone".to_vec(), vec![])
+        .expect("post");
+    // Kept newest first: its post comes before its own join, which comes last.
     let mut restored = ListNode::restore(
         Config::default(),
         key(3),
@@ -91,6 +95,10 @@ fn a_new_member_restored_before_it_learnt_its_sponsor_is_still_a_member() {
     )
     .expect("restored");
     assert!(restored.is_active());
+    assert!(
+        restored.holds(&early),
+        "the post that waited for the join is held"
+    );
     restored
         .post(net.now, b"hello".to_vec(), vec![])
         .expect("a new member posts");
