@@ -24,7 +24,20 @@ struct Stored {
     content: Content,
 }
 
+/// What is shown of a message whose content is itself encrypted, to an identity that is not a
+/// hosted account with its holder's key (nobody here can read it).
+pub const NESTED_ENCRYPTED_TEXT: &str =
+    "[The content of this message is encrypted once more, to a key this device does not hold.]";
+
 impl Postern {
+    /// Whether the identity is a hosted account whose holder gave their own key.
+    fn has_holder_key(&self, identity_id: i64) -> Result<bool, CoreError> {
+        let r = self.store.identity(identity_id)?;
+        Ok(r.host_id.is_some()
+            && postern_crypto::PublicKeyInfo::parse(&r.public_key)
+                .is_ok_and(|k| postern_crypto::has_holder_key(k.cert())))
+    }
+
     fn stored_attachments(&self, m: &MessageRecord) -> Result<Vec<Stored>, CoreError> {
         let rows = self.store.message_attachments(m.id)?;
         if rows.is_empty() {
@@ -81,10 +94,12 @@ impl Postern {
             recipients: letter.to,
             in_reply_to: Some(m.threading.in_reply_to.clone()).filter(|s| !s.is_empty()),
             references: m.threading.references.clone(),
-            text: if letter.for_holder {
+            text: if !letter.for_holder {
+                letter.text
+            } else if self.has_holder_key(m.identity_id)? {
                 crate::HOLDER_ONLY_TEXT.to_owned()
             } else {
-                letter.text
+                NESTED_ENCRYPTED_TEXT.to_owned()
             },
             attachments,
         })
@@ -206,5 +221,62 @@ pub fn safe_file_name(name: &str) -> String {
         "attachment".into()
     } else {
         clean
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use postern_store::{NewMessage, Threading};
+
+    use super::NESTED_ENCRYPTED_TEXT;
+    use crate::{KdfParams, Postern, SystemClock, HOLDER_ONLY_TEXT};
+
+    /// A message whose decrypted content is another encrypted message, stored for an ordinary
+    /// identity: it says so, and does not claim to be for a hosted account's holder.
+    #[test]
+    fn nested_encryption_is_not_called_a_holders_mail_for_an_ordinary_identity() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let kdf = KdfParams {
+            memory_kib: 1024,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let mut p =
+            Postern::init_with(tmp.path(), b"pw", kdf, Arc::new(SystemClock)).expect("init");
+        let me = p.create_identity("me", "Me").expect("me").id;
+        let inner = b"From: a@b.onion\r\nSubject: ...\r\nMessage-ID: <n@x>\r\n\
+            Content-Type: multipart/encrypted; protocol=\"application/pgp-encrypted\"; boundary=B\r\n\r\n\
+            --B\r\nContent-Type: application/pgp-encrypted\r\n\r\nVersion: 1\r\n\
+            --B\r\nContent-Type: application/octet-stream\r\n\r\n-----BEGIN PGP MESSAGE-----\r\n\
+            -----END PGP MESSAGE-----\r\n--B--\r\n";
+        let id = match p
+            .store
+            .insert_message(&NewMessage {
+                identity_id: me,
+                message_id: "n@x".into(),
+                sender: "a@b.onion".into(),
+                sender_name: String::new(),
+                subject: "...".into(),
+                folder: "inbox".into(),
+                verification: "contact".into(),
+                sent_at: None,
+                received_at: 1_800_000_000,
+                inner: inner.to_vec(),
+                raw: Vec::new(),
+                sender_key: None,
+                sender_binding_sig: None,
+                threading: Threading::default(),
+                recipients: String::new(),
+                seen: false,
+            })
+            .expect("insert")
+        {
+            postern_store::Inserted::New(id) | postern_store::Inserted::Duplicate(id) => id,
+        };
+        let text = p.read(id).expect("read").text;
+        assert_eq!(text, NESTED_ENCRYPTED_TEXT);
+        assert_ne!(text, HOLDER_ONLY_TEXT);
     }
 }
