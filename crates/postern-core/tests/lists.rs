@@ -429,6 +429,29 @@ async fn list_mail_from_outside_the_list_changes_nothing() {
         let (got, text) = submit(&reg, &from.address, &d[0], &msg).await;
         assert_eq!(got, code, "{text}");
     }
+    // Invitations: at most 16 from one contact wait at once.
+    for n in 0..17u8 {
+        let charter = postern_list::ListNode::create(
+            postern_list::Config::default(),
+            SigningKey::from_bytes(&[n + 1; 32]),
+            &format!("invitation {n}"),
+            [n; 16],
+            vec![],
+            1_000,
+        )
+        .charter()
+        .expect("charter");
+        let msg = list_mail(
+            &outsider,
+            &d[0],
+            frame(&Frame::Invite {
+                charter,
+                sponsor: stranger_key,
+            }),
+        );
+        let (got, text) = submit(&reg, &outsider.address, &d[0], &msg).await;
+        assert_eq!(got, 250, "{text}");
+    }
     // A stranger's list mail is never read as list mail (without a stamp it is refused; with
     // one it would be a contact request).
     let msg = list_mail(
@@ -454,6 +477,14 @@ async fn list_mail_from_outside_the_list_changes_nothing() {
     })
     .await;
     assert_eq!(members(&d[0]), before);
+    let invited = d[0]
+        .api
+        .lists(&owner)
+        .expect("lists")
+        .iter()
+        .filter(|l| l.state == "invited" && l.inviter == outsider.address)
+        .count();
+    assert_eq!(invited, 16, "at most 16 open invitations from one contact");
     let to_outsider = d[0]
         .api
         .outbox(None)

@@ -14,6 +14,9 @@ use super::{INVITED, JOINING, MEMBER};
 use crate::context::NodeShared;
 use crate::{CoreError, ListTimers};
 
+/// Most invitations from one contact that wait to be accepted: a contact cannot fill the list
+/// of lists.
+const OPEN_INVITATIONS_PER_CONTACT: usize = 16;
 /// How long list mail for a list still being joined may wait for the sponsor's welcome.
 const WAIT_FOR_WELCOME_SECS: i64 = 7 * 24 * 3600;
 /// How often waiting list mail is looked at without being woken.
@@ -191,6 +194,16 @@ impl Live {
                 };
                 if !charter.verify() {
                     return Err(CoreError::List("a charter that does not verify".into()));
+                }
+                let open = store
+                    .lists(mail.identity_id)?
+                    .iter()
+                    .filter(|l| l.state == INVITED && l.inviter == mail.sender)
+                    .count();
+                if open >= OPEN_INVITATIONS_PER_CONTACT {
+                    return Err(CoreError::List(
+                        "too many invitations from this contact wait already".into(),
+                    ));
                 }
                 store.insert_list(
                     mail.identity_id,
