@@ -197,6 +197,12 @@ try:
         lambda d: "Re: Hello from the app" in d.find_element(By.CSS_SELECTOR, "#messages").text,
         message="waiting 90 s for the reply",
     )
+    # The list and the folder counts come from two queries; the mail may land between them, and
+    # the next event redraws both. Wait for the count the reply makes before opening it.
+    WebDriverWait(bob, 30, poll_frequency=0.5).until(
+        lambda d: d.find_elements(By.CSS_SELECTOR, "#folder-inbox .count"),
+        message="waiting 30 s for the Inbox to count the reply as unread",
+    )
     unread_before = bob.find_element(By.CSS_SELECTOR, "#folder-inbox").text
     click(bob, "#messages li:first-child button")
     wait(bob, "#reader .in-thread")

@@ -75,8 +75,14 @@ export async function mailScreen(root: HTMLElement) {
     if (messages.length === 0) put(listPane, h("p", { class: "empty" }, state.mailbox === "inbox" ? "No mail yet. Meet someone on the Meet screen." : `Nothing in ${label(state.mailbox)}.`));
   };
 
+  // Draws overlap when mail arrives while one is under way; only the newest one's answers are
+  // shown, so a slower, older answer never puts back a count or a list from before the mail.
+  let drawing = 0;
   const draw = async () => {
-    [boxes, messages] = await Promise.all([api.mailboxes(me), api.mailbox(me, state.mailbox)]);
+    const mine = ++drawing;
+    const answers = await Promise.all([api.mailboxes(me), api.mailbox(me, state.mailbox)]);
+    if (mine !== drawing) return;
+    [boxes, messages] = answers;
     drawFolders();
     drawList();
   };
