@@ -65,6 +65,10 @@ export const api = {
   setNotificationSettings: (n: { show_sender: boolean; show_subject: boolean; requests: boolean }) =>
     call("set_notification_settings", n),
   init: (passphrase: string) => call("init_store", { passphrase }),
+  backupExport: (file: string, passphrase: string, mail: boolean, identities: string[] = []) =>
+    call("backup_export", { file, passphrase, mail, identities }),
+  backupImport: (file: string, passphrase: string, newPassphrase: string) =>
+    call("backup_import", { file, passphrase, new_passphrase: newPassphrase }),
   unlock: (passphrase: string) => call("unlock", { passphrase }),
   identities: () => call("identities", none),
   createIdentity: (name: string, displayName: string) =>

@@ -6,7 +6,7 @@ import { chromium } from "playwright-core";
 import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { readFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
@@ -579,6 +579,44 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#passphrase-changed");
   expect(true, `${tag} the passphrase can be changed in the app`);
   await shot(p, size, "settings");
+
+  // A backup: a file, a passphrase of its own (twice), mail included.
+  const backupFile = join(work, `backup-${size.width}.postern`);
+  await p.fill("#backup-file", backupFile);
+  await p.fill("#backup-passphrase", "backup horse");
+  await p.fill("#backup-repeat", "another horse");
+  await p.click("#backup button[type=submit]");
+  await p.waitForSelector(".error");
+  expect((await text(p, ".error")).includes("differ"), `${tag} differing backup passphrases are refused`);
+  expect(!existsSync(backupFile), `${tag} ... and no backup is written`);
+  await p.fill("#backup-repeat", "backup horse");
+  await p.click("#backup button[type=submit]");
+  await p.waitForSelector("#backup-written");
+  const ids = (await p.core.call("identities", {})).ok;
+  expect((await text(p, "#backup-written")).includes(`${ids.length} identit`) && existsSync(backupFile), `${tag} a backup is written from Settings`);
+  await shot(p, size, "backup");
+
+  // A new device restores it from the first screen: a wrong backup passphrase first.
+  const q = await page(size, { fresh: true, unlocked: false });
+  await q.goto(base);
+  await q.fill("#restore-file", backupFile);
+  await q.fill("#restore-passphrase", "not it");
+  await q.fill("#restore-new-passphrase", "new device");
+  await q.fill("#restore-repeat", "new device");
+  await q.click("#restore button[type=submit]");
+  await q.waitForSelector(".error");
+  expect((await text(q, ".error")).includes("Check the passphrase"), `${tag} a wrong backup passphrase says what to do`);
+  expect(!existsSync(join(q.dir, "postern.db")), `${tag} ... and writes no store`);
+  await q.fill("#restore-passphrase", "backup horse");
+  await q.click("#restore button[type=submit]");
+  await q.waitForSelector("#messages");
+  const restored = (await q.core.call("identities", {})).ok.map((i) => i.address).sort();
+  expect(JSON.stringify(restored) === JSON.stringify(ids.map((i) => i.address).sort()), `${tag} the restored device has every identity`);
+  const inbox = (c) => c.call("mailbox", { identity: world.addr.me, mailbox: "inbox" }).then((r) => r.ok.map((m) => m.subject).sort());
+  expect(JSON.stringify(await inbox(q.core)) === JSON.stringify(await inbox(p.core)), `${tag} ... and the same inbox`);
+  await shot(q, size, "restored");
+  await q.context().close();
+  current = p;
 
   // Every screen can be used with the keyboard alone.
   for (const screen of ["#/mail/inbox", "#/compose", "#/lists", "#/contacts", "#/identities", "#/carrier", "#/settings"]) {

@@ -244,3 +244,55 @@ pub(crate) struct Revoke {
     #[serde(default)]
     pub(crate) reason: String,
 }
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct BackupExport {
+    /// Where to write it (must not exist).
+    pub(crate) file: String,
+    /// The backup's own passphrase.
+    pub(crate) passphrase: String,
+    /// Only these identities (and what they need); empty: all.
+    #[serde(default)]
+    pub(crate) identities: Vec<String>,
+    /// With their mail.
+    pub(crate) mail: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct BackupImport {
+    /// The backup file.
+    pub(crate) file: String,
+    /// The backup's passphrase.
+    pub(crate) passphrase: String,
+    /// The passphrase for this device's new store.
+    pub(crate) new_passphrase: String,
+}
+
+/// What a backup holds.
+#[derive(Debug, Serialize, TS)]
+pub(crate) struct BackupView {
+    pub(crate) file: String,
+    pub(crate) identities: Vec<String>,
+    pub(crate) mail: bool,
+    pub(crate) messages: i64,
+    pub(crate) attachments: i64,
+    pub(crate) bytes: i64,
+    /// Attachments already missing from the store, so not in the backup.
+    pub(crate) missing: usize,
+    pub(crate) created_at: i64,
+}
+
+impl BackupView {
+    pub(crate) fn new(file: String, s: postern_core::BackupSummary) -> Self {
+        BackupView {
+            file,
+            identities: s.identities,
+            mail: s.mail,
+            messages: s.messages,
+            attachments: s.blobs,
+            bytes: i64::try_from(s.bytes).unwrap_or(i64::MAX),
+            missing: s.missing.len(),
+            created_at: s.created_at,
+        }
+    }
+}

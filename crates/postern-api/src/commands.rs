@@ -60,6 +60,10 @@ command_set! {
     unlock(Passphrase) -> AppStatus;
     /// Change the store's passphrase.
     change_passphrase(NewPassphrase) -> AppStatus;
+    /// Write an encrypted backup to a file (all identities or chosen ones, with or without mail).
+    backup_export(BackupExport) -> BackupView;
+    /// A new device: restore a backup into the empty data directory, and unlock it.
+    backup_import(BackupImport) -> BackupView;
     /// Every identity.
     identities(NoArgs) -> Vec<IdentityView>;
     /// A new identity (its own onion address and keys).

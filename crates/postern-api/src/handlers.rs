@@ -66,6 +66,37 @@ impl Handlers<'_> {
         self.app_status(NoArgs {}).await
     }
 
+    pub(crate) async fn backup_export(&self, a: BackupExport) -> Result<BackupView> {
+        let file = std::path::PathBuf::from(&a.file);
+        let summary = self
+            .0
+            .with(|p| {
+                Ok(p.export_backup(
+                    &file,
+                    a.passphrase.as_bytes(),
+                    &a.identities,
+                    a.mail,
+                    &mut |_, _| {},
+                )?)
+            })
+            .await?;
+        Ok(BackupView::new(a.file, summary))
+    }
+
+    pub(crate) async fn backup_import(&self, a: BackupImport) -> Result<BackupView> {
+        let dir = self.0.config()?.data_dir.clone();
+        let (p, summary) = Postern::import_backup(
+            &dir,
+            std::path::Path::new(&a.file),
+            a.passphrase.as_bytes(),
+            a.new_passphrase.as_bytes(),
+            &mut |_, _| {},
+        )?;
+        *self.0.postern.lock().await = Some(p);
+        self.0.follow_events().await;
+        Ok(BackupView::new(a.file, summary))
+    }
+
     pub(crate) async fn identities(&self, _: NoArgs) -> Result<Vec<IdentityView>> {
         self.0.with(|p| Ok(p.identities()?)).await
     }

@@ -90,6 +90,10 @@ pub(crate) enum Command {
     /// you, its host.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Encrypted backups: write one (all identities or chosen ones, with or without mail), or
+    /// restore one into an empty data directory (a new device).
+    #[command(subcommand)]
+    Backup(BackupCommand),
     /// An identity's mailboxes (Inbox, Requests, Drafts, Sent, Archive, Trash): counts, unread,
     /// and the UIDVALIDITY and next UID an IMAP client sees.
     Mailboxes {
@@ -384,6 +388,33 @@ pub(crate) struct RunArgs {
     /// Accept mail from mail clients (SMTP submission) on 127.0.0.1:PORT (1587 is usual).
     #[arg(long, value_name = "PORT")]
     pub submission_port: Option<u16>,
+}
+
+/// `postern backup …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum BackupCommand {
+    /// Write a backup to FILE (which must not exist), sealed under a passphrase of its own
+    /// (POSTERN_BACKUP_PASSPHRASE, or asked twice): keys, contacts, carriers, lists, settings,
+    /// and mail unless --without-mail.
+    Export {
+        /// Where to write it.
+        file: PathBuf,
+        /// Only this identity (repeat for more; a hosted account brings its host, a host its
+        /// accounts). Default: all.
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: Vec<String>,
+        /// Leave mail out (messages, drafts, the outbox, attachments).
+        #[arg(long)]
+        without_mail: bool,
+    },
+    /// Restore the backup in FILE into this data directory, which must hold no store yet. The
+    /// backup's passphrase from POSTERN_BACKUP_PASSPHRASE (or asked); this device's new
+    /// passphrase from POSTERN_PASSPHRASE (or asked twice). Checked whole before anything is
+    /// written.
+    Import {
+        /// The backup file.
+        file: PathBuf,
+    },
 }
 
 /// `postern account …`.

@@ -19,6 +19,7 @@ macro_rules! say_err {
 }
 
 mod args;
+mod backup;
 mod lists;
 mod mail;
 mod meet;
@@ -197,6 +198,7 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                 out.client_login(&login);
             }
         }
+        Command::Backup(b) => backup::run(cli, b, out)?,
         Command::Account(a) => {
             let mut p = open(cli)?;
             match a {

@@ -131,3 +131,38 @@ pub(crate) fn confirm(question: &str) -> Result<bool, CliError> {
         .map_err(|e| CliError::Io(format!("cannot read the answer: {e}")))?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
 }
+
+/// Environment variable scripts use to pass a backup's passphrase.
+pub(crate) const ENV_BACKUP: &str = "POSTERN_BACKUP_PASSPHRASE";
+
+/// The passphrase sealing a new backup: from `ENV_BACKUP`, or asked twice.
+pub(crate) fn new_backup() -> Result<Zeroizing<String>, CliError> {
+    if let Ok(p) = std::env::var(ENV_BACKUP) {
+        if p.is_empty() {
+            return Err(CliError::Usage(format!("{ENV_BACKUP} is empty")));
+        }
+        return Ok(Zeroizing::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "a backup passphrase is needed: run in a terminal, or set {ENV_BACKUP} for scripts"
+        )));
+    }
+    eprintln!("The backup gets a passphrase of its own (it is needed to restore it).");
+    ask_twice()
+}
+
+/// The passphrase of an existing backup: from `ENV_BACKUP`, or asked once.
+pub(crate) fn backup() -> Result<Zeroizing<String>, CliError> {
+    if let Ok(p) = std::env::var(ENV_BACKUP) {
+        return Ok(Zeroizing::new(p));
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Usage(format!(
+            "the backup's passphrase is needed: run in a terminal, or set {ENV_BACKUP} for scripts"
+        )));
+    }
+    rpassword::prompt_password("Backup passphrase: ")
+        .map(Zeroizing::new)
+        .map_err(|e| CliError::Io(format!("cannot read the passphrase: {e}")))
+}

@@ -13,6 +13,9 @@ pub enum CoreError {
     /// From key handling.
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    /// A backup could not be written or restored.
+    #[error(transparent)]
+    Backup(#[from] postern_store::BackupError),
     /// A contact card was refused.
     #[error(transparent)]
     Card(#[from] CardError),
@@ -98,6 +101,7 @@ impl HasKind for CoreError {
         match self {
             CoreError::Store(e) => e.kind(),
             CoreError::Crypto(e) => e.kind(),
+            CoreError::Backup(e) => e.kind(),
             CoreError::Card(e) => e.kind(),
             CoreError::Transport(e) => e.kind(),
             CoreError::Address(_) | CoreError::OwnCard | CoreError::EmptyPassphrase => {

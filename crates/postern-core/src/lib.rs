@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 mod accounts;
+mod backup;
 mod carriers;
 mod clients;
 mod clock;
@@ -61,6 +62,6 @@ pub use views::{ContactView, IdentityView, IntroductionView, StatusView};
 
 pub use postern_crypto::{KdfParams, RevocationScope};
 pub use postern_mime::{stamp, Attachment};
-pub use postern_store::StoreError;
+pub use postern_store::{BackupError, BackupSummary, StoreError};
 pub use postern_transport::{BootstrapStatus, Transport, TransportError};
 pub use postern_types::{ErrorKind, HasKind};

@@ -43,6 +43,15 @@ fn nonce(prefix: &[u8; PREFIX], counter: u32, last: bool) -> XNonce {
     *XNonce::from_slice(&n)
 }
 
+/// Where a blob's file lies under `blobs/`: `xx/<name>`, the name derived from its hash under
+/// the store's sealing key.
+pub(crate) fn blob_file(key: &postern_crypto::StoreKey, hash: &[u8]) -> PathBuf {
+    let mut purpose = b"blob-name".to_vec();
+    purpose.extend_from_slice(hash);
+    let name = hex(&key.derive_subkey(&purpose)[..16]);
+    PathBuf::from(&name[..2]).join(&name)
+}
+
 /// An attachment of a stored message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachmentRecord {
@@ -66,11 +75,8 @@ impl Store {
             .unwrap_or_else(|| PathBuf::from("blobs"))
     }
 
-    fn blob_path(&self, hash: &[u8]) -> PathBuf {
-        let mut purpose = b"blob-name".to_vec();
-        purpose.extend_from_slice(hash);
-        let name = hex(&self.subkey(&purpose)[..16]);
-        self.blob_root().join(&name[..2]).join(&name)
+    pub(crate) fn blob_path(&self, hash: &[u8]) -> PathBuf {
+        self.blob_root().join(blob_file(&self.key, hash))
     }
 
     fn blob_cipher(&self, hash: &[u8]) -> XChaCha20Poly1305 {

@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod backup;
 mod blobs;
 mod carriers;
 mod contacts;
@@ -20,6 +21,10 @@ mod revocations;
 mod search;
 mod served_heads;
 
+pub use backup::{
+    import_backup, BackupChoice, BackupError, BackupSummary, Progress as BackupProgress,
+    BACKUP_FORMAT,
+};
 pub use blobs::AttachmentRecord;
 pub use carriers::{
     CarriedOutcome, CarriedRecord, CarrierPolicy, CarrierStat, ContactCarrier, Handover, Held,

@@ -295,6 +295,24 @@ impl Store {
         Ok(migrations::version(&self.conn)?)
     }
 
+    /// A database opened with keys already known (a backup's snapshot, an import's staging
+    /// copy): foreign keys and secure deletion on, no migration, the journal left as it is.
+    pub(crate) fn with_keys(path: &Path, keys: StoreKeys) -> Result<Store, StoreError> {
+        let conn = open_encrypted(path, &keys, false)?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.pragma_update(None, "secure_delete", "ON")?;
+        Ok(Store {
+            conn,
+            key: keys.sealing.clone(),
+            keys,
+            path: path.to_owned(),
+        })
+    }
+
+    pub(crate) fn keys(&self) -> &StoreKeys {
+        &self.keys
+    }
+
     /// Direct access for crates' own tests and for migration tests.
     #[doc(hidden)]
     pub fn connection(&self) -> &Connection {
@@ -304,7 +322,7 @@ impl Store {
 
 /// Create an empty file only the owner may read (SQLite gives the WAL and shared-memory files
 /// the database file's permissions).
-fn create_private_file(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn create_private_file(path: &Path) -> Result<(), StoreError> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
         .write(true)

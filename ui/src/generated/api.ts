@@ -37,6 +37,47 @@ content_type: string,
  */
 size: number, };
 
+export type BackupExport = { 
+/**
+ * Where to write it (must not exist).
+ */
+file: string, 
+/**
+ * The backup's own passphrase.
+ */
+passphrase: string, 
+/**
+ * Only these identities (and what they need); empty: all.
+ */
+identities: Array<string>, 
+/**
+ * With their mail.
+ */
+mail: boolean, };
+
+export type BackupImport = { 
+/**
+ * The backup file.
+ */
+file: string, 
+/**
+ * The backup's passphrase.
+ */
+passphrase: string, 
+/**
+ * The passphrase for this device's new store.
+ */
+new_passphrase: string, };
+
+/**
+ * What a backup holds.
+ */
+export type BackupView = { file: string, identities: Array<string>, mail: boolean, messages: number, attachments: number, bytes: number, 
+/**
+ * Attachments already missing from the store, so not in the backup.
+ */
+missing: number, created_at: number, };
+
 export type ById = { id: number, };
 
 /**
@@ -1147,6 +1188,10 @@ export interface Commands {
   unlock: { args: Passphrase; result: AppStatus };
   /** Change the store's passphrase. */
   change_passphrase: { args: NewPassphrase; result: AppStatus };
+  /** Write an encrypted backup to a file (all identities or chosen ones, with or without mail). */
+  backup_export: { args: BackupExport; result: BackupView };
+  /** A new device: restore a backup into the empty data directory, and unlock it. */
+  backup_import: { args: BackupImport; result: BackupView };
   /** Every identity. */
   identities: { args: NoArgs; result: Array<IdentityView> };
   /** A new identity (its own onion address and keys). */

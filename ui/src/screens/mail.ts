@@ -2,6 +2,7 @@ import { api, MailboxView, MessageSummary, MessageView, MoveView, SearchResult }
 import { h, put, replace, short, when } from "../dom";
 import { setKeys, showError, whileShown } from "../main";
 import { state } from "../state";
+import { chooseFolder } from "../files";
 
 const trust: Record<string, string> = {
   contact: "Signed by your contact's key",
@@ -169,7 +170,7 @@ export async function mailScreen(root: HTMLElement) {
 
   const saveAttachments = async (v: MessageView) => {
     try {
-      const dir = await chooseFolder();
+      const dir = await chooseFolder("Save attachments in");
       if (!dir) return;
       const saved = await api.saveAttachments(v.id, dir);
       say(`Saved ${saved.length} file${saved.length === 1 ? "" : "s"} in ${dir}.`);
@@ -270,17 +271,4 @@ export async function mailScreen(root: HTMLElement) {
       if (!results.hidden) void search();
     }
   });
-}
-
-/// A folder chosen in the system's dialog (the app), or typed (a browser without one).
-async function chooseFolder(): Promise<string | null> {
-  const w = window as unknown as { __TAURI_INTERNALS__?: { invoke: (c: string, a: unknown) => Promise<unknown> } };
-  try {
-    const r = await w.__TAURI_INTERNALS__?.invoke("plugin:dialog|open", { options: { directory: true, title: "Save attachments in" } });
-    if (typeof r === "string") return r;
-    if (r === null) return null;
-  } catch {
-    // No dialog plugin: ask.
-  }
-  return window.prompt("Save the attachments in which folder? (a full path)");
 }

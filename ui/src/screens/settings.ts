@@ -1,8 +1,10 @@
 import { api } from "../api";
 import { h, put } from "../dom";
+import { chooseFile } from "../files";
 import { showError } from "../main";
 
-/// Settings: what a notification may say (private by default), and the store's passphrase.
+/// Settings: what a notification may say (private by default), the store's passphrase, and
+/// backups.
 export async function settingsScreen(root: HTMLElement) {
   put(root, h("h1", {}, "Settings"));
   const n = await api.notificationSettings();
@@ -63,5 +65,56 @@ export async function settingsScreen(root: HTMLElement) {
       showError(root, e);
     }
   });
-  put(root, notify, pass);
+  put(root, notify, pass, backupCard(root));
+}
+
+/// An encrypted backup: a file, a passphrase of its own (twice), with or without mail.
+function backupCard(root: HTMLElement) {
+  const file = h("input", { id: "backup-file", required: true, placeholder: "/home/me/postern.backup" });
+  const pass = h("input", { type: "password", id: "backup-passphrase", autocomplete: "new-password", required: true });
+  const again = h("input", { type: "password", id: "backup-repeat", autocomplete: "new-password", required: true });
+  const mail = h("input", { type: "checkbox", id: "backup-mail", checked: true });
+  const choose = h("button", { type: "button", id: "backup-choose" }, "Choose…");
+  choose.addEventListener("click", async () => {
+    const f = await chooseFile("save", "Write the backup to");
+    if (f) file.value = f;
+  });
+  const form = h(
+    "form",
+    { class: "card", id: "backup" },
+    h("h2", {}, "Backup"),
+    h("p", { class: "hint" }, "Every identity with its keys, contacts, carriers and lists, in one file sealed with a passphrase of its own. Restore it on a new device when Postern starts there; run only one device with these identities at a time."),
+    h("label", { for: "backup-file" }, "File"),
+    h("div", { class: "inline" }, file, choose),
+    h("label", { for: "backup-passphrase" }, "Backup passphrase"),
+    pass,
+    h("label", { for: "backup-repeat" }, "Backup passphrase again"),
+    again,
+    h("label", { for: "backup-mail", class: "check" }, mail, " Include mail and attachments"),
+    h("button", { type: "submit" }, "Write backup"),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    form.querySelector(".ok")?.remove();
+    if (pass.value !== again.value) {
+      showError(root, { kind: "bad_input", message: "the backup passphrases differ" });
+      return;
+    }
+    const button = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
+    button.disabled = true;
+    put(form, h("p", { class: "hint", id: "backup-busy", role: "status" }, "Writing the backup…"));
+    try {
+      const b = await api.backupExport(file.value, pass.value, mail.checked);
+      root.querySelector(".error")?.remove();
+      const what = b.mail ? `${b.messages} message${b.messages === 1 ? "" : "s"}` : "no mail";
+      put(form, h("p", { class: "ok", id: "backup-written" }, `Backup written: ${b.identities.length} identit${b.identities.length === 1 ? "y" : "ies"}, ${what}.`));
+      pass.value = again.value = "";
+    } catch (e) {
+      showError(root, e);
+    } finally {
+      form.querySelector("#backup-busy")?.remove();
+      button.disabled = false;
+    }
+  });
+  return form;
 }

@@ -1,9 +1,10 @@
 import { api, AppStatus } from "../api";
 import { h, put } from "../dom";
+import { chooseFile } from "../files";
 import { showError } from "../main";
 import { state } from "../state";
 
-/// First run: a passphrase and a first identity. Later: unlock.
+/// First run: a passphrase and a first identity, or a backup restored. Later: unlock.
 export async function startScreen(root: HTMLElement, st: AppStatus, done: () => void) {
   if (st.initialized) {
     const pass = h("input", { type: "password", id: "passphrase", autocomplete: "current-password", required: true });
@@ -62,5 +63,55 @@ export async function startScreen(root: HTMLElement, st: AppStatus, done: () => 
       showError(root, e);
     }
   });
-  put(root, form);
+  put(root, form, restoreCard(root, done));
+}
+
+/// A new device: restore a backup (its file and passphrase) under a passphrase for this device.
+function restoreCard(root: HTMLElement, done: () => void) {
+  const file = h("input", { id: "restore-file", required: true, placeholder: "/home/me/postern.backup" });
+  const choose = h("button", { type: "button", id: "restore-choose" }, "Choose…");
+  choose.addEventListener("click", async () => {
+    const f = await chooseFile("open", "Restore which backup?");
+    if (f) file.value = f;
+  });
+  const backupPass = h("input", { type: "password", id: "restore-passphrase", autocomplete: "off", required: true });
+  const pass = h("input", { type: "password", id: "restore-new-passphrase", autocomplete: "new-password", required: true });
+  const again = h("input", { type: "password", id: "restore-repeat", autocomplete: "new-password", required: true });
+  const form = h(
+    "form",
+    { class: "card", id: "restore" },
+    h("h2", {}, "Or restore a backup"),
+    h("p", { class: "hint" }, "Moving from another device? Restore the backup you wrote there: its identities, contacts and mail come here. Nothing is written unless the whole backup checks."),
+    h("label", { for: "restore-file" }, "Backup file"),
+    h("div", { class: "inline" }, file, choose),
+    h("label", { for: "restore-passphrase" }, "The backup's passphrase"),
+    backupPass,
+    h("label", { for: "restore-new-passphrase" }, "A passphrase for this device"),
+    pass,
+    h("label", { for: "restore-repeat" }, "Repeat it"),
+    again,
+    h("button", { type: "submit" }, "Restore"),
+  );
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    if (pass.value !== again.value) {
+      showError(root, { kind: "BadInput", message: "the passphrases for this device differ" });
+      return;
+    }
+    const button = form.querySelector<HTMLButtonElement>("button[type=submit]")!;
+    button.disabled = true;
+    put(form, h("p", { class: "hint", id: "restore-busy", role: "status" }, "Reading and checking the backup…"));
+    try {
+      const b = await api.backupImport(file.value, backupPass.value, pass.value);
+      if (b.identities.length > 0) state.setIdentity(b.identities[0]);
+      location.hash = "#/mail/inbox";
+      done();
+    } catch (e) {
+      showError(root, e);
+    } finally {
+      form.querySelector("#restore-busy")?.remove();
+      button.disabled = false;
+    }
+  });
+  return form;
 }
