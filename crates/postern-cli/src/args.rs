@@ -90,6 +90,10 @@ pub(crate) enum Command {
     /// you, its host.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// A second device: offer this one's identities as a one-time QR code or link, or receive
+    /// them on a new device from such a link (over Tor; nothing transits any server).
+    #[command(subcommand)]
+    Device(DeviceCommand),
     /// Encrypted backups: write one (all identities or chosen ones, with or without mail), or
     /// restore one into an empty data directory (a new device).
     #[command(subcommand)]
@@ -347,9 +351,9 @@ pub(crate) enum ContactCommand {
     },
 }
 
-/// How `postern run` connects.
+/// Which network: the real Tor network (default), a private one, or loopback TCP.
 #[derive(Debug, clap::Args)]
-pub(crate) struct RunArgs {
+pub(crate) struct NetworkArgs {
     /// Join a private Tor network described by this arti configuration file (local mode; the
     /// default is the real Tor network).
     #[arg(
@@ -365,6 +369,13 @@ pub(crate) struct RunArgs {
     /// Give up connecting to Tor after this many seconds.
     #[arg(long, default_value_t = 180, value_name = "SECONDS")]
     pub bootstrap_timeout: u64,
+}
+
+/// How `postern run` connects.
+#[derive(Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    #[command(flatten)]
+    pub net: NetworkArgs,
     /// Wait this long before the first retry of a failed delivery (doubling after that).
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     pub retry_first: u64,
@@ -388,6 +399,35 @@ pub(crate) struct RunArgs {
     /// Accept mail from mail clients (SMTP submission) on 127.0.0.1:PORT (1587 is usual).
     #[arg(long, value_name = "PORT")]
     pub submission_port: Option<u16>,
+}
+
+/// `postern device …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum DeviceCommand {
+    /// Show a one-time QR code and link for a new device, then send it this device's
+    /// identities (keys, contacts, carriers, lists, settings; mail unless --without-mail) once it
+    /// connects with the link. Runs until the transfer is done or the link expires.
+    Offer {
+        /// Leave mail out.
+        #[arg(long)]
+        without_mail: bool,
+        /// The link expires after this many minutes.
+        #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+        valid_for: u64,
+        /// Print the link only, no QR code.
+        #[arg(long)]
+        no_qr: bool,
+        #[command(flatten)]
+        net: NetworkArgs,
+    },
+    /// On the new device (an empty data directory): receive the identities the link offers.
+    /// This device's passphrase from POSTERN_PASSPHRASE, or asked twice.
+    Receive {
+        /// The link shown by `postern device offer` (POSTERN-DEVICE:…).
+        link: String,
+        #[command(flatten)]
+        net: NetworkArgs,
+    },
 }
 
 /// `postern backup …`.

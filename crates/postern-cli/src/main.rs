@@ -20,6 +20,7 @@ macro_rules! say_err {
 
 mod args;
 mod backup;
+mod device;
 mod lists;
 mod mail;
 mod meet;
@@ -199,6 +200,7 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
             }
         }
         Command::Backup(b) => backup::run(cli, b, out)?,
+        Command::Device(d) => device::run(cli, d, out)?,
         Command::Account(a) => {
             let mut p = open(cli)?;
             match a {

@@ -6,10 +6,10 @@ use std::time::Duration;
 use postern_core::{BootstrapStatus, Network, Node, NodeConfig, Postern, RetryPolicy};
 use tokio::sync::watch;
 
-use crate::args::RunArgs;
+use crate::args::{NetworkArgs, RunArgs};
 use crate::CliError;
 
-fn network(args: &RunArgs) -> Result<Network, CliError> {
+pub(crate) fn network(args: &NetworkArgs) -> Result<Network, CliError> {
     if let Some(dir) = &args.loopback {
         return Ok(Network::Loopback {
             registry: dir.clone(),
@@ -77,7 +77,7 @@ async fn show_progress(mut rx: watch::Receiver<BootstrapStatus>) {
 }
 
 pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
-    let network = network(args)?;
+    let network = network(&args.net)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

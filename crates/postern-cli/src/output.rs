@@ -622,7 +622,7 @@ fn group(hex: &str) -> String {
 }
 
 /// A QR code drawn with half-block characters, two modules per character row.
-fn qr_text(payload: &str) -> Option<String> {
+pub(crate) fn qr_text(payload: &str) -> Option<String> {
     let code =
         qrcode::QrCode::with_error_correction_level(payload.as_bytes(), qrcode::EcLevel::M).ok()?;
     Some(

@@ -4,6 +4,7 @@
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
 
+use postern_crypto::KdfParams;
 use postern_store::{BackupChoice, BackupProgress, BackupSummary, DB_FILE_NAME};
 
 use crate::postern::DEFAULT_KDF;
@@ -18,6 +19,19 @@ impl Postern {
         passphrase: &[u8],
         identities: &[String],
         mail: bool,
+        progress: BackupProgress<'_>,
+    ) -> Result<BackupSummary, CoreError> {
+        self.export_backup_with(file, passphrase, identities, mail, DEFAULT_KDF, progress)
+    }
+
+    /// `export_backup` with the key derivation's cost given (a transfer's secret needs none).
+    pub(crate) fn export_backup_with(
+        &self,
+        file: &Path,
+        passphrase: &[u8],
+        identities: &[String],
+        mail: bool,
+        kdf: KdfParams,
         progress: BackupProgress<'_>,
     ) -> Result<BackupSummary, CoreError> {
         if passphrase.is_empty() {
@@ -65,7 +79,7 @@ impl Postern {
             let summary = self.store.export_backup(
                 &mut w,
                 passphrase,
-                DEFAULT_KDF,
+                kdf,
                 &choice,
                 self.clock.now_unix(),
                 progress,

@@ -88,6 +88,12 @@ pub enum CoreError {
     /// No redeemed invite with this number whose redeemer is still a contact.
     #[error("invite {0} was not redeemed by anyone still in the address book")]
     InviteNotRedeemed(i64),
+    /// A device link that is not one (`POSTERN-DEVICE:…`).
+    #[error("not a device link: {0}")]
+    BadDeviceLink(String),
+    /// The other device refused or broke off the transfer.
+    #[error("device transfer: {0}")]
+    DeviceTransfer(String),
     /// No list of this identity matches.
     #[error("no list {0:?} for this identity")]
     ListNotFound(String),
@@ -101,6 +107,8 @@ impl HasKind for CoreError {
         match self {
             CoreError::Store(e) => e.kind(),
             CoreError::Crypto(e) => e.kind(),
+            CoreError::BadDeviceLink(_) => ErrorKind::BadInput,
+            CoreError::DeviceTransfer(_) => ErrorKind::Unreachable,
             CoreError::Backup(e) => e.kind(),
             CoreError::Card(e) => e.kind(),
             CoreError::Transport(e) => e.kind(),
