@@ -13,6 +13,7 @@
 #   list     P6: list gossip (tree vs flooding) in the simulator: RMR, delivery, hops, bytes per member
 #   imap     IMAP on 10,000 messages: UID FETCH headers, mbsync full sync, IDLE: Postern vs Dovecot
 #   store    P4 search on 100,000 messages, ingest, open and passphrase change: encrypted vs not
+#   device   a second device by link: a 10,000-message store over Tor vs a raw onion stream
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name="${1:-all}"; shift || true
@@ -36,6 +37,7 @@ run() {
     pgp) target/release/pgp-bench "${@:2}" ;;
     ingest) postfix; target/release/ingest-bench "${@:2}" ;;
     mail) target/release/mail-tor-bench "${@:2}" ;;
+    device) target/release/device-bench "${@:2}" ;;
     carrier) target/release/carrier-bench "${@:2}" ;;
     qr) target/release/qr-bench "${@:2}" ;;
     load) target/release/load-bench "${@:2}" ;;
@@ -49,7 +51,7 @@ run() {
 }
 
 if [ "$name" = all ]; then
-  for b in pgp ingest carrier mail tor crash qr load stamp list store imap; do echo "== $b"; run "$b"; echo; done
+  for b in pgp ingest carrier mail tor crash qr load stamp list store imap device; do echo "== $b"; run "$b"; echo; done
 else
   run "$name" "$@"
 fi

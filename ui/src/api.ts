@@ -69,6 +69,10 @@ export const api = {
     call("backup_export", { file, passphrase, mail, identities }),
   backupImport: (file: string, passphrase: string, newPassphrase: string) =>
     call("backup_import", { file, passphrase, new_passphrase: newPassphrase }),
+  deviceOffer: (mail: boolean) => call("device_offer", { mail }),
+  deviceStatus: () => call("device_status", none),
+  deviceReceive: (link: string, newPassphrase: string) =>
+    call("device_receive", { link, new_passphrase: newPassphrase }),
   unlock: (passphrase: string) => call("unlock", { passphrase }),
   identities: () => call("identities", none),
   createIdentity: (name: string, displayName: string) =>

@@ -618,6 +618,27 @@ async function screensAt(size, tag) {
   await q.context().close();
   current = p;
 
+  // A new device by a one-time code: offered in Settings, received from a first screen.
+  await p.click("#device button[type=submit]");
+  await p.waitForSelector("#device-link");
+  const link = await p.inputValue("#device-link");
+  expect(link.startsWith("POSTERN-DEVICE:") && (await p.locator("#device-qr svg").count()) === 1, `${tag} a code for a new device is shown, with its link`);
+  await shot(p, size, "device-offer");
+  const r = await page(size, { fresh: true, unlocked: false });
+  await r.goto(base);
+  await r.fill("#receive-link", link);
+  await r.fill("#receive-passphrase", "phone");
+  await r.fill("#receive-repeat", "phone");
+  await r.click("#receive button[type=submit]");
+  await r.waitForSelector("#messages", { timeout: 120000 });
+  const moved = (await r.core.call("identities", {})).ok.map((i) => i.address).sort();
+  expect(JSON.stringify(moved) === JSON.stringify(ids.map((i) => i.address).sort()), `${tag} the new device received every identity`);
+  await p.waitForFunction(() => document.querySelector("#device-state")?.textContent?.startsWith("Moved"), null, { timeout: 60000 });
+  expect((await p.inputValue("#device-link")) === link && (await p.$eval("#device-progress", (b) => b.max > 1 && b.value === b.max)), `${tag} the offering device shows the transfer done, its bar full`);
+  await shot(p, size, "device-moved");
+  await r.context().close();
+  current = p;
+
   // Every screen can be used with the keyboard alone.
   for (const screen of ["#/mail/inbox", "#/compose", "#/lists", "#/contacts", "#/identities", "#/carrier", "#/settings"]) {
     await go(p, screen);

@@ -13,6 +13,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::*;
+use crate::devices::{DeviceOffer, DeviceOfferView, DeviceReceive, DeviceTransferView};
 use crate::error::{ApiError, Result};
 use crate::handlers::Handlers;
 use crate::session::{NodeStatus, Session};
@@ -64,6 +65,13 @@ command_set! {
     backup_export(BackupExport) -> BackupView;
     /// A new device: restore a backup into the empty data directory, and unlock it.
     backup_import(BackupImport) -> BackupView;
+    /// Offer this device's identities to a new one: a one-time link and QR code; the transfer
+    /// runs in the background (see `device_status`).
+    device_offer(DeviceOffer) -> DeviceOfferView;
+    /// How far the offer or the receiving has come.
+    device_status(NoArgs) -> DeviceTransferView;
+    /// A new device: receive the identities a link offers, and unlock the new store.
+    device_receive(DeviceReceive) -> BackupView;
     /// Every identity.
     identities(NoArgs) -> Vec<IdentityView>;
     /// A new identity (its own onion address and keys).

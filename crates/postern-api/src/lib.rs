@@ -3,6 +3,7 @@
 mod args;
 mod bindings;
 mod commands;
+mod devices;
 mod error;
 mod handlers;
 mod session;

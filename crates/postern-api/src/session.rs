@@ -89,6 +89,8 @@ pub struct Session {
     /// Poked when something may have been written, so the change log is read at once.
     written: Arc<Notify>,
     following: std::sync::atomic::AtomicBool,
+    /// A second device: the offer in the background, and how far a transfer has come.
+    pub(crate) device: crate::devices::DeviceTransfer,
 }
 
 /// How long the change log may go unread while nothing pokes it: the node writes from its own
@@ -112,6 +114,7 @@ impl Session {
             events: broadcast::channel(256).0,
             written: Arc::new(Notify::new()),
             following: std::sync::atomic::AtomicBool::new(false),
+            device: Default::default(),
         }
     }
 

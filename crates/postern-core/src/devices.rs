@@ -139,26 +139,27 @@ fn temp_name(dir: &Path, what: &str) -> TempFile {
     TempFile(dir.join(format!(".{what}-{n}.backup")))
 }
 
+/// An offer made and not yet taken: its one-time service's key, its link, and the backup it
+/// will send (a file in the data directory, removed with the offer).
+pub struct DeviceOfferReady {
+    service: IdentityKeys,
+    link: DeviceLink,
+    file: TempFile,
+    summary: BackupSummary,
+}
+
+impl std::fmt::Debug for DeviceOfferReady {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeviceOfferReady").finish_non_exhaustive()
+    }
+}
+
 impl Postern {
-    /// Offer this device's identities (with their mail if `mail`) to a new device: serve a
-    /// one-time onion service on `transport`, call `shown` with the link to show as a QR code,
-    /// and send the backup to the first device that proves it holds the secret. Returns what was
-    /// sent, once the new device has received all of it.
-    pub async fn offer_device(
-        &self,
-        transport: Arc<dyn Transport>,
-        mail: bool,
-        valid_for: Duration,
-        shown: &mut (dyn FnMut(&str) + Send),
-        progress: &mut (dyn FnMut(u64, u64) + Send),
-    ) -> Result<BackupSummary, CoreError> {
-        transport.start().await?;
+    /// Prepare an offer of this device's identities (with their mail if `mail`) to a new
+    /// device: the backup is made now, so the transfer starts as soon as the new device comes.
+    pub fn prepare_device_offer(&self, mail: bool) -> Result<DeviceOfferReady, CoreError> {
         let service = IdentityKeys::generate(LocalPart::new("device")?, "")?;
-        let mut listener = transport
-            .serve(&service, &ServiceOptions::for_ports(&[DEVICE_PORT]))
-            .await?;
-        let link = DeviceLink::new(*listener.onion());
-        // The backup is made before the link is shown: the transfer starts at once.
+        let link = DeviceLink::new(*service.address().onion());
         let file = temp_name(self.data_dir(), "device-offer");
         let summary = self.export_backup_with(
             &file.0,
@@ -168,32 +169,25 @@ impl Postern {
             TRANSFER_KDF,
             &mut |_, _| {},
         )?;
-        shown(&link.text());
-        let deadline = tokio::time::Instant::now() + valid_for;
-        let mut attempts = 0;
-        loop {
-            let incoming = tokio::time::timeout_at(deadline, listener.accept())
-                .await
-                .map_err(|_| broke("nobody used the link in time; it is no longer valid"))?
-                .ok_or_else(|| broke("the onion service stopped"))?;
-            let mut s = incoming.stream;
-            match tokio::time::timeout(Duration::from_secs(60), hello(&mut s, &link)).await {
-                Ok(Ok(true)) => {
-                    send(&mut s, &file.0, progress).await?;
-                    return Ok(summary);
-                }
-                Ok(Ok(false)) => {
-                    let _ = s.write_all(b"NO").await;
-                    attempts += 1;
-                    if attempts >= MAX_ATTEMPTS {
-                        return Err(broke(
-                            "too many wrong attempts; the link is no longer valid",
-                        ));
-                    }
-                }
-                _ => {}
-            }
-        }
+        Ok(DeviceOfferReady {
+            service,
+            link,
+            file,
+            summary,
+        })
+    }
+
+    /// `prepare_device_offer`, then `DeviceOfferReady::run`.
+    pub async fn offer_device(
+        &self,
+        transport: Arc<dyn Transport>,
+        mail: bool,
+        valid_for: Duration,
+        shown: &mut (dyn FnMut(&str) + Send),
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<BackupSummary, CoreError> {
+        let ready = self.prepare_device_offer(mail)?;
+        ready.run(transport, valid_for, shown, progress).await
     }
 
     /// A new device: pull the identities offered by `link` over `transport` into `data_dir`
@@ -236,6 +230,56 @@ impl Postern {
         let pass = link.backup_passphrase();
         let path = file.0.clone();
         Postern::import_backup(data_dir, &path, &pass, new_passphrase, &mut |_, _| {})
+    }
+}
+
+impl DeviceOfferReady {
+    /// Serve the one-time onion service on `transport`, call `shown` with the link to show as
+    /// a QR code, and send the backup to the first device that proves it holds the secret.
+    /// Returns what was sent, once the new device has received all of it.
+    pub async fn run(
+        self,
+        transport: Arc<dyn Transport>,
+        valid_for: Duration,
+        shown: &mut (dyn FnMut(&str) + Send),
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<BackupSummary, CoreError> {
+        transport.start().await?;
+        let mut listener = transport
+            .serve(&self.service, &ServiceOptions::for_ports(&[DEVICE_PORT]))
+            .await?;
+        let link = &self.link;
+        shown(&link.text());
+        let deadline = tokio::time::Instant::now() + valid_for;
+        let mut attempts = 0;
+        loop {
+            let incoming = tokio::time::timeout_at(deadline, listener.accept())
+                .await
+                .map_err(|_| broke("nobody used the link in time; it is no longer valid"))?
+                .ok_or_else(|| broke("the onion service stopped"))?;
+            let mut s = incoming.stream;
+            match tokio::time::timeout(Duration::from_secs(60), hello(&mut s, link)).await {
+                Ok(Ok(true)) => {
+                    send(&mut s, &self.file.0, progress).await?;
+                    return Ok(self.summary.clone());
+                }
+                Ok(Ok(false)) => {
+                    let _ = s.write_all(b"NO").await;
+                    attempts += 1;
+                    if attempts >= MAX_ATTEMPTS {
+                        return Err(broke(
+                            "too many wrong attempts; the link is no longer valid",
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The link (to show before the transfer starts, e.g. in an app).
+    pub fn link(&self) -> Zeroizing<String> {
+        self.link.text()
     }
 }
 

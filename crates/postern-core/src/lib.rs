@@ -40,7 +40,7 @@ pub use clock::{Clock, SystemClock};
 pub use config::{
     ClientTimeouts, DeliveryLimits, InboundLimits, ListTimers, NodeConfig, RetryPolicy, SmtpLimits,
 };
-pub use devices::{DeviceLink, DEVICE_PORT};
+pub use devices::{DeviceLink, DeviceOfferReady, DEVICE_PORT};
 pub use error::CoreError;
 pub use events::{EventView, MAX_EVENTS};
 pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};

@@ -304,6 +304,40 @@ export type Designate = { identity: string, carrier: string,
  */
 designate: boolean, };
 
+export type DeviceOffer = { 
+/**
+ * With the mail.
+ */
+mail: boolean, };
+
+/**
+ * The link to show (as text and as a QR code).
+ */
+export type DeviceOfferView = { link: string, qr_svg: string, valid_minutes: number, };
+
+export type DeviceReceive = { 
+/**
+ * The link the other device shows (`POSTERN-DEVICE:…`).
+ */
+link: string, 
+/**
+ * The passphrase for this device's new store.
+ */
+new_passphrase: string, };
+
+/**
+ * A transfer in progress, or how the last one ended.
+ */
+export type DeviceTransferView = { 
+/**
+ * `idle`, `waiting` (the link is shown), `moving`, `done` or `failed`.
+ */
+state: string, done: number, total: number, 
+/**
+ * What went wrong, or what was moved.
+ */
+message: string, };
+
 /**
  * A draft, as the Write screen edits it.
  */
@@ -1192,6 +1226,13 @@ export interface Commands {
   backup_export: { args: BackupExport; result: BackupView };
   /** A new device: restore a backup into the empty data directory, and unlock it. */
   backup_import: { args: BackupImport; result: BackupView };
+  /** Offer this device's identities to a new one: a one-time link and QR code; the transfer */
+  /** runs in the background (see `device_status`). */
+  device_offer: { args: DeviceOffer; result: DeviceOfferView };
+  /** How far the offer or the receiving has come. */
+  device_status: { args: NoArgs; result: DeviceTransferView };
+  /** A new device: receive the identities a link offers, and unlock the new store. */
+  device_receive: { args: DeviceReceive; result: BackupView };
   /** Every identity. */
   identities: { args: NoArgs; result: Array<IdentityView> };
   /** A new identity (its own onion address and keys). */

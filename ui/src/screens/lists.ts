@@ -53,17 +53,23 @@ export async function listsScreen(root: HTMLElement) {
       ),
     );
 
+  // Draws overlap (a list event during one): only the newest is shown, and the folders and the
+  // list's pane change together, once everything for them has come.
+  let drawing = 0;
   const draw = async () => {
+    const mine = ++drawing;
     const lists = await api.lists(me);
-    root.querySelector(".error")?.remove();
     if (!lists.some((l) => l.id === shown)) shown = lists[0]?.id ?? null;
-    replace(folders, ...lists.map(folder));
     const l = lists.find((x) => x.id === shown);
+    const data = l?.state === "member" ? await Promise.all([api.listPosts(me, l.id), api.listMembers(me, l.id), api.contacts(me)]) : null;
+    if (mine !== drawing) return;
+    root.querySelector(".error")?.remove();
+    replace(folders, ...lists.map(folder));
     if (!l) {
       replace(pane, h("p", { class: "empty" }, "No lists yet. Create one, or join one a contact invites you to."));
       return;
     }
-    if (l.state !== "member") {
+    if (l.state !== "member" || !data) {
       const join = h("button", { type: "button", id: "list-join" }, "Join");
       join.addEventListener("click", async () => {
         try {
@@ -81,7 +87,7 @@ export async function listsScreen(root: HTMLElement) {
       );
       return;
     }
-    const [posts, members, contacts] = await Promise.all([api.listPosts(me, l.id), api.listMembers(me, l.id), api.contacts(me)]);
+    const [posts, members, contacts] = data;
     const subject = h("input", { id: "post-subject", placeholder: "Subject", "aria-label": "Subject" });
     const text = h("textarea", { id: "post-text", rows: "5", placeholder: "Write to the list", "aria-label": "Text" });
     const form = h("form", { class: "card", id: "list-post" }, h("h3", {}, "Post to the list"), subject, text, h("button", { type: "submit", id: "post-send" }, "Post"));

@@ -1,6 +1,7 @@
 import { api } from "../api";
 import { h, put } from "../dom";
 import { chooseFile } from "../files";
+import { offerCard } from "./devices";
 import { showError } from "../main";
 
 /// Settings: what a notification may say (private by default), the store's passphrase, and
@@ -65,7 +66,7 @@ export async function settingsScreen(root: HTMLElement) {
       showError(root, e);
     }
   });
-  put(root, notify, pass, backupCard(root));
+  put(root, notify, pass, backupCard(root), offerCard(root));
 }
 
 /// An encrypted backup: a file, a passphrase of its own (twice), with or without mail.

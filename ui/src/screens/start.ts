@@ -1,6 +1,7 @@
 import { api, AppStatus } from "../api";
 import { h, put } from "../dom";
 import { chooseFile } from "../files";
+import { receiveCard } from "./devices";
 import { showError } from "../main";
 import { state } from "../state";
 
@@ -63,7 +64,7 @@ export async function startScreen(root: HTMLElement, st: AppStatus, done: () => 
       showError(root, e);
     }
   });
-  put(root, form, restoreCard(root, done));
+  put(root, form, receiveCard(root, done), restoreCard(root, done));
 }
 
 /// A new device: restore a backup (its file and passphrase) under a passphrase for this device.

@@ -1,0 +1,186 @@
+//! A second device in the app: the offer runs in the background (its own store connection and
+//! Tor state) while the screen polls its progress; receiving runs in the call, with the same
+//! progress to poll, and leaves the session unlocked on the new store.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use postern_core::{DeviceLink, Postern};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::args::{BackupView, NoArgs};
+use crate::error::Result;
+use crate::handlers::Handlers;
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct DeviceOffer {
+    /// With the mail.
+    pub(crate) mail: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct DeviceReceive {
+    /// The link the other device shows (`POSTERN-DEVICE:…`).
+    pub(crate) link: String,
+    /// The passphrase for this device's new store.
+    pub(crate) new_passphrase: String,
+}
+
+/// The link to show (as text and as a QR code).
+#[derive(Debug, Serialize, TS)]
+pub(crate) struct DeviceOfferView {
+    pub(crate) link: String,
+    pub(crate) qr_svg: String,
+    pub(crate) valid_minutes: i64,
+}
+
+/// A transfer in progress, or how the last one ended.
+#[derive(Debug, Clone, Serialize, TS)]
+pub(crate) struct DeviceTransferView {
+    /// `idle`, `waiting` (the link is shown), `moving`, `done` or `failed`.
+    pub(crate) state: String,
+    pub(crate) done: i64,
+    pub(crate) total: i64,
+    /// What went wrong, or what was moved.
+    pub(crate) message: String,
+}
+
+impl Default for DeviceTransferView {
+    fn default() -> Self {
+        DeviceTransferView {
+            state: "idle".into(),
+            done: 0,
+            total: 0,
+            message: String::new(),
+        }
+    }
+}
+
+/// The session's transfer: its state, and the offer's task (one at a time).
+#[derive(Debug, Default)]
+pub(crate) struct DeviceTransfer {
+    pub(crate) view: Arc<Mutex<DeviceTransferView>>,
+    pub(crate) task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+const OFFER_MINUTES: i64 = 10;
+
+fn set(view: &Arc<Mutex<DeviceTransferView>>, f: impl FnOnce(&mut DeviceTransferView)) {
+    if let Ok(mut v) = view.lock() {
+        f(&mut v);
+    }
+}
+
+fn progress(view: Arc<Mutex<DeviceTransferView>>) -> impl FnMut(u64, u64) + Send {
+    move |done, total| {
+        set(&view, |v| {
+            v.state = "moving".into();
+            v.done = i64::try_from(done).unwrap_or(i64::MAX);
+            v.total = i64::try_from(total).unwrap_or(i64::MAX);
+        })
+    }
+}
+
+impl Handlers<'_> {
+    pub(crate) async fn device_offer(&self, a: DeviceOffer) -> Result<DeviceOfferView> {
+        let config = self.0.config()?;
+        let ready = self.0.with(|p| Ok(p.prepare_device_offer(a.mail)?)).await?;
+        let link = ready.link().to_string();
+        let state = config.data_dir.join(".device-tor-app");
+        let transport = config.network.transport(&state)?;
+        let device = &self.0.device;
+        if let Ok(mut t) = device.task.lock() {
+            if let Some(old) = t.take() {
+                old.abort();
+            }
+        }
+        set(&device.view, |v| {
+            *v = DeviceTransferView::default();
+            v.state = "waiting".into();
+        });
+        let view = device.view.clone();
+        let task = tokio::spawn(async move {
+            let mut step = progress(view.clone());
+            let r = ready
+                .run(
+                    transport,
+                    Duration::from_secs(OFFER_MINUTES as u64 * 60),
+                    &mut |_| {},
+                    &mut step,
+                )
+                .await;
+            set(&view, |v| match r {
+                Ok(s) => {
+                    v.state = "done".into();
+                    v.message = format!(
+                        "Moved {} identit{} to the new device.",
+                        s.identities.len(),
+                        if s.identities.len() == 1 { "y" } else { "ies" }
+                    );
+                }
+                Err(e) => {
+                    v.state = "failed".into();
+                    v.message = e.to_string();
+                }
+            });
+            let _ = std::fs::remove_dir_all(&state);
+        });
+        if let Ok(mut t) = device.task.lock() {
+            *t = Some(task);
+        }
+        Ok(DeviceOfferView {
+            qr_svg: Postern::qr_svg(&link)?,
+            link,
+            valid_minutes: OFFER_MINUTES,
+        })
+    }
+
+    pub(crate) async fn device_status(&self, _: NoArgs) -> Result<DeviceTransferView> {
+        Ok(self
+            .0
+            .device
+            .view
+            .lock()
+            .map(|v| v.clone())
+            .unwrap_or_default())
+    }
+
+    pub(crate) async fn device_receive(&self, a: DeviceReceive) -> Result<BackupView> {
+        let config = self.0.config()?;
+        let dir = config.data_dir.clone();
+        let link = DeviceLink::parse(&a.link)?;
+        let view = self.0.device.view.clone();
+        set(&view, |v| *v = DeviceTransferView::default());
+        let state = dir.join(".device-tor-app");
+        std::fs::create_dir_all(&state).map_err(|e| {
+            crate::error::ApiError::new(postern_core::ErrorKind::LocalIo, e.to_string())
+        })?;
+        let transport = config.network.transport(&state)?;
+        let mut step = progress(view.clone());
+        let r = Postern::receive_device(
+            &dir,
+            transport,
+            &link,
+            a.new_passphrase.as_bytes(),
+            Duration::from_secs(180),
+            &mut step,
+        )
+        .await;
+        let _ = std::fs::remove_dir_all(&state);
+        let (p, summary) = match r {
+            Ok(x) => x,
+            Err(e) => {
+                set(&view, |v| {
+                    v.state = "failed".into();
+                    v.message = e.to_string();
+                });
+                return Err(e.into());
+            }
+        };
+        set(&view, |v| v.state = "done".into());
+        *self.0.postern.lock().await = Some(p);
+        self.0.follow_events().await;
+        Ok(BackupView::new(String::new(), summary))
+    }
+}
