@@ -1,28 +1,10 @@
 //! `postern backup export|import`.
 
-use std::io::IsTerminal;
-
 use postern_core::{BackupSummary, Postern};
 
 use crate::args::{BackupCommand, Cli};
-use crate::output::{print_json, Output};
+use crate::output::{print_json, progress, Output};
 use crate::{open, passphrase, CliError};
-
-/// A progress line on a terminal's standard error (nothing otherwise).
-fn progress(what: &'static str) -> impl FnMut(u64, u64) {
-    let shown = std::io::stderr().is_terminal();
-    let mut last = u64::MAX;
-    move |done, total| {
-        let pct = (done * 100).checked_div(total).unwrap_or(100).min(100);
-        if shown && pct != last {
-            last = pct;
-            eprint!("\r{what}: {pct}%");
-            if pct == 100 {
-                eprintln!();
-            }
-        }
-    }
-}
 
 fn show(out: &Output, s: &BackupSummary, headline: &str) {
     if out.json() {

@@ -1,13 +1,12 @@
 //! `postern device offer|receive`: a second device by QR code or link, over Tor.
 
-use std::io::IsTerminal;
 use std::time::Duration;
 
 use postern_core::{DeviceLink, Postern};
 
 use crate::args::{Cli, DeviceCommand};
 use crate::node::network;
-use crate::output::{print_json, qr_text, Output};
+use crate::output::{print_json, progress, qr_text, Output};
 use crate::{open, passphrase, CliError};
 
 /// A directory for this transfer's own Tor state (a node may be running on the data directory
@@ -24,22 +23,6 @@ impl TorState {
 impl Drop for TorState {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Percent on a terminal's standard error.
-fn progress(what: &'static str) -> impl FnMut(u64, u64) + Send {
-    let shown = std::io::stderr().is_terminal();
-    let mut last = u64::MAX;
-    move |done, total| {
-        let pct = (done * 100).checked_div(total).unwrap_or(100).min(100);
-        if shown && pct != last {
-            last = pct;
-            eprint!("\r{what}: {pct}%");
-            if pct == 100 {
-                eprintln!();
-            }
-        }
     }
 }
 
