@@ -639,7 +639,11 @@ pub(crate) fn progress(what: &'static str) -> impl FnMut(u64, u64) + Send {
     let shown = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let mut last = u64::MAX;
     move |done, total| {
-        let pct = done.saturating_mul(100).checked_div(total).unwrap_or(100).min(100);
+        let pct = done
+            .saturating_mul(100)
+            .checked_div(total)
+            .unwrap_or(100)
+            .min(100);
         if shown && pct != last {
             last = pct;
             eprint!("\r{what}: {pct}%");
