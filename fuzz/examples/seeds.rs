@@ -55,6 +55,17 @@ fn main() {
     .expect("header");
     put("carrier_statements", 0, header.as_bytes());
     put("carrier_statements", 1, b"delivered");
+    let device = postern_crypto::DeviceId::from_bytes([5; 16]);
+    let lease = postern_crypto::Lease::issue(a, device, 2, 1_900_000_000);
+    let request = postern_crypto::DeviceRequest::sign(
+        a,
+        postern_crypto::DeviceAsk::Check,
+        device,
+        1_800_000_000,
+        Some(&lease),
+    );
+    put("device_requests", 0, request.args().as_bytes());
+    put("device_requests", 1, lease.token().as_bytes());
 
     let mut rng = rand::thread_rng();
     let msg = compose(

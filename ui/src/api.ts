@@ -71,6 +71,8 @@ export const api = {
     call("backup_import", { file, passphrase, new_passphrase: newPassphrase }),
   deviceOffer: (mail: boolean) => call("device_offer", { mail }),
   deviceStatus: () => call("device_status", none),
+  deviceServices: () => call("device_services", none),
+  deviceTakeOver: (identity: string | null) => call("device_take_over", { identity }),
   deviceReceive: (link: string, newPassphrase: string) =>
     call("device_receive", { link, new_passphrase: newPassphrase }),
   unlock: (passphrase: string) => call("unlock", { passphrase }),

@@ -636,6 +636,27 @@ async function screensAt(size, tag) {
   await p.waitForFunction(() => document.querySelector("#device-state")?.textContent?.startsWith("Moved"), null, { timeout: 60000 });
   expect((await p.inputValue("#device-link")) === link && (await p.$eval("#device-progress", (b) => b.max > 1 && b.value === b.max)), `${tag} the offering device shows the transfer done, its bar full`);
   await shot(p, size, "device-moved");
+  // One active service: the new device stands by for every identity the first one serves,
+  // until it takes one over; the first device then stands by for that one. Handed back after.
+  expect(!(await p.core.call("start_node", {})).error, `${tag} the first device serves its identities`);
+  await r.goto(base + "#/tor");
+  await r.click("#connect");
+  await r.waitForFunction(() => document.querySelector("#bootstrap-text")?.textContent?.startsWith("Connected"), null, { timeout: 120000 });
+  const hosts = ids.filter((i) => !i.hosted_by);
+  expect((await r.locator("#reachability .standby").count()) === hosts.length && (await r.locator("#reachability .ok").count()) === 0, `${tag} the new device serves nothing its other device serves, and says so`);
+  await shot(r, size, "device-standby");
+  const taken = await r.locator("#reachability .standby").first().innerText();
+  const takenAddr = hosts.map((i) => i.address).find((a) => taken.includes(`${a.split("@")[0]}@${a.split("@")[1].slice(0, 8)}`));
+  await r.locator("#reachability .take-over").first().click();
+  await r.waitForFunction(() => document.querySelector("#take-over-result")?.textContent?.includes("stopped serving it"), null, { timeout: 120000 });
+  const shortOf = (a) => `${a.split("@")[0]}@${a.split("@")[1].slice(0, 8)}`;
+  expect((await r.locator("#reachability .standby").count()) === hosts.length - 1 && (await text(r, "#reachability")).includes(`reachable ${shortOf(takenAddr)}`), `${tag} ... and serves one after taking it over from the first device`);
+  const firstStatus = (await p.core.call("node_status", {})).ok;
+  expect(firstStatus.standing_by.length === 1 && firstStatus.standing_by[0].address === takenAddr, `${tag} ... which stopped serving it`);
+  await shot(r, size, "device-took-over");
+  const back = (await p.core.call("device_take_over", { identity: takenAddr })).ok;
+  expect(back.length === 1 && back[0].result === "handed_over", `${tag} ... and takes it back: ${JSON.stringify(back)}`);
+  expect((await p.core.call("node_status", {})).ok.standing_by.length === 0, `${tag} ... serving every identity again`);
   await r.context().close();
   current = p;
 

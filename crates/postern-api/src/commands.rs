@@ -7,13 +7,16 @@ use postern_core::{
     CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, ListMemberView,
     ListPostView, ListView, MailboxView, MessageSummary, MessageView, MoveView,
     NotificationSettings, OutboxView, RecipientCheck, RevocationView, ScanPreview, SearchResult,
+    ServiceView,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::args::*;
-use crate::devices::{DeviceOffer, DeviceOfferView, DeviceReceive, DeviceTransferView};
+use crate::devices::{
+    DeviceOffer, DeviceOfferView, DeviceReceive, DeviceTakeOver, DeviceTransferView, TakeOverView,
+};
 use crate::error::{ApiError, Result};
 use crate::handlers::Handlers;
 use crate::session::{NodeStatus, Session};
@@ -70,6 +73,11 @@ command_set! {
     device_offer(DeviceOffer) -> DeviceOfferView;
     /// How far the offer or the receiving has come.
     device_status(NoArgs) -> DeviceTransferView;
+    /// Where each identity's service runs: here, or on another of the person's devices.
+    device_services(NoArgs) -> Vec<ServiceView>;
+    /// Serve an identity (or all that another device serves) here from now on: the device
+    /// serving it stops and hands over, or, if none answers, this device takes over.
+    device_take_over(DeviceTakeOver) -> Vec<TakeOverView>;
     /// A new device: receive the identities a link offers, and unlock the new store.
     device_receive(DeviceReceive) -> BackupView;
     /// Every identity.

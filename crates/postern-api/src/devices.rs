@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postern_core::{DeviceLink, Postern};
+use postern_core::{DeviceLink, Postern, ServiceView, TakeOver};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -17,6 +17,22 @@ use crate::handlers::Handlers;
 pub(crate) struct DeviceOffer {
     /// With the mail.
     pub(crate) mail: bool,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct DeviceTakeOver {
+    /// The identity to serve here; all that another device serves if none.
+    pub(crate) identity: Option<String>,
+}
+
+/// How taking over one identity went.
+#[derive(Debug, Serialize, TS)]
+pub(crate) struct TakeOverView {
+    pub(crate) identity: String,
+    /// `already_here`, `handed_over` or `nobody_answered`.
+    pub(crate) result: String,
+    /// What happened, in a sentence.
+    pub(crate) message: String,
 }
 
 #[derive(Debug, Deserialize, TS)]
@@ -144,6 +160,75 @@ impl Handlers<'_> {
             .lock()
             .map(|v| v.clone())
             .unwrap_or_default())
+    }
+
+    pub(crate) async fn device_services(&self, _: NoArgs) -> Result<Vec<ServiceView>> {
+        self.0.with(|p| Ok(p.services()?)).await
+    }
+
+    /// Stop the node, ask the device serving each identity to hand it over (or take it if
+    /// none answers), and start the node again if it was running.
+    pub(crate) async fn device_take_over(&self, a: DeviceTakeOver) -> Result<Vec<TakeOverView>> {
+        let config = self.0.config()?;
+        let chosen: Vec<String> = match a.identity {
+            Some(i) => vec![i],
+            None => self
+                .0
+                .with(|p| Ok(p.services()?))
+                .await?
+                .into_iter()
+                .filter(|s| !s.here)
+                .map(|s| s.address)
+                .collect(),
+        };
+        let was_running = self.0.stop_node().await;
+        let state = config.data_dir.join(".takeover-tor-app");
+        let transport = config.network.transport(&state)?;
+        let mut out = Vec::new();
+        let mut failed = None;
+        for id in chosen {
+            let prepared = self.0.with(|p| Ok(p.prepare_take_over(&id)?)).await;
+            let r = match prepared {
+                Ok(t) => t
+                    .run(transport.clone(), Duration::from_secs(60))
+                    .await
+                    .map_err(crate::error::ApiError::from),
+                Err(e) => Err(e),
+            };
+            match r {
+                Ok(r) => {
+                    let (result, message) = match r {
+                        TakeOver::AlreadyHere => ("already_here", "Served here already.".to_owned()),
+                        TakeOver::HandedOver { from } => (
+                            "handed_over",
+                            format!("Your device {from} stopped serving it; it is served here now."),
+                        ),
+                        TakeOver::NobodyAnswered => (
+                            "nobody_answered",
+                            "No device answered; it is served here now. Your other device will stand by when it next starts.".to_owned(),
+                        ),
+                    };
+                    out.push(TakeOverView {
+                        identity: id,
+                        result: result.into(),
+                        message,
+                    });
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        drop(transport);
+        let _ = std::fs::remove_dir_all(&state);
+        if was_running || !out.is_empty() {
+            self.0.start_node().await?;
+        }
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(out),
+        }
     }
 
     pub(crate) async fn device_receive(&self, a: DeviceReceive) -> Result<BackupView> {

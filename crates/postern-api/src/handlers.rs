@@ -131,6 +131,7 @@ impl Handlers<'_> {
     }
 
     pub(crate) async fn node_status(&self, _: NoArgs) -> Result<NodeStatus> {
+        self.0.refresh_status().await;
         Ok(self.0.status())
     }
 

@@ -22,6 +22,17 @@ pub struct NodeStatus {
     pub message: String,
     /// Addresses served once online.
     pub serving: Vec<String>,
+    /// Identities not served here because another of the person's devices serves them.
+    pub standing_by: Vec<StandingBy>,
+}
+
+/// An identity another of the person's devices serves.
+#[derive(Debug, Clone, Serialize, ts_rs::TS)]
+pub struct StandingBy {
+    /// The identity's address.
+    pub address: String,
+    /// The device that serves it (first 8 hex digits of its id), or `unknown`.
+    pub device: String,
 }
 
 /// Where the app keeps its data and which network it joins.
@@ -110,6 +121,7 @@ impl Session {
                 percent: 0,
                 message: String::new(),
                 serving: Vec::new(),
+                standing_by: Vec::new(),
             })),
             events: broadcast::channel(256).0,
             written: Arc::new(Notify::new()),
@@ -270,14 +282,13 @@ impl Session {
         self.announce_status();
         match prepared.start().await {
             Ok(node) => {
-                let serving = node.serving().to_vec();
                 *self.node.lock().await = Some(node);
                 self.set_status(|s| {
                     s.state = "online".into();
                     s.percent = 100;
                     s.message.clear();
-                    s.serving = serving;
                 });
+                self.refresh_status().await;
                 self.announce_status();
                 Ok(())
             }
@@ -291,6 +302,38 @@ impl Session {
                 Err(e)
             }
         }
+    }
+
+    /// What the node serves, and what it stands by for, as of now (another device may have
+    /// taken an identity over while it ran).
+    pub(crate) async fn refresh_status(&self) {
+        let node = self.node.lock().await;
+        if let Some(node) = node.as_ref() {
+            let serving = node.serving();
+            let standing_by = node
+                .standing_by()
+                .into_iter()
+                .map(|(address, device)| StandingBy { address, device })
+                .collect();
+            self.set_status(|s| {
+                s.serving = serving;
+                s.standing_by = standing_by;
+            });
+        }
+    }
+
+    /// Stop the node, if it runs; whether it ran.
+    pub(crate) async fn stop_node(&self) -> bool {
+        let was = self.node.lock().await.take().is_some();
+        if was {
+            self.set_status(|s| {
+                s.state = "off".into();
+                s.serving.clear();
+                s.standing_by.clear();
+            });
+            self.announce_status();
+        }
+        was
     }
 
     /// Wake the node's outbox after queuing something.

@@ -420,6 +420,22 @@ pub(crate) enum DeviceCommand {
         #[command(flatten)]
         net: NetworkArgs,
     },
+    /// Serve identities on this device from now on (all that another of your devices serves,
+    /// or those given): the device serving each is asked to stop and hand over; if none answers
+    /// within --patience seconds, this device takes over (the other stands by when it starts).
+    /// The node must not be running on this device.
+    TakeOver {
+        /// Only this identity (repeatable).
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: Vec<String>,
+        /// Seconds to wait for the device that serves it to answer.
+        #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+        patience: u64,
+        #[command(flatten)]
+        net: NetworkArgs,
+    },
+    /// Which identities this device serves, and which another of your devices serves.
+    Status,
     /// On the new device (an empty data directory): receive the identities the link offers.
     /// This device's passphrase from POSTERN_PASSPHRASE, or asked twice.
     Receive {

@@ -68,7 +68,7 @@ pub(crate) fn run(cli: &Cli, cmd: &BackupCommand, out: &Output) -> Result<(), Cl
                 Postern::import_backup(&dir, file, pass.as_bytes(), new.as_bytes(), &mut step)?;
             show(out, &s, &format!("Restored into {}.", dir.display()));
             if !out.json() {
-                say!("Run only one device with these identities at a time: their onion services must not be served twice.");
+                say!("This device stands by for identities another of your devices serves; `postern device take-over` moves their service here.");
             }
         }
     }

@@ -1,8 +1,9 @@
-//! `postern device offer|receive`: a second device by QR code or link, over Tor.
+//! `postern device offer|receive|status|take-over`: a second device by QR code or link, over
+//! Tor, and which device serves each identity.
 
 use std::time::Duration;
 
-use postern_core::{DeviceLink, Postern};
+use postern_core::{DeviceLink, Postern, TakeOver};
 
 use crate::args::{Cli, DeviceCommand};
 use crate::node::network;
@@ -85,10 +86,91 @@ pub(crate) fn run(cli: &Cli, cmd: &DeviceCommand, out: &Output) -> Result<(), Cl
                 }));
             } else {
                 say!(
-                    "Sent {} identit{} to the new device. Run only one of the two with them at a time.",
+                    "Sent {} identit{} to the new device. This device goes on serving them until the new one takes over (`postern device take-over` there).",
                     s.identities.len(),
                     if s.identities.len() == 1 { "y" } else { "ies" }
                 );
+            }
+        }
+        DeviceCommand::Status => {
+            let p = open(cli)?;
+            let services = p.services()?;
+            if out.json() {
+                print_json(&serde_json::json!({
+                    "device": p.device_id()?.short(),
+                    "services": services,
+                }));
+            } else {
+                say!("This device: {}", p.device_id()?.short());
+                for s in services {
+                    let where_ = match (&s.device, s.here) {
+                        (None, _) => "served here (on no other device)".to_owned(),
+                        (Some(_), true) => format!("served here (term {})", s.term),
+                        (Some(d), false) => format!("served by your device {d} (term {})", s.term),
+                    };
+                    say!("  {}  {where_}", s.address);
+                }
+            }
+        }
+        DeviceCommand::TakeOver {
+            identity,
+            patience,
+            net,
+        } => {
+            let p = open(cli)?;
+            let chosen: Vec<String> = if identity.is_empty() {
+                p.services()?
+                    .into_iter()
+                    .filter(|s| !s.here)
+                    .map(|s| s.address)
+                    .collect()
+            } else {
+                identity.clone()
+            };
+            let network = network(net)?;
+            let state = TorState::new(p.data_dir())?;
+            let rt = runtime()?;
+            let results = rt.block_on(async {
+                let transport = network.transport(&state.0)?;
+                let mut results = Vec::new();
+                for id in &chosen {
+                    let r = p
+                        .take_over(transport.clone(), id, Duration::from_secs(*patience))
+                        .await?;
+                    results.push((id.clone(), r));
+                }
+                Ok::<_, CliError>(results)
+            });
+            std::mem::forget(rt);
+            drop(state);
+            let results = results?;
+            if out.json() {
+                let list: Vec<_> = results
+                    .iter()
+                    .map(|(id, r)| {
+                        let (how, from) = match r {
+                            TakeOver::AlreadyHere => ("already_here", None),
+                            TakeOver::HandedOver { from } => ("handed_over", Some(from)),
+                            TakeOver::NobodyAnswered => ("nobody_answered", None),
+                        };
+                        serde_json::json!({ "identity": id, "result": how, "from": from })
+                    })
+                    .collect();
+                print_json(&serde_json::json!({ "taken_over": list }));
+            } else if results.is_empty() {
+                say!("Every identity is served here already.");
+            } else {
+                for (id, r) in &results {
+                    match r {
+                        TakeOver::AlreadyHere => say!("{id}: served here already."),
+                        TakeOver::HandedOver { from } => {
+                            say!("{id}: your device {from} stopped serving it; start the node here to serve it.")
+                        }
+                        TakeOver::NobodyAnswered => say!(
+                            "{id}: no device answered; this one serves it from now on (start the node). Your other device will stand by when it next starts."
+                        ),
+                    }
+                }
             }
         }
         DeviceCommand::Receive { link, net } => {
@@ -136,7 +218,7 @@ pub(crate) fn run(cli: &Cli, cmd: &DeviceCommand, out: &Output) -> Result<(), Cl
                 for i in &s.identities {
                     say!("  {i}");
                 }
-                say!("Run only one device with these identities at a time.");
+                say!("This device stands by for them while your other device serves them; `postern device take-over` moves their service here.");
             }
         }
     }

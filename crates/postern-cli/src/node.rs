@@ -111,6 +111,9 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
         for a in serving {
             out!("  {a}");
         }
+        for (a, device) in node.standing_by() {
+            out!("Not serving {a}: your device {device} serves it (`postern device take-over -i {a}` to serve it here).");
+        }
         if let Some(c) = node.clients() {
             if let Some(a) = c.imap {
                 out!("Mail clients: IMAP on {a}");

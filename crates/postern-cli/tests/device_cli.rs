@@ -1,6 +1,7 @@
 //! `postern device offer|receive` through the real binary over the loopback transport: the link
 //! printed by one process brings the identities into another data directory; a bad link and a
-//! used one are refused with their exit codes.
+//! used one are refused with their exit codes; the new device stands by until it takes over,
+//! and then the old one stands by.
 
 mod common;
 
@@ -104,4 +105,87 @@ fn a_link_from_one_device_brings_its_identities_to_another() {
         String::from_utf8_lossy(&o.stderr)
     );
     assert!(!again.join("postern.db").exists());
+
+    // One active service: the phone stands by for both identities, until it takes over.
+    let phone_pw = |c: &mut std::process::Command| {
+        c.env("POSTERN_PASSPHRASE", "phone words");
+    };
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let st = json(c.args(["--json", "device", "status"]));
+    let laptop_id = json(postern(&laptop).args(["--json", "device", "status"]))["device"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let services = st["services"].as_array().expect("services");
+    assert_eq!(services.len(), 2);
+    for s in services {
+        assert_eq!(s["here"], false, "{st}");
+        assert_eq!(s["device"].as_str(), Some(laptop_id.as_str()), "{st}");
+    }
+    // The laptop is off: nobody answers, the phone takes the next term.
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let taken = ok(c
+        .args(["device", "take-over", "--patience", "2", "--loopback"])
+        .arg(&reg));
+    assert_eq!(taken.matches("no device answered").count(), 2, "{taken}");
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let st = json(c.args(["--json", "device", "status"]));
+    for s in st["services"].as_array().expect("services") {
+        assert_eq!((&s["here"], &s["term"]), (&true.into(), &2.into()), "{st}");
+    }
+    // The phone serves; the laptop, started, finds it at both addresses and stands by.
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let mut phone_node = c
+        .args(["run", "--loopback"])
+        .arg(&reg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("phone node");
+    let mut phone_out = BufReader::new(phone_node.stdout.take().expect("stdout"));
+    line.clear();
+    phone_out.read_line(&mut line).expect("read");
+    while !line.starts_with("Connected.") {
+        line.clear();
+        assert!(
+            phone_out.read_line(&mut line).expect("read") > 0,
+            "phone node ended"
+        );
+    }
+    assert!(line.contains("Serving 2 identities"), "{line}");
+    let mut laptop_node = postern(&laptop)
+        .args(["run", "--loopback"])
+        .arg(&reg)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("laptop node");
+    let mut laptop_out = BufReader::new(laptop_node.stdout.take().expect("stdout"));
+    let mut said = String::new();
+    while said.matches("Not serving").count() < 2 {
+        line.clear();
+        assert!(
+            laptop_out.read_line(&mut line).expect("read") > 0,
+            "laptop node ended: {said}"
+        );
+        said.push_str(&line);
+    }
+    assert!(said.contains("Serving 0 identities"), "{said}");
+    let phone_id = st["device"].as_str().expect("id");
+    assert!(
+        said.contains(&format!("your device {phone_id} serves it")),
+        "{said}"
+    );
+    for mut child in [phone_node, laptop_node] {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let st = json(postern(&laptop).args(["--json", "device", "status"]));
+    for s in st["services"].as_array().expect("services") {
+        assert_eq!(s["here"], false, "{st}");
+    }
 }

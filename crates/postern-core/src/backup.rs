@@ -37,6 +37,8 @@ impl Postern {
         if passphrase.is_empty() {
             return Err(CoreError::EmptyPassphrase);
         }
+        // The copy must know that this device serves its identities (`leases`).
+        self.lease_before_copy(crate::config::DeviceLeases::default().lease)?;
         let chosen = if identities.is_empty() {
             None
         } else {

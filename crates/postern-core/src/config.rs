@@ -186,6 +186,30 @@ pub struct NodeConfig {
     pub clients: crate::ClientPorts,
     /// Mailing lists' timers.
     pub lists: ListTimers,
+    /// One active service per identity across the person's devices.
+    pub devices: DeviceLeases,
+}
+
+/// One active service per identity across a person's devices (`docs/protocol.md` §17).
+#[derive(Debug, Clone, Copy)]
+pub struct DeviceLeases {
+    /// How long a device waits, before serving an identity that was copied to another
+    /// device, for an answer at the identity's own address (no answer: it serves).
+    pub check_patience: Duration,
+    /// How often a serving device asks its own addresses again, and renews its leases.
+    pub recheck: Duration,
+    /// How long a lease runs unless renewed.
+    pub lease: Duration,
+}
+
+impl Default for DeviceLeases {
+    fn default() -> Self {
+        DeviceLeases {
+            check_patience: Duration::from_secs(60),
+            recheck: Duration::from_secs(15 * 60),
+            lease: Duration::from_secs(7 * 24 * 3600),
+        }
+    }
 }
 
 /// Mailing lists' timers (`docs/protocol.md` §15). Each step of a list is a message over Tor
@@ -225,6 +249,7 @@ impl Default for NodeConfig {
             stamp_bits: postern_mime::stamp::DEFAULT_BITS,
             clients: crate::ClientPorts::default(),
             lists: ListTimers::default(),
+            devices: DeviceLeases::default(),
         }
     }
 }

@@ -91,6 +91,9 @@ pub enum CoreError {
     /// A device link that is not one (`POSTERN-DEVICE:…`).
     #[error("not a device link: {0}")]
     BadDeviceLink(String),
+    /// The identity's service runs on another device, or could not be moved here.
+    #[error("{0}")]
+    ServiceElsewhere(String),
     /// The other device refused or broke off the transfer.
     #[error("device transfer: {0}")]
     DeviceTransfer(String),
@@ -109,6 +112,7 @@ impl HasKind for CoreError {
             CoreError::Crypto(e) => e.kind(),
             CoreError::BadDeviceLink(_) => ErrorKind::BadInput,
             CoreError::DeviceTransfer(_) => ErrorKind::Unreachable,
+            CoreError::ServiceElsewhere(_) => ErrorKind::AlreadyExists,
             CoreError::Backup(e) => e.kind(),
             CoreError::Card(e) => e.kind(),
             CoreError::Transport(e) => e.kind(),

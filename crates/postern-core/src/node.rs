@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 use crate::clients::ClientServers;
 use crate::context::{LocalIdentity, NodeShared};
 use crate::inbound::{serve_onion, MailWriter, Mailroom, OnionMembers, SessionTable};
+use crate::leases::{before_serving, recheck_loop, ServiceLeases};
 use crate::outbound;
 use crate::{ClientAccess, ClientPorts, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
 use crate::{Clock, CoreError, NodeConfig, Postern};
@@ -72,9 +73,11 @@ impl Network {
 #[derive(Debug)]
 pub struct Node {
     shared: Arc<NodeShared>,
-    serving: Vec<String>,
+    /// Each address served, with the identity whose onion service serves it.
+    serving: Vec<(i64, String)>,
     tasks: Vec<JoinHandle<()>>,
     clients: Option<ClientAccess>,
+    leases: Arc<ServiceLeases>,
     /// Held for the node's life: one node per data directory, so that no onion service runs
     /// twice.
     _lock: std::fs::File,
@@ -164,14 +167,33 @@ impl Node {
             writer_store: postern.store.another_connection()?,
             reader_store: postern.store.another_connection()?,
             shared_store: postern.store.another_connection()?,
+            lease_store: postern.store.another_connection()?,
             clients_handle,
             clock: postern.clock.clone(),
             lock,
         })
     }
-    /// The addresses being served.
-    pub fn serving(&self) -> &[String] {
-        &self.serving
+    /// The addresses being served (not those handed over to another device since start).
+    pub fn serving(&self) -> Vec<String> {
+        let standby = self.leases.standby();
+        self.serving
+            .iter()
+            .filter(|(host, _)| !standby.contains_key(host))
+            .map(|(_, a)| a.clone())
+            .collect()
+    }
+
+    /// The addresses of identities this node does not serve because another of the person's
+    /// devices does, with that device (first 8 hex digits of its id, or "unknown").
+    pub fn standing_by(&self) -> Vec<(String, String)> {
+        self.leases
+            .standby()
+            .into_iter()
+            .filter_map(|(id, device)| {
+                let i = self.shared.identities.get(&id)?;
+                Some((i.keys.address().to_string(), device))
+            })
+            .collect()
     }
 
     /// The transport.
@@ -200,6 +222,7 @@ pub struct PreparedNode {
     writer_store: Store,
     reader_store: Store,
     shared_store: Store,
+    lease_store: Store,
     clients_handle: Option<Postern>,
     clock: Arc<dyn Clock>,
     lock: std::fs::File,
@@ -216,11 +239,17 @@ impl PreparedNode {
             writer_store,
             reader_store,
             shared_store,
+            lease_store,
             clients_handle,
             clock,
             lock,
         } = self;
         transport.start().await?;
+        let leases = Arc::new(ServiceLeases::new(
+            lease_store,
+            clock.clone(),
+            config.devices.lease,
+        )?);
         let writer = MailWriter::start(writer_store);
         let carrier_wake = Arc::new(Notify::new());
         let list_wake = Arc::new(Notify::new());
@@ -231,6 +260,7 @@ impl PreparedNode {
             carrier_wake.clone(),
             list_wake.clone(),
             &config,
+            leases.clone(),
         ));
         let shared = Arc::new(NodeShared::new(
             transport.clone(),
@@ -258,9 +288,42 @@ impl PreparedNode {
         );
         let mut tasks = Vec::new();
         let mut serving = Vec::new();
+        // An identity copied to another device of the person is served where its lease says;
+        // the devices ask at the identity's own address, all identities at once.
+        let devices = shared.config.devices;
+        let hosts: Vec<Arc<LocalIdentity>> = shared
+            .identities
+            .values()
+            .filter(|i| i.host_id.is_none())
+            .cloned()
+            .collect();
+        let mut checks = Vec::new();
+        for host in &hosts {
+            let (leases, transport, host) = (leases.clone(), transport.clone(), host.clone());
+            let timeouts = shared.config.client;
+            checks.push(tokio::spawn(async move {
+                before_serving(
+                    &leases,
+                    transport.as_ref(),
+                    &host,
+                    timeouts,
+                    devices.check_patience,
+                )
+                .await
+            }));
+        }
+        let mut to_serve = Vec::new();
+        for (host, check) in hosts.iter().zip(checks) {
+            let serve = check.await.map_err(|e| {
+                CoreError::ServiceElsewhere(format!("asking for your other devices failed: {e}"))
+            })??;
+            if serve {
+                to_serve.push(host.clone());
+            }
+        }
         // One onion service per onion: an identity's own, answering also for the accounts it
         // hosts (whose holders' mail clients reach it on the IMAP and submission ports).
-        for host in shared.identities.values().filter(|i| i.host_id.is_none()) {
+        for host in to_serve {
             let mut members = vec![host.clone()];
             members.extend(
                 shared
@@ -282,7 +345,11 @@ impl PreparedNode {
             };
             let listener = transport.serve(&host.keys, &service).await?;
             tracing::info!(identity = %host.keys.address().redacted(), hosted = members.len() - 1, "serving");
-            serving.extend(members.iter().map(|m| m.keys.address().to_string()));
+            serving.extend(
+                members
+                    .iter()
+                    .map(|m| (host.id, m.keys.address().to_string())),
+            );
             let mut members = members.into_iter().map(|m| {
                 let card = cards.get(&m.id).cloned().unwrap_or_default();
                 (m, card)
@@ -290,7 +357,7 @@ impl PreparedNode {
             let Some(host_member) = members.next() else {
                 continue;
             };
-            tasks.push(tokio::spawn(serve_onion(
+            let task = tokio::spawn(serve_onion(
                 listener,
                 Arc::new(OnionMembers::new(host_member, members.collect())),
                 mailroom.clone(),
@@ -301,14 +368,22 @@ impl PreparedNode {
                 } else {
                     None
                 },
-            )));
+            ));
+            leases.running(host.id, task.abort_handle());
+            tasks.push(task);
         }
-        serving.sort();
+        serving.sort_by(|a, b| a.1.cmp(&b.1));
         tasks.push(tokio::spawn(outbound::outbox_loop(shared.clone())));
         tasks.push(tokio::spawn(outbound::forward_loop(shared.clone())));
         // Coming online: ask our carriers for what they hold for us.
         tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
         tasks.push(tokio::spawn(crate::lists::list_loop(shared.clone())));
+        tasks.push(tokio::spawn(recheck_loop(
+            shared.clone(),
+            leases.clone(),
+            devices.recheck,
+            devices.check_patience,
+        )));
         let clients = match &client_servers {
             Some(servers) if shared.config.clients != ClientPorts::default() => {
                 Some(ClientAccess::start(servers, shared.config.clients)?)
@@ -320,6 +395,7 @@ impl PreparedNode {
             serving,
             tasks,
             clients,
+            leases,
             _lock: lock,
         })
     }

@@ -179,6 +179,152 @@ async fn a_new_device_pulls_the_identities_over_tor() {
             n.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         )))
     };
-    let (alice, phone) = transfer(tmp.path(), offering, receiving, false).await;
+    let (mut alice, phone) = transfer(tmp.path(), offering, receiving, false).await;
     same_device(&alice, &phone);
+
+    // One active service over Tor: the laptop serves; the phone asks it, at the identity's own
+    // onion address, to hand over; the laptop stops; the phone serves.
+    alice.start(tor(&state.join("laptop-node"))).await;
+    let taken = phone
+        .take_over(tor(&state.join("take-over")), "alice", PATIENCE)
+        .await
+        .expect("take over");
+    assert!(
+        matches!(taken, postern_core::TakeOver::HandedOver { .. }),
+        "{taken:?}"
+    );
+    assert_eq!(alice.node.as_ref().expect("node").standing_by().len(), 1);
+    assert!(alice.node.as_ref().expect("node").serving().is_empty());
+    let mut config = test_config();
+    config.devices.check_patience = Duration::from_secs(30);
+    let node = postern_core::Node::start(&phone, tor(&state.join("phone-node")), config)
+        .await
+        .expect("phone node");
+    assert_eq!(node.serving(), [alice.address.clone()]);
+}
+
+/// Start a node for `p` on `t` with the test configuration.
+async fn node_of(p: &Postern, t: Arc<dyn Transport>) -> postern_core::Node {
+    postern_core::Node::start(p, t, test_config())
+        .await
+        .expect("node")
+}
+
+fn here(p: &Postern) -> (bool, u32) {
+    let s = p.services().expect("services");
+    assert_eq!(s.len(), 1, "{s:?}");
+    (s[0].here, s[0].term)
+}
+
+/// One active service: the new device stands by while the old one serves; a stranger's
+/// `XDEVICE` looks like any unknown command; a take-over makes the old device stop first and
+/// sign the next term; the old device, started again, stands by; a device outranked while it
+/// was off finds the other at its address and refuses to serve, saying which device serves.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_one_device_serves_an_identity_and_a_take_over_moves_the_service() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let (mut alice, phone) = transfer(tmp.path(), loopback(&reg), || loopback(&reg), false).await;
+    let laptop_id = alice.api.device_id().expect("id").short();
+    let phone_id = phone.device_id().expect("id").short();
+    assert_ne!(laptop_id, phone_id, "a copied store is another device");
+    assert_eq!(here(&alice.api), (true, 1));
+    assert_eq!(here(&phone), (false, 1));
+    assert_eq!(
+        phone.services().expect("s")[0].device.as_deref(),
+        Some(laptop_id.as_str())
+    );
+
+    alice.start(loopback(&reg)).await;
+    let standby = node_of(&phone, loopback(&reg)).await;
+    assert!(standby.serving().is_empty(), "{:?}", standby.serving());
+    assert_eq!(
+        standby.standing_by(),
+        vec![(alice.address.clone(), laptop_id.clone())]
+    );
+    drop(standby);
+
+    // Without the identity's key, XDEVICE is an unknown command: the same reply, word for word.
+    let mut raw = smtp_to_address(&reg, &alice.address).await;
+    let wait = Duration::from_secs(5);
+    raw.code(wait).await.expect("greeting");
+    raw.send(b"EHLO x\r\n").await;
+    raw.code(wait).await.expect("ehlo");
+    raw.send(b"XNOSUCH a b\r\n").await;
+    let unknown = raw.reply(wait).await.expect("reply");
+    let forged = format!(
+        "XDEVICE CHECK {} 1 {} - {}\r\n",
+        "0".repeat(32),
+        "0".repeat(32),
+        "0".repeat(128)
+    );
+    raw.send(forged.as_bytes()).await;
+    assert_eq!(raw.reply(wait).await.expect("reply"), unknown);
+    assert_eq!(unknown.0, 500);
+
+    // The phone takes over while the laptop serves: the laptop stops, then the phone serves.
+    let taken = phone
+        .take_over(loopback(&reg), "alice", Duration::from_secs(20))
+        .await
+        .expect("take over");
+    assert_eq!(
+        taken,
+        postern_core::TakeOver::HandedOver {
+            from: laptop_id.clone()
+        }
+    );
+    assert_eq!(here(&phone), (true, 2));
+    let laptop_node = alice.node.as_ref().expect("node");
+    assert_eq!(
+        laptop_node.standing_by(),
+        vec![(alice.address.clone(), phone_id.clone())]
+    );
+    assert_eq!(here(&alice.api), (false, 2));
+    let label = alice.address.split('@').nth(1).expect("onion");
+    let entry = reg.join(format!("{}.25", label.trim_end_matches(".onion")));
+    wait_for(
+        Duration::from_secs(10),
+        "the laptop's service to stop",
+        || (!entry.exists()).then_some(()),
+    )
+    .await;
+    let mut serving = node_of(&phone, loopback(&reg)).await;
+    assert_eq!(serving.serving(), [alice.address.clone()]);
+    assert!(entry.exists());
+
+    // The laptop, started again, stands by: its store says the phone serves.
+    alice.stop();
+    alice.start(loopback(&reg)).await;
+    let laptop_node = alice.node.as_ref().expect("node");
+    assert!(laptop_node.serving().is_empty());
+    assert_eq!(laptop_node.standing_by().len(), 1);
+    alice.stop();
+
+    // The phone is off; the laptop takes over (nobody answers) and serves, term 3.
+    drop(serving);
+    let taken = alice
+        .api
+        .take_over(loopback(&reg), "alice", Duration::from_secs(5))
+        .await
+        .expect("take over");
+    assert_eq!(taken, postern_core::TakeOver::NobodyAnswered);
+    assert_eq!(here(&alice.api), (true, 3));
+    alice.start(loopback(&reg)).await;
+    assert_eq!(
+        alice.node.as_ref().expect("node").serving(),
+        [alice.address.clone()]
+    );
+    // The phone comes back still holding term 2: it finds the laptop at its address, and
+    // refuses to serve, saying so.
+    assert_eq!(here(&phone), (true, 2));
+    serving = node_of(&phone, loopback(&reg)).await;
+    assert!(serving.serving().is_empty());
+    assert_eq!(
+        serving.standing_by(),
+        vec![(alice.address.clone(), laptop_id.clone())]
+    );
+    assert_eq!(here(&phone), (false, 3));
+    // And the laptop still serves.
+    assert!(entry.exists());
+    assert!(alice.node.as_ref().expect("node").standing_by().is_empty());
 }

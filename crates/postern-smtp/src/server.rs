@@ -57,7 +57,7 @@ pub struct CarryClaim {
 }
 
 /// Verbs answered by the driver (`Event::Control`, then `ServerSession::answer`).
-pub const CONTROL_VERBS: &[&str] = &["XRECEIPT", "XPULL"];
+pub const CONTROL_VERBS: &[&str] = &["XRECEIPT", "XPULL", "XDEVICE"];
 
 /// What the session asks its driver to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

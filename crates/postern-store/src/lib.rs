@@ -4,6 +4,7 @@ mod backup;
 mod blobs;
 mod carriers;
 mod contacts;
+mod devices;
 mod error;
 mod events;
 mod identities;

@@ -325,6 +325,12 @@ link: string,
  */
 new_passphrase: string, };
 
+export type DeviceTakeOver = { 
+/**
+ * The identity to serve here; all that another device serves if none.
+ */
+identity: string | null, };
+
 /**
  * A transfer in progress, or how the last one ended.
  */
@@ -816,7 +822,11 @@ message: string,
 /**
  * Addresses served once online.
  */
-serving: Array<string>, };
+serving: Array<string>, 
+/**
+ * Identities not served here because another of the person's devices serves them.
+ */
+standing_by: Array<StandingBy>, };
 
 /**
  * A notification to show.
@@ -1175,6 +1185,27 @@ message_id: string, };
 
 export type Send = { identity: string, to: string, subject: string, text: string, attachments: Array<UiAttachment>, };
 
+/**
+ * Whether an identity is served on this device, for the app and the CLI.
+ */
+export type ServiceView = { 
+/**
+ * The identity's address.
+ */
+address: string, 
+/**
+ * Served by this device.
+ */
+here: boolean, 
+/**
+ * The device that serves it (first 8 hex digits of its id), if it has a lease.
+ */
+device: string | null, 
+/**
+ * The lease's term (0: never copied).
+ */
+term: number, };
+
 export type SetFlags = { id: number, 
 /**
  * Read.
@@ -1206,6 +1237,32 @@ text: string,
  */
 hit: boolean, };
 
+/**
+ * An identity another of the person's devices serves.
+ */
+export type StandingBy = { 
+/**
+ * The identity's address.
+ */
+address: string, 
+/**
+ * The device that serves it (first 8 hex digits of its id), or `unknown`.
+ */
+device: string, };
+
+/**
+ * How taking over one identity went.
+ */
+export type TakeOverView = { identity: string, 
+/**
+ * `already_here`, `handed_over` or `nobody_answered`.
+ */
+result: string, 
+/**
+ * What happened, in a sentence.
+ */
+message: string, };
+
 export type Text = { text: string, };
 
 export type UiAttachment = { name: string, content_type: string, data_b64: string, };
@@ -1231,6 +1288,11 @@ export interface Commands {
   device_offer: { args: DeviceOffer; result: DeviceOfferView };
   /** How far the offer or the receiving has come. */
   device_status: { args: NoArgs; result: DeviceTransferView };
+  /** Where each identity's service runs: here, or on another of the person's devices. */
+  device_services: { args: NoArgs; result: Array<ServiceView> };
+  /** Serve an identity (or all that another device serves) here from now on: the device */
+  /** serving it stops and hands over, or, if none answers, this device takes over. */
+  device_take_over: { args: DeviceTakeOver; result: Array<TakeOverView> };
   /** A new device: receive the identities a link offers, and unlock the new store. */
   device_receive: { args: DeviceReceive; result: BackupView };
   /** Every identity. */

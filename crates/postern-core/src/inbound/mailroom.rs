@@ -13,6 +13,7 @@ use super::authenticate::CertCache;
 use super::writer::MailWriter;
 use super::{holding, receipts, receive};
 use crate::context::LocalIdentity;
+use crate::leases::ServiceLeases;
 use crate::{Clock, InboundLimits, NodeConfig};
 
 /// Receives mail for the node's identities.
@@ -31,6 +32,8 @@ pub(crate) struct Mailroom {
     pub(super) max_message_size: usize,
     pub(super) limits: InboundLimits,
     pub(super) stamp_bits: u8,
+    /// Which of the person's devices serves each identity; answers `XDEVICE`.
+    pub(super) leases: Arc<ServiceLeases>,
 }
 
 impl Mailroom {
@@ -41,6 +44,7 @@ impl Mailroom {
         carrier_wake: Arc<Notify>,
         list_wake: Arc<Notify>,
         config: &NodeConfig,
+        leases: Arc<ServiceLeases>,
     ) -> Self {
         Mailroom {
             reader: Mutex::new(reader),
@@ -53,6 +57,7 @@ impl Mailroom {
             max_message_size: config.smtp.max_message_size,
             limits: config.inbound.clone(),
             stamp_bits: config.stamp_bits,
+            leases,
         }
     }
 

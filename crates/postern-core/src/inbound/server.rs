@@ -299,6 +299,7 @@ impl Io<'_> {
                         let reply = match verb.as_str() {
                             "XPULL" => self.mailroom.pull(&self.members.host, &args),
                             "XRECEIPT" => self.mailroom.receipt(&self.members.host, &args),
+                            "XDEVICE" => self.mailroom.leases.answer(&self.members.host, &args),
                             _ => postern_smtp::Reply::new(502, "5.5.1", "Command not implemented"),
                         };
                         next.extend(session.answer(reply));

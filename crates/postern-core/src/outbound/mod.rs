@@ -3,7 +3,7 @@
 //! carriers, forwarding what we carry and sending receipts, pulling from our own carriers.
 //! Never imports `inbound`; shares only `context` and `mail`.
 
-mod delivery;
+pub(crate) mod delivery;
 mod forward;
 mod handover;
 mod outbox;

@@ -424,8 +424,12 @@ fn trim_snapshot(
     if !choice.mail {
         c.execute_batch("DELETE FROM messages; DELETE FROM outbox;")?;
     }
-    // A restored store starts its own change log.
+    // A restored store starts its own change log, and is a device of its own.
     c.execute_batch("DELETE FROM events;")?;
+    c.execute(
+        "DELETE FROM store_meta WHERE key = ?1",
+        [crate::devices::DEVICE_ID_KEY],
+    )?;
     let unused: Vec<Vec<u8>> = {
         let mut st = c.prepare("DELETE FROM blobs WHERE refs <= 0 RETURNING hash")?;
         let rows = st.query_map([], |r| r.get(0))?;
