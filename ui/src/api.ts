@@ -72,6 +72,7 @@ export const api = {
   deviceOffer: (mail: boolean) => call("device_offer", { mail }),
   deviceStatus: () => call("device_status", none),
   deviceServices: () => call("device_services", none),
+  deviceLost: (identity: string, reason: string) => call("device_lost", { identity, address: false, reason }),
   deviceTakeOver: (identity: string | null) => call("device_take_over", { identity }),
   deviceReceive: (link: string, newPassphrase: string) =>
     call("device_receive", { link, new_passphrase: newPassphrase }),

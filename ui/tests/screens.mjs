@@ -657,6 +657,18 @@ async function screensAt(size, tag) {
   const back = (await p.core.call("device_take_over", { identity: takenAddr })).ok;
   expect(back.length === 1 && back[0].result === "handed_over", `${tag} ... and takes it back: ${JSON.stringify(back)}`);
   expect((await p.core.call("node_status", {})).ok.standing_by.length === 0, `${tag} ... serving every identity again`);
+  // A lost device, from the Identities screen (on an identity of the new device's own).
+  const made = await r.core.call("create_identity", { name: "spare", displayName: "Spare" });
+  if (made.error) throw new Error(`create_identity: ${made.error.message}`);
+  const spare = made.ok;
+  await r.goto(base + "#/identities");
+  await r.locator("#identities li", { hasText: "spare@" }).locator(".manage").click();
+  await r.click("#device-lost");
+  await r.click("#confirm-yes");
+  await r.waitForSelector("#revoked");
+  const after = (await r.core.call("identities", {})).ok.find((i) => i.address === spare.address);
+  expect((await text(r, "#revoked")).includes("Served only here now (term 1); key replaced") && after.fingerprint !== spare.fingerprint, `${tag} a lost device: served only here, the key replaced`);
+  expect((await r.core.call("node_status", {})).ok.state === "online", `${tag} ... with the node started again`);
   await r.context().close();
   current = p;
 

@@ -5,7 +5,7 @@
 
 use postern_core::{
     CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, ListMemberView,
-    ListPostView, ListView, MailboxView, MessageSummary, MessageView, MoveView,
+    ListPostView, ListView, LostDevice, MailboxView, MessageSummary, MessageView, MoveView,
     NotificationSettings, OutboxView, RecipientCheck, RevocationView, ScanPreview, SearchResult,
     ServiceView,
 };
@@ -78,6 +78,9 @@ command_set! {
     /// Serve an identity (or all that another device serves) here from now on: the device
     /// serving it stops and hands over, or, if none answers, this device takes over.
     device_take_over(DeviceTakeOver) -> Vec<TakeOverView>;
+    /// Another device holding the identity is lost: serve it only here (the next term) and
+    /// replace its key (or revoke its address), telling every contact.
+    device_lost(Revoke) -> LostDevice;
     /// A new device: receive the identities a link offers, and unlock the new store.
     device_receive(DeviceReceive) -> BackupView;
     /// Every identity.

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postern_core::{DeviceLink, Postern, ServiceView, TakeOver};
+use postern_core::{DeviceLink, LostDevice, Postern, ServiceView, TakeOver};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -160,6 +160,25 @@ impl Handlers<'_> {
             .lock()
             .map(|v| v.clone())
             .unwrap_or_default())
+    }
+
+    /// Another device holding the identity is lost: stop the node, take the next term and
+    /// replace the key (or revoke the address), start the node again if it ran.
+    pub(crate) async fn device_lost(&self, a: crate::args::Revoke) -> Result<LostDevice> {
+        let scope = if a.address {
+            postern_core::RevocationScope::Address
+        } else {
+            postern_core::RevocationScope::Key
+        };
+        let was_running = self.0.stop_node().await;
+        let r = self
+            .0
+            .with(|p| Ok(p.device_lost(&a.identity, scope, &a.reason)?))
+            .await;
+        if was_running {
+            self.0.start_node().await?;
+        }
+        r
     }
 
     pub(crate) async fn device_services(&self, _: NoArgs) -> Result<Vec<ServiceView>> {

@@ -436,6 +436,22 @@ pub(crate) enum DeviceCommand {
     },
     /// Which identities this device serves, and which another of your devices serves.
     Status,
+    /// Another device holding IDENTITY is lost: serve it here in the next term (the lost one
+    /// stands by if it comes back) and revoke its OpenPGP key, replacing it (or with --address
+    /// the whole address), telling every contact. Stop `postern run` first.
+    Lost {
+        /// Number, full address, or name (if unique).
+        identity: String,
+        /// Revoke the whole address (the lost device holds its onion key too).
+        #[arg(long)]
+        address: bool,
+        /// Why (shown to contacts).
+        #[arg(long, default_value = "one of my devices was lost")]
+        reason: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
     /// On the new device (an empty data directory): receive the identities the link offers.
     /// This device's passphrase from POSTERN_PASSPHRASE, or asked twice.
     Receive {

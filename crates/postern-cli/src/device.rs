@@ -1,9 +1,9 @@
-//! `postern device offer|receive|status|take-over`: a second device by QR code or link, over
+//! `postern device offer|receive|status|take-over|lost`: a second device by QR code or link, over
 //! Tor, and which device serves each identity.
 
 use std::time::Duration;
 
-use postern_core::{DeviceLink, Postern, TakeOver};
+use postern_core::{DeviceLink, Postern, RevocationScope, TakeOver};
 
 use crate::args::{Cli, DeviceCommand};
 use crate::node::network;
@@ -90,6 +90,54 @@ pub(crate) fn run(cli: &Cli, cmd: &DeviceCommand, out: &Output) -> Result<(), Cl
                     s.identities.len(),
                     if s.identities.len() == 1 { "y" } else { "ies" }
                 );
+            }
+        }
+        DeviceCommand::Lost {
+            identity,
+            address,
+            reason,
+            yes,
+        } => {
+            let mut p = open(cli)?;
+            let me = p.identity(identity)?;
+            let (scope, question) = if *address {
+                (
+                    RevocationScope::Address,
+                    format!(
+                        "Revoke the address {} for good, since a device holding it is lost?",
+                        me.address
+                    ),
+                )
+            } else {
+                (
+                    RevocationScope::Key,
+                    format!(
+                        "Serve {} only here and replace its OpenPGP key, since a device holding it is lost?",
+                        me.address
+                    ),
+                )
+            };
+            if !yes && !passphrase::confirm(&question)? {
+                return Err(CliError::Usage(
+                    "nothing changed (pass --yes to go ahead without asking)".into(),
+                ));
+            }
+            let lost = p.device_lost(&me.id.to_string(), scope, reason)?;
+            if out.json() {
+                print_json(&serde_json::json!({
+                    "term": lost.term,
+                    "revocation": lost.revocation,
+                }));
+            } else {
+                out.revocation(&lost.revocation);
+                say!(
+                    "This device serves {} in term {}; the lost device stands by if it comes back online while this one runs.",
+                    me.address,
+                    lost.term
+                );
+                if !*address {
+                    say!("The lost device still holds the onion key of this address; if it may be used against you, revoke the address too (`postern revoke {} --address`).", me.address);
+                }
             }
         }
         DeviceCommand::Status => {

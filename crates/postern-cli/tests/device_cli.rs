@@ -188,4 +188,27 @@ fn a_link_from_one_device_brings_its_identities_to_another() {
     for s in st["services"].as_array().expect("services") {
         assert_eq!(s["here"], false, "{st}");
     }
+
+    // The laptop is lost: without --yes (and no terminal to ask) nothing changes; with it, the
+    // phone serves alice in the next term and her OpenPGP key is replaced.
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let o = c
+        .args(["device", "lost", "alice"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("nothing changed"));
+    let mut c = postern(&phone);
+    phone_pw(&mut c);
+    let lost = json(c.args(["--json", "device", "lost", "alice", "--yes"]));
+    assert_eq!(lost["term"], 3, "{lost}");
+    assert_eq!(lost["revocation"]["scope"], "key", "{lost}");
+    assert!(lost["revocation"]["successor"].is_string(), "{lost}");
 }

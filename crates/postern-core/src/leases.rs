@@ -19,7 +19,8 @@ use tokio::task::AbortHandle;
 
 use crate::context::{LocalIdentity, NodeShared};
 use crate::outbound::delivery::connect;
-use crate::{ClientTimeouts, Clock, CoreError, Postern};
+use crate::{ClientTimeouts, Clock, CoreError, Postern, RevocationView};
+use postern_crypto::RevocationScope;
 
 /// How far a device request's time may be from ours.
 const REQUEST_SKEW_SECS: i64 = 300;
@@ -46,6 +47,16 @@ pub struct ServiceView {
     /// The device that serves it (first 8 hex digits of its id), if it has a lease.
     pub device: Option<String>,
     /// The lease's term (0: never copied).
+    pub term: u32,
+}
+
+/// What declaring a device lost did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+pub struct LostDevice {
+    /// The revocation made and sent to every contact.
+    pub revocation: RevocationView,
+    /// The term this device now serves the identity in.
     pub term: u32,
 }
 
@@ -440,6 +451,49 @@ impl Postern {
             }
         }
         Ok(())
+    }
+
+    /// One of the person's devices holding `identity` is lost: this device takes the next
+    /// term (the lost device, should it come back online, finds itself outranked and stands
+    /// by) and revokes the identity's OpenPGP key, replacing it, or with
+    /// `RevocationScope::Address` the whole address; contacts are told (`Postern::revoke`).
+    /// The onion key stays on the lost device: only revoking the address takes that away.
+    /// The node must not be running.
+    pub fn device_lost(
+        &mut self,
+        identity: &str,
+        scope: RevocationScope,
+        reason: &str,
+    ) -> Result<LostDevice, CoreError> {
+        let me = self.find_identity(identity)?;
+        let host = match me.host_id {
+            Some(h) => h.to_string(),
+            None => me.id.to_string(),
+        };
+        let term = {
+            let _lock = crate::node::lock_data_dir(self.data_dir()).map_err(|e| match e {
+                CoreError::AlreadyRunning(dir) => {
+                    CoreError::NodeRunning(dir, "a lost device changes the keys the node serves")
+                }
+                other => other,
+            })?;
+            let keys = self.identity_keys(&host)?;
+            let device = self.device_id()?;
+            let term = match placement(&self.store, device, &keys)? {
+                Placement::Alone => 1,
+                Placement::Here(l) | Placement::Elsewhere(l) => l.term() + 1,
+            };
+            let expires = self.clock.now_unix()
+                + crate::config::DeviceLeases::default().lease.as_secs() as i64;
+            keep(
+                &self.store,
+                &keys,
+                &Lease::issue(&keys, device, term, expires),
+            )?;
+            term
+        };
+        let revocation = self.revoke(identity, scope, reason)?;
+        Ok(LostDevice { revocation, term })
     }
 
     /// Serve `identity` on this device from now on. The device serving it is asked to stop

@@ -50,7 +50,7 @@ pub use invites::{
     Handshake, InviteStateView, InviteView, RedeemerView, ScanPreview, DEFAULT_INVITE_VALIDITY,
     SCREEN_INVITE_VALIDITY, VERIFIED_BY_SCAN,
 };
-pub use leases::{PreparedTakeOver, ServiceView, TakeOver};
+pub use leases::{LostDevice, PreparedTakeOver, ServiceView, TakeOver};
 pub use lists::{ListMemberView, ListPostView, ListView};
 pub use mail::{
     availability, carriers_needed, mailbox_label, reach_probability, AttachmentInfo, DraftInput,

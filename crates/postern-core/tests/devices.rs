@@ -328,3 +328,43 @@ async fn only_one_device_serves_an_identity_and_a_take_over_moves_the_service() 
     assert!(entry.exists());
     assert!(alice.node.as_ref().expect("node").standing_by().is_empty());
 }
+
+/// A lost device: the phone declares the laptop lost while the laptop still serves. The phone
+/// takes the next term and replaces the OpenPGP key (contacts are told); started, it finds the
+/// laptop at the address with an older term, and the laptop yields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_device_is_outranked_and_its_key_revoked() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let (mut laptop, mut phone) =
+        transfer(tmp.path(), loopback(&reg), || loopback(&reg), false).await;
+    laptop.start(loopback(&reg)).await;
+    let old_key = phone.identity("alice").expect("id").fingerprint;
+    let lost = phone
+        .device_lost("alice", postern_core::RevocationScope::Key, "laptop stolen")
+        .expect("lost");
+    assert_eq!(lost.term, 2);
+    assert_eq!(lost.revocation.scope, "key");
+    assert_eq!(lost.revocation.notified, 1, "bob is told");
+    assert_eq!(lost.revocation.fingerprint, old_key);
+    let new_key = phone.identity("alice").expect("id").fingerprint;
+    assert_ne!(new_key, old_key);
+    assert_eq!(lost.revocation.successor.as_deref(), Some(new_key.as_str()));
+    assert_eq!(here(&phone), (true, 2));
+    // The notice to bob waits in the phone's outbox.
+    assert!(phone
+        .outbox(None)
+        .expect("outbox")
+        .iter()
+        .any(|o| o.subject == "My key changed"));
+
+    let node = node_of(&phone, loopback(&reg)).await;
+    assert_eq!(node.serving(), [laptop.address.clone()]);
+    let phone_id = phone.device_id().expect("id").short();
+    let laptop_node = laptop.node.as_ref().expect("node");
+    assert_eq!(
+        laptop_node.standing_by(),
+        vec![(laptop.address.clone(), phone_id)]
+    );
+    assert!(laptop_node.serving().is_empty());
+}

@@ -44,10 +44,11 @@ impl LoopbackTransport {
     }
 }
 
-/// Stops the accept loops and removes the registry entries.
+/// Stops the accept loops and removes the registry entries (those still its own: another
+/// device of the person may have taken the address over meanwhile).
 struct Running {
     tasks: Vec<JoinHandle<()>>,
-    entries: Vec<PathBuf>,
+    entries: Vec<(PathBuf, String)>,
 }
 
 impl Drop for Running {
@@ -55,8 +56,10 @@ impl Drop for Running {
         for t in &self.tasks {
             t.abort();
         }
-        for e in &self.entries {
-            let _ = std::fs::remove_file(e);
+        for (e, ours) in &self.entries {
+            if std::fs::read_to_string(e).is_ok_and(|now| &now == ours) {
+                let _ = std::fs::remove_file(e);
+            }
         }
     }
 }
@@ -98,7 +101,7 @@ impl Transport for LoopbackTransport {
             let tmp = entry.with_extension("tmp");
             std::fs::write(&tmp, local.to_string())?;
             std::fs::rename(&tmp, &entry)?;
-            running.entries.push(entry);
+            running.entries.push((entry, local.to_string()));
             let tx = tx.clone();
             let circuits = circuits.clone();
             running.tasks.push(tokio::spawn(async move {

@@ -581,6 +581,19 @@ members: number,
 posts: number, };
 
 /**
+ * What declaring a device lost did.
+ */
+export type LostDevice = { 
+/**
+ * The revocation made and sent to every contact.
+ */
+revocation: RevocationView, 
+/**
+ * The term this device now serves the identity in.
+ */
+term: number, };
+
+/**
  * A mailbox of one identity.
  */
 export type MailboxView = { 
@@ -1293,6 +1306,9 @@ export interface Commands {
   /** Serve an identity (or all that another device serves) here from now on: the device */
   /** serving it stops and hands over, or, if none answers, this device takes over. */
   device_take_over: { args: DeviceTakeOver; result: Array<TakeOverView> };
+  /** Another device holding the identity is lost: serve it only here (the next term) and */
+  /** replace its key (or revoke its address), telling every contact. */
+  device_lost: { args: Revoke; result: LostDevice };
   /** A new device: receive the identities a link offers, and unlock the new store. */
   device_receive: { args: DeviceReceive; result: BackupView };
   /** Every identity. */

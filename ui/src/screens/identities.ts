@@ -37,6 +37,13 @@ export async function identitiesScreen(root: HTMLElement) {
           if (!(await ask(`End ${i.address} for good? Contacts are told to trust it no more. This cannot be undone.`, "Revoke the address"))) return;
           try { const r = await api.revoke(i.address, true, "ended in the app"); put(danger, h("p", { class: "ok", id: "revoked" }, `Address revoked; ${r.notified} contacts will be told.`)); } catch (e) { showError(root, e); }
         } }, "Revoke address…"),
+        h("button", { type: "button", id: "device-lost", onclick: async () => {
+          if (!(await ask(`A device holding ${i.address} is lost? It will be served only here, its key is replaced and its ${i.contacts} contacts are told.`, "It is lost"))) return;
+          try {
+            const r = await api.deviceLost(i.address, "one of my devices was lost");
+            put(danger, h("p", { class: "ok", id: "revoked" }, `Served only here now (term ${r.term}); key replaced; ${r.revocation.notified} contacts will be told. The lost device still holds this address's onion key: if it may be used against you, revoke the address too.`));
+          } catch (e) { showError(root, e); }
+        } }, "A device with it was lost…"),
         h("button", { type: "button", id: "delete-identity", class: "danger", onclick: async () => {
           if (!(await ask(`Delete ${i.address} and all its keys, contacts and mail from this device? This cannot be undone.`, "Delete identity"))) return;
           try {

@@ -33,8 +33,8 @@ export async function torScreen(root: HTMLElement) {
           take.textContent = "Asking your other device…";
           try {
             const [r] = await api.deviceTakeOver(b.address);
-            done.textContent = r ? `${short(r.identity)}: ${r.message}` : "";
             show(await api.nodeStatus());
+            done.textContent = r ? `${short(r.identity)}: ${r.message}` : "";
           } catch (e) {
             showError(root, e);
             take.disabled = false;
