@@ -66,6 +66,11 @@ fn main() {
     );
     put("device_requests", 0, request.args().as_bytes());
     put("device_requests", 1, lease.token().as_bytes());
+    put(
+        "device_flags",
+        0,
+        b"<a.1@alice.onion> carol@c.onion +seen +flagged\n<b@c> bob@d.onion -seen +deleted -answered\n",
+    );
 
     let mut rng = rand::thread_rng();
     let msg = compose(

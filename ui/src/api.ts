@@ -74,6 +74,10 @@ export const api = {
   deviceServices: () => call("device_services", none),
   deviceLost: (identity: string, reason: string) => call("device_lost", { identity, address: false, reason }),
   deviceTakeOver: (identity: string | null) => call("device_take_over", { identity }),
+  deviceLinkOffer: (identity: string) => call("device_link_offer", { identity }),
+  deviceLinkAccept: (identity: string, text: string) => call("device_link_accept", { identity, text }),
+  ownDevices: (identity: string) => call("own_devices", { identity }),
+  deviceUnlink: (identity: string, device: string) => call("device_unlink", { identity, device }),
   deviceReceive: (link: string, newPassphrase: string) =>
     call("device_receive", { link, new_passphrase: newPassphrase }),
   unlock: (passphrase: string) => call("unlock", { passphrase }),

@@ -669,6 +669,28 @@ async function screensAt(size, tag) {
   const after = (await r.core.call("identities", {})).ok.find((i) => i.address === spare.address);
   expect((await text(r, "#revoked")).includes("Served only here now (term 1); key replaced") && after.fingerprint !== spare.fingerprint, `${tag} a lost device: served only here, the key replaced`);
   expect((await r.core.call("node_status", {})).ok.state === "online", `${tag} ... with the node started again`);
+  // Linked devices, each with an identity of its own: one shows a device invite, the other
+  // redeems it (here the new device's "spare" links to the first device's identity).
+  await r.click("#device-link-offer");
+  await r.waitForSelector("#device-link-invite");
+  expect((await r.inputValue("#device-link-invite")).startsWith("POSTERN") && (await r.locator("#device-link-qr svg").count()) === 1, `${tag} a device invite is shown as a code and a link`);
+  await shot(r, size, "device-link-offer");
+  const offered = (await p.core.call("device_link_offer", { identity: world.addr.me })).ok;
+  await r.fill("#device-link-text", offered.link);
+  await r.click("#device-link-accept");
+  await r.waitForSelector("#device-linked");
+  await r.waitForSelector("#own-devices .unlink");
+  expect((await text(r, "#own-devices")).includes(world.addr.me), `${tag} redeeming another device's invite links it at once`);
+  let linkedThere = [];
+  for (let i = 0; i < 120 && linkedThere.length === 0; i++) {
+    linkedThere = (await p.core.call("own_devices", { identity: world.addr.me })).ok;
+    if (linkedThere.length === 0) await new Promise((res) => setTimeout(res, 500));
+  }
+  expect(linkedThere.length === 1 && linkedThere[0].address === spare.address, `${tag} ... and the other device links once the handshake arrives`);
+  await shot(r, size, "device-linked");
+  await r.locator("#own-devices .unlink").click();
+  await r.waitForFunction(() => document.querySelector("#own-devices")?.textContent?.includes("No other device linked"));
+  expect((await r.core.call("own_devices", { identity: spare.address })).ok.length === 0, `${tag} ... and unlinking it is one click`);
   await r.context().close();
   current = p;
 

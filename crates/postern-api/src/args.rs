@@ -124,6 +124,13 @@ pub(crate) struct AcceptScanned {
 }
 
 #[derive(Debug, Deserialize, TS)]
+pub(crate) struct DeviceUnlink {
+    pub(crate) identity: String,
+    /// The device's identity address.
+    pub(crate) device: String,
+}
+
+#[derive(Debug, Deserialize, TS)]
 pub(crate) struct CarrierMode {
     pub(crate) identity: String,
     pub(crate) enabled: bool,

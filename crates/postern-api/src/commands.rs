@@ -6,8 +6,8 @@
 use postern_core::{
     CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, ListMemberView,
     ListPostView, ListView, LostDevice, MailboxView, MessageSummary, MessageView, MoveView,
-    NotificationSettings, OutboxView, RecipientCheck, RevocationView, ScanPreview, SearchResult,
-    ServiceView,
+    NotificationSettings, OutboxView, OwnDeviceView, RecipientCheck, RevocationView, ScanPreview,
+    SearchResult, ServiceView,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -81,6 +81,15 @@ command_set! {
     /// Another device holding the identity is lost: serve it only here (the next term) and
     /// replace its key (or revoke its address), telling every contact.
     device_lost(Revoke) -> LostDevice;
+    /// A device invite for another device of this person (one use, ten minutes): whoever
+    /// redeems it becomes an own device (carries, gets copies of mail, keeps flags in step).
+    device_link_offer(OfIdentity) -> UiInvite;
+    /// Redeem another device's device invite: the two link once the handshake arrives.
+    device_link_accept(AcceptScanned) -> ContactView;
+    /// The devices linked with an identity.
+    own_devices(OfIdentity) -> Vec<OwnDeviceView>;
+    /// Unlink a device (it stays a contact); the devices still linked.
+    device_unlink(DeviceUnlink) -> Vec<OwnDeviceView>;
     /// A new device: receive the identities a link offers, and unlock the new store.
     device_receive(DeviceReceive) -> BackupView;
     /// Every identity.

@@ -5,11 +5,13 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use postern_core::{DeviceLink, LostDevice, Postern, ServiceView, TakeOver};
+use postern_core::{
+    ContactView, DeviceLink, LostDevice, OwnDeviceView, Postern, ServiceView, TakeOver,
+};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::args::{BackupView, NoArgs};
+use crate::args::{AcceptScanned, BackupView, DeviceUnlink, NoArgs, OfIdentity, UiInvite};
 use crate::error::Result;
 use crate::handlers::Handlers;
 
@@ -179,6 +181,42 @@ impl Handlers<'_> {
             self.0.start_node().await?;
         }
         r
+    }
+
+    pub(crate) async fn device_link_offer(&self, a: OfIdentity) -> Result<UiInvite> {
+        self.0
+            .with(|p| {
+                let i = p.offer_device_link(&a.identity)?;
+                Ok(UiInvite {
+                    id: i.id,
+                    svg: Postern::qr_svg(&i.link)?,
+                    link: i.link,
+                    expires_at: i.expires_at,
+                })
+            })
+            .await
+    }
+
+    pub(crate) async fn device_link_accept(&self, a: AcceptScanned) -> Result<ContactView> {
+        let h = self
+            .0
+            .with(|p| Ok(p.accept_device_link(&a.identity, &a.text)?))
+            .await?;
+        self.0.wake().await;
+        Ok(h.contact)
+    }
+
+    pub(crate) async fn own_devices(&self, a: OfIdentity) -> Result<Vec<OwnDeviceView>> {
+        self.0.with(|p| Ok(p.own_devices(&a.identity)?)).await
+    }
+
+    pub(crate) async fn device_unlink(&self, a: DeviceUnlink) -> Result<Vec<OwnDeviceView>> {
+        self.0
+            .with(|p| {
+                p.unlink_own_device(&a.identity, &a.device)?;
+                Ok(p.own_devices(&a.identity)?)
+            })
+            .await
     }
 
     pub(crate) async fn device_services(&self, _: NoArgs) -> Result<Vec<ServiceView>> {

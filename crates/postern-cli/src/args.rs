@@ -436,6 +436,30 @@ pub(crate) enum DeviceCommand {
     },
     /// Which identities this device serves, and which another of your devices serves.
     Status,
+    /// Link IDENTITY with an identity of yours on another device, so that they carry for each
+    /// other, copy mail from contacts to each other and keep read, starred and answered marks in
+    /// step. Without LINK: show a device invite (one use, ten minutes) to scan on the other
+    /// device; with LINK: redeem the one the other device shows.
+    Link {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        /// The device invite shown by `postern device link` on the other device.
+        link: Option<String>,
+        /// Print the invite only, no QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+    /// The devices linked with IDENTITY.
+    Linked {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+    },
+    /// Stop treating DEVICE (an address) as one of IDENTITY's devices; it stays a contact.
+    Unlink {
+        #[arg(long, short = 'i', value_name = "ID")]
+        identity: String,
+        device: String,
+    },
     /// Another device holding IDENTITY is lost: serve it here in the next term (the lost one
     /// stands by if it comes back) and revoke its OpenPGP key, replacing it (or with --address
     /// the whole address), telling every contact. Stop `postern run` first.

@@ -1,4 +1,4 @@
-//! `postern device offer|receive|status|take-over|lost`: a second device by QR code or link, over
+//! `postern device offer|receive|status|take-over|lost` (and `link`, in `device_link`): a second device by QR code or link, over
 //! Tor, and which device serves each identity.
 
 use std::time::Duration;
@@ -36,6 +36,9 @@ fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
 
 pub(crate) fn run(cli: &Cli, cmd: &DeviceCommand, out: &Output) -> Result<(), CliError> {
     match cmd {
+        DeviceCommand::Link { .. }
+        | DeviceCommand::Linked { .. }
+        | DeviceCommand::Unlink { .. } => crate::device_link::run(cli, cmd, out)?,
         DeviceCommand::Offer {
             without_mail,
             valid_for,

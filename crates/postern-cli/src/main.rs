@@ -21,6 +21,7 @@ macro_rules! say_err {
 mod args;
 mod backup;
 mod device;
+mod device_link;
 mod lists;
 mod mail;
 mod meet;

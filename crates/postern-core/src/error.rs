@@ -88,6 +88,12 @@ pub enum CoreError {
     /// No redeemed invite with this number whose redeemer is still a contact.
     #[error("invite {0} was not redeemed by anyone still in the address book")]
     InviteNotRedeemed(i64),
+    /// An address that is not one of the identity's own devices.
+    #[error("{0} is not one of this identity's own devices")]
+    NotOwnDevice(String),
+    /// Text given as a device invite that is not one (`POSTERN-OWN-DEVICE:…`).
+    #[error("not a device invite: {0}")]
+    NotADeviceInvite(String),
     /// A device link that is not one (`POSTERN-DEVICE:…`).
     #[error("not a device link: {0}")]
     BadDeviceLink(String),
@@ -110,7 +116,7 @@ impl HasKind for CoreError {
         match self {
             CoreError::Store(e) => e.kind(),
             CoreError::Crypto(e) => e.kind(),
-            CoreError::BadDeviceLink(_) => ErrorKind::BadInput,
+            CoreError::BadDeviceLink(_) | CoreError::NotADeviceInvite(_) => ErrorKind::BadInput,
             CoreError::DeviceTransfer(_) => ErrorKind::Unreachable,
             CoreError::ServiceElsewhere(_) => ErrorKind::AlreadyExists,
             CoreError::Backup(e) => e.kind(),
@@ -131,6 +137,7 @@ impl HasKind for CoreError {
             | CoreError::DraftNotFound(_)
             | CoreError::InviteNotOpen(_)
             | CoreError::InviteNotRedeemed(_)
+            | CoreError::NotOwnDevice(_)
             | CoreError::ListNotFound(_) => ErrorKind::NotFound,
             CoreError::NotARequest(_)
             | CoreError::BadDraft(_)

@@ -178,6 +178,16 @@ impl Postern {
         identity: &str,
         valid_for: Duration,
     ) -> Result<InviteView, CoreError> {
+        self.create_invite_for(identity, valid_for, "contact")
+    }
+
+    /// An invite with a purpose: `contact`, or `device` (its redeemer becomes an own device).
+    pub(crate) fn create_invite_for(
+        &mut self,
+        identity: &str,
+        valid_for: Duration,
+        purpose: &str,
+    ) -> Result<InviteView, CoreError> {
         let me = self.find_identity(identity)?;
         self.refuse_own_revoked(&me)?;
         // Without the key: the QR code stays small; the key comes over the onion channel.
@@ -186,9 +196,9 @@ impl Postern {
         rand::rngs::OsRng.fill_bytes(&mut token);
         let now = self.clock.now_unix();
         let expires_at = now.saturating_add(i64::try_from(valid_for.as_secs()).unwrap_or(i64::MAX));
-        let id = self
-            .store
-            .insert_invite(me.id, &token_hash(&token), now, expires_at)?;
+        let id =
+            self.store
+                .insert_invite_for(me.id, &token_hash(&token), now, expires_at, purpose)?;
         Ok(InviteView {
             id,
             identity: format!("{}@{}", me.local_part, me.onion),

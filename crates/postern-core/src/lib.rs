@@ -21,6 +21,7 @@ pub mod mail;
 mod node;
 mod notifications;
 mod outbound;
+mod own_devices;
 mod postern;
 mod revoke;
 mod views;
@@ -60,6 +61,9 @@ pub use mail::{
 pub use node::{Network, Node, PreparedNode, SMTP_PORT};
 pub use notifications::{Notification, NotificationSettings};
 pub use outbound::DeliveryError;
+pub use own_devices::{
+    OwnDeviceView, DEVICE_INVITE_PREFIX, DEVICE_INVITE_VALIDITY, VERIFIED_BY_OWN_DEVICE,
+};
 pub use postern::{Postern, DEFAULT_KDF};
 pub use revoke::RevocationView;
 pub use views::{ContactView, IdentityView, IntroductionView, StatusView};

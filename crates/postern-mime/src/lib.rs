@@ -2,6 +2,7 @@
 
 pub mod cargo;
 mod compose;
+pub mod device_flags;
 mod error;
 mod letter;
 mod open;

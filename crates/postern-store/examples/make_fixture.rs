@@ -197,6 +197,13 @@ fn main() {
             .execute("DELETE FROM events WHERE kind = 'list'", [])
             .expect("events");
     }
+    if has("own_devices") {
+        // Bob's identity is one of this person's own devices (carried for, designated).
+        s.link_own_device(id, bob, 1700003000).expect("own device");
+        s.connection()
+            .execute("UPDATE invites SET purpose = 'device' WHERE id = 1", [])
+            .expect("invite purpose");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

@@ -139,18 +139,23 @@ impl Store {
 
     /// Remove a contact from an identity's address book (its mail stays).
     pub fn delete_contact(&mut self, identity_id: i64, address: &str) -> Result<(), StoreError> {
-        match self.conn.execute(
+        let tx = self.conn.savepoint()?;
+        let n = tx.execute(
             "DELETE FROM contacts WHERE identity_id = ?1 AND address = ?2",
             rusqlite::params![identity_id, address],
-        )? {
-            0 => Err(StoreError::NotFound("contact")),
-            _ => self.log_event(
-                Some(identity_id),
-                crate::event_kind::CONTACT,
-                None,
-                "removed",
-            ),
+        )?;
+        if n == 0 {
+            return Err(StoreError::NotFound("contact"));
         }
+        // A removed contact is no longer an own device either: nothing more is copied to it.
+        crate::own_devices::unlink_in(&tx, identity_id, address)?;
+        tx.commit()?;
+        self.log_event(
+            Some(identity_id),
+            crate::event_kind::CONTACT,
+            None,
+            "removed",
+        )
     }
 
     /// An identity's contacts, by address.

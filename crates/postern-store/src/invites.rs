@@ -79,10 +79,23 @@ impl Store {
         created_at: i64,
         expires_at: i64,
     ) -> Result<i64, StoreError> {
+        self.insert_invite_for(identity_id, token_hash, created_at, expires_at, "contact")
+    }
+
+    /// Remember a token with its purpose: `contact`, or `device` (whoever redeems it becomes
+    /// one of this identity's own devices, in the transaction that adds them).
+    pub fn insert_invite_for(
+        &mut self,
+        identity_id: i64,
+        token_hash: &[u8],
+        created_at: i64,
+        expires_at: i64,
+        purpose: &str,
+    ) -> Result<i64, StoreError> {
         self.conn.execute(
-            "INSERT INTO invites (identity_id, token_hash, created_at, expires_at)
-             VALUES (?1, ?2, ?3, ?4)",
-            params![identity_id, token_hash, created_at, expires_at],
+            "INSERT INTO invites (identity_id, token_hash, created_at, expires_at, purpose)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![identity_id, token_hash, created_at, expires_at, purpose],
         )?;
         Ok(self.conn.last_insert_rowid())
     }
@@ -98,15 +111,15 @@ impl Store {
         contact: &NewContact<'_>,
     ) -> Result<Redemption, StoreError> {
         let tx = self.conn.savepoint()?;
-        let row: Option<(i64, i64, Option<String>)> = tx
+        let row: Option<(i64, i64, Option<String>, String)> = tx
             .query_row(
-                "SELECT id, expires_at, used_by FROM invites
+                "SELECT id, expires_at, used_by, purpose FROM invites
                  WHERE token_hash = ?1 AND identity_id = ?2",
                 params![token_hash, contact.identity_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((invite_id, expires_at, used_by)) = row else {
+        let Some((invite_id, expires_at, used_by, purpose)) = row else {
             return Ok(Redemption::Unknown);
         };
         match used_by {
@@ -133,6 +146,9 @@ impl Store {
             "UPDATE invites SET used_at = COALESCE(used_at, ?2), used_by = ?3 WHERE id = ?1",
             params![invite_id, now, contact.address],
         )?;
+        if purpose == "device" {
+            crate::own_devices::link_in(&tx, contact.identity_id, contact.address, now)?;
+        }
         tx.execute(
             "INSERT INTO events (at, identity_id, kind, ref, detail)
              VALUES (unixepoch(), ?1, 'contact', ?2, ?3)",

@@ -18,6 +18,7 @@ mod messages;
 mod migrations;
 mod open;
 mod outbox;
+mod own_devices;
 mod revocations;
 mod search;
 mod served_heads;

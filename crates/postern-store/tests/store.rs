@@ -248,6 +248,7 @@ const SHIPPED_MIGRATIONS: &[&str] = &[
     "ede813f2ee90c3bf6d203afe09f763a9e51d07f28f918fd20bd1f9a743e38f58",
     "8acd2ccd421b02b8d57d23ef9c6937a170c3a57e7db025a13352c7da1f54a782",
     "a6372f8310ec7ced7cd90aea81c809bdf34f52fad250b43293c34ead2cc92353",
+    "264d21515acf44d2d9ecf928331f16501154b689abe30d179d9a2f10db52d753",
 ];
 
 #[test]
@@ -346,6 +347,7 @@ fn migrates_from_every_released_version() {
             ("message_attachments", 5),
             ("message_search", 5),
             ("events", 5),
+            ("own_devices", 11),
         ];
         for (table, since) in tables {
             let want = i64::from(v >= *since);

@@ -344,6 +344,12 @@ state: string, done: number, total: number,
  */
 message: string, };
 
+export type DeviceUnlink = { identity: string, 
+/**
+ * The device's identity address.
+ */
+device: string, };
+
 /**
  * A draft, as the Write screen edits it.
  */
@@ -942,6 +948,19 @@ delivered_via: string | null,
  */
 status: string, };
 
+/**
+ * One of an identity's own devices.
+ */
+export type OwnDeviceView = { 
+/**
+ * The device's identity address.
+ */
+address: string, 
+/**
+ * Its name, as its binding signs it.
+ */
+display_name: string, };
+
 export type Passphrase = { passphrase: string, };
 
 /**
@@ -1309,6 +1328,15 @@ export interface Commands {
   /** Another device holding the identity is lost: serve it only here (the next term) and */
   /** replace its key (or revoke its address), telling every contact. */
   device_lost: { args: Revoke; result: LostDevice };
+  /** A device invite for another device of this person (one use, ten minutes): whoever */
+  /** redeems it becomes an own device (carries, gets copies of mail, keeps flags in step). */
+  device_link_offer: { args: OfIdentity; result: UiInvite };
+  /** Redeem another device's device invite: the two link once the handshake arrives. */
+  device_link_accept: { args: AcceptScanned; result: ContactView };
+  /** The devices linked with an identity. */
+  own_devices: { args: OfIdentity; result: Array<OwnDeviceView> };
+  /** Unlink a device (it stays a contact); the devices still linked. */
+  device_unlink: { args: DeviceUnlink; result: Array<OwnDeviceView> };
   /** A new device: receive the identities a link offers, and unlock the new store. */
   device_receive: { args: DeviceReceive; result: BackupView };
   /** Every identity. */

@@ -3,6 +3,7 @@ import { h, put, replace } from "../dom";
 import { identityChip } from "../identity";
 import { showError } from "../main";
 import { state } from "../state";
+import { ownDevicesCard } from "./own_devices";
 
 /// Identities: each its own onion address, keys and address book; pick the one to use, make a
 /// new one, revoke a key or an address, delete one.
@@ -53,6 +54,7 @@ export async function identitiesScreen(root: HTMLElement) {
           } catch (e) { showError(root, e); }
         } }, "Delete…"),
       ),
+      i.hosted_by ? "" : ownDevicesCard(i.address),
     );
   };
   put(root,

@@ -8,6 +8,7 @@ const trust: Record<string, string> = {
   contact: "Signed by your contact's key",
   first_contact: "First contact: signed by the key its address vouches for",
   own: "Written by you",
+  own_device: "Signed by your contact's key, as checked by your other device that received it",
 };
 
 /// Mail as a mail client shows it: the identity's mailboxes with unread counts, the messages of

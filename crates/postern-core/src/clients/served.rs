@@ -87,6 +87,14 @@ impl Postern {
                     m.sender
                 ),
             ),
+            crate::own_devices::VERIFIED_BY_OWN_DEVICE => (
+                "pass",
+                format!(
+                    "Postern: signed by {}; verified by your other device that received it, \
+                     which sent this copy.",
+                    m.sender
+                ),
+            ),
             _ => ("none", format!("Postern: {} was not verified.", m.sender)),
         };
         let mime = self.mime_of(&m)?;

@@ -200,7 +200,15 @@ fn redeem(
         )
         .map_err(busy)?;
     match outcome {
-        Redemption::Added(_) => Ok(()),
+        Redemption::Added(_) => {
+            // A device invite: the redeemer is now an own device, and a carrier to announce.
+            let own = store.own_devices(me.id).map_err(busy)?;
+            if own.contains(&letter.from) {
+                crate::own_devices::announce_carriers(store, me.id, &letter.from, now)
+                    .map_err(busy)?;
+            }
+            Ok(())
+        }
         Redemption::Unknown => Err(refuse(
             "This invite is unknown here: it was not issued by this identity, or was withdrawn",
         )),

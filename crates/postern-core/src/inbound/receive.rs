@@ -11,6 +11,9 @@
 //! | a signed display name with control, invisible or text-direction characters | `550 5.7.1` |
 //! | signed by another key than the one in the address book (and not a rotation) | `550 5.7.1` |
 //! | no Message-ID | `554 5.6.0` |
+//! | a device copy or flags from a contact that is not (yet) linked as an own device | `451 4.7.1` |
+//! | a device copy or flags from a stranger | `550 5.7.1` |
+//! | a device copy without exactly one readable plain message, flags not in their form | `550 5.7.1` |
 //! | a stranger's first message: larger than the stranger limit | `552 5.3.4` |
 //! | a stranger's first message without a valid proof-of-work stamp | `550 5.7.1` |
 //! | too many waiting contact requests from that sender | `452 4.2.2` |
@@ -28,7 +31,8 @@ use super::mailroom::Mailroom;
 use super::writer::{Effects, Filing, Stored};
 use crate::context::LocalIdentity;
 use crate::invites::KIND_HANDSHAKE;
-use crate::mail::{INBOX, REQUESTS};
+use crate::mail::{INBOX, REQUESTS, SYSTEM};
+use crate::own_devices::{self, KIND_DEVICE_COPY, KIND_DEVICE_FLAGS};
 use postern_mime::stamp;
 
 /// The one reply to every message whose sender is not authenticated, whatever went wrong and
@@ -109,6 +113,10 @@ struct Arrival {
     sender_name: String,
     /// A key to record for a contact we knew without one.
     learned_key: Option<(i64, Vec<u8>)>,
+    /// Whether the sender is one of this identity's own devices.
+    own_device: bool,
+    /// The identity's own devices (a contact's mail is copied to each).
+    own_devices: Vec<String>,
 }
 
 fn classify(
@@ -135,14 +143,14 @@ fn classify(
         ));
     }
     let from = sender.to_string();
-    let (contact, revocations) = room
+    let (contact, revocations, own_devices) = room
         .with_reader(|s| -> Result<_, StoreError> {
             let contact = match s.contact(me.id, &from) {
                 Ok(c) => Some(c),
                 Err(StoreError::NotFound(_)) => None,
                 Err(e) => return Err(e),
             };
-            Ok((contact, s.revocations(me.id, &from)?))
+            Ok((contact, s.revocations(me.id, &from)?, s.own_devices(me.id)?))
         })
         .map_err(busy)?;
     if revoked(&revocations, &a.fingerprint) {
@@ -162,6 +170,8 @@ fn classify(
                 folder: INBOX,
                 verification: "contact",
                 learned_key,
+                own_device: own_devices.contains(&from),
+                own_devices,
             })
         }
         Some(_) => Err(refuse(
@@ -180,6 +190,8 @@ fn classify(
                 verification: "first_contact",
                 sender_name: a.display_name.clone(),
                 learned_key: None,
+                own_device: false,
+                own_devices: Vec::new(),
             })
         }
     }
@@ -252,33 +264,112 @@ async fn store(
         binding_sig,
         ..
     } = a;
+    let kind = letter.kind.as_deref();
+    if matches!(kind, Some(KIND_DEVICE_COPY | KIND_DEVICE_FLAGS)) && !arrival.own_device {
+        // A contact may be a device whose link this one has not taken yet (its handshake is
+        // still on the way): it tries again later. Anyone else is refused for good.
+        return if arrival.contact.is_some() {
+            refuse(
+                451,
+                "4.7.1",
+                "Not linked as one of this identity's devices (yet); try again later",
+            )
+        } else {
+            refuse(
+                550,
+                "5.7.1",
+                "Device copies and flags are taken only from this identity's own devices",
+            )
+        };
+    }
+    let device_flags = match kind {
+        Some(KIND_DEVICE_FLAGS) => match own_devices::parse_flags(&letter.text) {
+            Ok(lines) => Some(lines),
+            Err(reply) => return reply,
+        },
+        _ => None,
+    };
+    // A copy from an own device is stored as the message it copies, shown as verified there.
+    let copied = match kind {
+        Some(KIND_DEVICE_COPY) => match own_devices::open_copy(&letter) {
+            Ok(c) => Some(c),
+            Err(reply) => return reply,
+        },
+        _ => None,
+    };
+    // Mail from a contact is copied to the identity's own devices, in the same transaction.
+    let copy_out = (kind.is_none()
+        && arrival.folder == INBOX
+        && !arrival.own_device
+        && !letter.for_holder
+        && !arrival.own_devices.is_empty())
+    .then(|| inner.clone())
+    .filter(|i| {
+        let fits = own_devices::copy_fits(i.len(), room.max_message_size);
+        if !fits {
+            tracing::warn!("a message too large to copy to own devices was not copied");
+        }
+        fits
+    });
+    let shown = copied.as_ref().map_or(&letter, |(l, _)| l);
+    let (verification, sender_name) = if copied.is_some() {
+        let name = room
+            .with_reader(|s| s.contact(me.id, &shown.from))
+            .map(|c| c.display_name)
+            .unwrap_or_else(|_| {
+                // Not a contact here: the copied message's own name, if it is a clean one.
+                shown
+                    .from_name
+                    .as_deref()
+                    .and_then(|n| postern_card::DisplayName::new(n).ok())
+                    .map(|n| n.as_str().to_owned())
+                    .unwrap_or_default()
+            });
+        (own_devices::VERIFIED_BY_OWN_DEVICE, name)
+    } else {
+        (arrival.verification, arrival.sender_name.clone())
+    };
+    let message_id = shown.message_id.clone().unwrap_or_default();
+    let (sender, subject, sent_at, text) = (
+        shown.from.clone(),
+        shown.subject.clone(),
+        shown.date,
+        shown.text.clone(),
+    );
+    let threading = postern_store::Threading {
+        in_reply_to: shown.in_reply_to.clone().unwrap_or_default(),
+        references: shown.references.clone(),
+        thread: String::new(),
+    };
+    let inner = match copied {
+        Some((_, copied_inner)) => copied_inner,
+        None => inner,
+    };
+    let keep_raw = verification != own_devices::VERIFIED_BY_OWN_DEVICE;
     // The attachments are stored once by content, outside the message's row.
     let (inner, cargo) = postern_mime::cargo::take_out(&inner).unwrap_or((inner, Vec::new()));
     let message = NewMessage {
         identity_id: me.id,
-        message_id: letter.message_id.clone().unwrap_or_default(),
-        sender: letter.from.clone(),
-        sender_name: arrival.sender_name.clone(),
-        subject: letter.subject.clone(),
+        message_id,
+        sender: sender.clone(),
+        sender_name: sender_name.clone(),
+        subject: subject.clone(),
         folder: arrival.folder.to_owned(),
-        verification: arrival.verification.to_owned(),
-        sent_at: letter.date,
+        verification: verification.to_owned(),
+        sent_at,
         received_at: now,
         inner,
         // The signed, encrypted original is kept as evidence, unless it carries attachments:
         // those are stored once, by content, and a second copy inside `raw` would defeat that.
-        raw: if cargo.is_empty() {
+        // A copy's evidence is on the device that received it.
+        raw: if cargo.is_empty() && keep_raw {
             raw.clone()
         } else {
             Vec::new()
         },
         sender_key: arrival.contact.is_none().then_some(key),
         sender_binding_sig: arrival.contact.is_none().then(|| binding_sig.to_vec()),
-        threading: postern_store::Threading {
-            in_reply_to: letter.in_reply_to.clone().unwrap_or_default(),
-            references: letter.references.clone(),
-            thread: String::new(),
-        },
+        threading,
         recipients: String::new(),
         seen: false,
     };
@@ -288,14 +379,9 @@ async fn store(
         message.inner.len() + message.raw.len() + cargo.iter().map(|c| c.data.len()).sum::<usize>();
     let size = i64::try_from(stored).unwrap_or(i64::MAX);
     drop(raw);
-    let (identity_id, sender, sender_name, subject, text) = (
-        me.id,
-        letter.from.clone(),
-        arrival.sender_name.clone(),
-        letter.subject.clone(),
-        letter.text.clone(),
-    );
+    let identity_id = me.id;
     let list_mail = letter.kind.as_deref() == Some(crate::lists::KIND_LIST);
+    let copy_to = arrival.own_devices.clone();
     let effects: Effects = Box::new(move |s| {
         let folder = controls::apply(
             s,
@@ -310,6 +396,16 @@ async fn store(
         }
         if folder.unwrap_or(arrival.folder) == REQUESTS {
             controls::make_room_for_request(s, me.id, &letter.from, size, &limits)?;
+        }
+        if let Some(copy) = &copy_out {
+            for device in &copy_to {
+                own_devices::queue_copy(s, me.id, device, &letter.subject, copy, now)
+                    .map_err(busy)?;
+            }
+        }
+        if let Some(lines) = &device_flags {
+            own_devices::apply_flags(s, me.id, lines).map_err(busy)?;
+            return Ok(Some(SYSTEM));
         }
         Ok(folder)
     });

@@ -504,9 +504,13 @@ impl Postern {
             s.file_as_sent(id, &m.message_id, &to.to_string(), &thread, now)?;
             if !t.in_reply_to.is_empty() {
                 if let Some(parent) = s.message_by_message_id(me.id, &t.in_reply_to)? {
-                    let mut flags = s.message(parent)?.flags;
-                    flags.answered = true;
+                    let before = s.message(parent)?;
+                    let flags = postern_store::Flags {
+                        answered: true,
+                        ..before.flags
+                    };
                     s.set_flags(parent, flags)?;
+                    crate::own_devices::share_flags_in(s, &before, before.flags, flags, now)?;
                 }
             }
             s.index_message(

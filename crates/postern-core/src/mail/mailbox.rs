@@ -134,6 +134,9 @@ impl Postern {
             deleted: change.deleted.unwrap_or(f.deleted),
         };
         self.store.set_flags(id, flags)?;
+        if flags != f {
+            self.share_flags(&m, f, flags)?;
+        }
         Ok(self.summary(&self.record(id)?))
     }
 

@@ -87,6 +87,13 @@ impl Postern {
             .map_err(|e| CoreError::Corrupt(format!("stored message {id}: {e}")))?;
         let attachments = self.attachment_infos(&m)?;
         self.store.mark_read(id)?;
+        if !m.flags.seen {
+            let flags = postern_store::Flags {
+                seen: true,
+                ..m.flags
+            };
+            self.share_flags(&m, m.flags, flags)?;
+        }
         let mut summary = self.summary(&m);
         summary.read = true;
         Ok(MessageView {

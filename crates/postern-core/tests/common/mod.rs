@@ -266,6 +266,21 @@ pub fn compose_as(
     to_key: &[u8],
     subject: &str,
 ) -> (Vec<u8>, String) {
+    compose_with(keys, from, to, to_key, subject, "body", vec![], Vec::new())
+}
+
+/// [`compose_as`] with the text, attachments and Postern headers given.
+#[allow(clippy::too_many_arguments)]
+pub fn compose_with(
+    keys: &postern_crypto::IdentityKeys,
+    from: &str,
+    to: &str,
+    to_key: &[u8],
+    subject: &str,
+    text: &str,
+    attachments: Vec<postern_mime::Attachment>,
+    headers: Vec<(String, String)>,
+) -> (Vec<u8>, String) {
     use postern_mime::{compose, random_message_id, Draft, SenderKeys};
     let recipient = postern_crypto::PublicKeyInfo::parse(to_key).expect("key");
     let mut rng = rand::thread_rng();
@@ -276,9 +291,9 @@ pub fn compose_as(
             from_name: String::new(),
             to: to.parse::<MailAddress>().expect("addr"),
             subject: subject.into(),
-            text: "body".into(),
-            attachments: vec![],
-            headers: Vec::new(),
+            text: text.into(),
+            attachments,
+            headers,
         },
         SenderKeys {
             cert: keys.openpgp_cert(),
