@@ -138,9 +138,11 @@ export const api = {
   listInvite: (identity: string, list: string, contact: string) =>
     call("list_invite", { identity, list, contact }),
   listJoin: (identity: string, list: string) => call("list_join", { identity, list }),
-  listPost: (identity: string, list: string, subject: string, text: string) =>
-    call("list_post", { identity, list, subject, text }),
+  listPost: (identity: string, list: string, subject: string, text: string, attachments: Attachment[] = []) =>
+    call("list_post", { identity, list, subject, text, attachments }),
   listPosts: (identity: string, list: string) => call("list_posts", { identity, list }),
+  saveListAttachments: (identity: string, list: string, dir: string) =>
+    call("save_list_attachments", { identity, list, dir }),
   listMembers: (identity: string, list: string) => call("list_members", { identity, list }),
   listLeave: (identity: string, list: string) => call("list_leave", { identity, list }),
   carriers: (identity: string) => call("carriers", { identity }),

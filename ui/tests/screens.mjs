@@ -517,10 +517,15 @@ async function screensAt(size, tag) {
   await p.click("#list-posts .reply");
   expect((await p.inputValue("#post-subject")) === "Re: First meeting", `${tag} Reply prepares the subject`);
   await p.fill("#post-text", "I will bring the book.");
+  await p.setInputFiles("#post-attach", { name: "chapter.txt", mimeType: "text/plain", buffer: Buffer.from("Chapter one.") });
   await p.click("#post-send");
   await p.waitForFunction(() => document.querySelectorAll("#list-posts li").length === 2);
   const listed = (await p.core.call("list_posts", { identity: world.addr.me, list: "Book club" })).ok;
   expect(listed.length === 2 && listed[1].subject === "Re: First meeting", `${tag} a post from the app is kept`);
+  const att = listed[1].attachments[0];
+  expect(listed[1].attachments.length === 1 && att.name === "chapter.txt" && att.size === 12 && att.held, `${tag} a file attached in the app goes with the post`);
+  expect((await text(p, "#list-posts li:nth-child(2) .attachment")).includes("chapter.txt (12 bytes)"), `${tag} a post's attachment is shown`);
+  expect(await p.isVisible("#list-save-attachments"), `${tag} a list's attachments can be saved`);
   const queued = (await p.core.call("outbox", { identity: world.addr.me })).ok;
   expect(queued.some((o) => o.to === world.addr.bob && o.subject === "List mail" && o.state === "queued"), `${tag} the post waits in the outbox for Bob`);
   await p.fill("#list-name", "");

@@ -240,6 +240,16 @@ pub(crate) struct ListPost {
     pub(crate) list: String,
     pub(crate) subject: String,
     pub(crate) text: String,
+    #[serde(default)]
+    pub(crate) attachments: Vec<UiAttachment>,
+}
+
+#[derive(Debug, Deserialize, TS)]
+pub(crate) struct SaveListAttachments {
+    pub(crate) identity: String,
+    pub(crate) list: String,
+    /// The folder to save into (chosen in a file dialog).
+    pub(crate) dir: String,
 }
 
 #[derive(Debug, Deserialize, TS)]

@@ -184,6 +184,8 @@ command_set! {
     list_post(ListPost) -> String;
     /// A list's posts, oldest first.
     list_posts(OfList) -> Vec<ListPostView>;
+    /// Save the attachments of a list's posts that are here into a folder.
+    save_list_attachments(SaveListAttachments) -> Vec<String>;
     /// A list's members in good standing.
     list_members(OfList) -> Vec<ListMemberView>;
     /// Leave a list: the identity's list key is revoked.

@@ -353,10 +353,30 @@ impl Handlers<'_> {
     pub(crate) async fn list_post(&self, a: ListPost) -> Result<String> {
         let out = self
             .0
-            .with(|p| Ok(p.list_post(&a.identity, &a.list, &a.subject, &a.text)?))
+            .with(|p| {
+                let files = attachments(a.attachments)?;
+                Ok(p.list_post_with(&a.identity, &a.list, &a.subject, &a.text, &files)?)
+            })
             .await?;
         self.0.wake().await;
         Ok(out)
+    }
+
+    pub(crate) async fn save_list_attachments(
+        &self,
+        a: SaveListAttachments,
+    ) -> Result<Vec<String>> {
+        let dir = std::path::PathBuf::from(a.dir);
+        if !dir.is_absolute() {
+            return Err(ApiError::bad_input(
+                "choose a folder to save into (a full path)",
+            ));
+        }
+        let saved = self
+            .0
+            .with(|p| Ok(p.save_list_attachments(&a.identity, &a.list, &dir)?))
+            .await?;
+        Ok(saved.iter().map(|p| p.display().to_string()).collect())
     }
 
     pub(crate) async fn list_posts(&self, a: OfList) -> Result<Vec<ListPostView>> {

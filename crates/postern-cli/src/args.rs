@@ -699,12 +699,18 @@ pub(crate) enum ListCommand {
         subject: String,
         #[arg(long, short = 't')]
         text: Option<String>,
+        /// Attach a file (repeatable; each at most 10 MiB). It travels once per link.
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
     },
     /// A list's posts, oldest first.
     Read {
         #[arg(long, short = 'i', value_name = "ID")]
         identity: String,
         list: String,
+        /// Save the attachments you hold into this directory.
+        #[arg(long, value_name = "DIR")]
+        save_attachments: Option<PathBuf>,
     },
     /// A list's members (by list key; your neighbours by address).
     Members {

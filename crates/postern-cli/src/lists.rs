@@ -36,6 +36,7 @@ pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliE
             list,
             subject,
             text,
+            attach,
         } => {
             let text = match text {
                 Some(t) => t.clone(),
@@ -48,7 +49,8 @@ pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliE
                     t
                 }
             };
-            let id = p.list_post(identity, list, subject, &text)?;
+            let attachments = crate::mail::attachments_from(attach)?;
+            let id = p.list_post_with(identity, list, subject, &text, &attachments)?;
             if out.json() {
                 print_json(&serde_json::json!({ "post": id }));
             } else {
@@ -58,7 +60,20 @@ pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliE
                 );
             }
         }
-        ListCommand::Read { identity, list } => posts(out, &p.list_posts(identity, list)?),
+        ListCommand::Read {
+            identity,
+            list,
+            save_attachments,
+        } => {
+            posts(out, &p.list_posts(identity, list)?);
+            if let Some(dir) = save_attachments {
+                for path in p.save_list_attachments(identity, list, dir)? {
+                    if !out.json() {
+                        say!("Saved {}", path.display());
+                    }
+                }
+            }
+        }
         ListCommand::Members { identity, list } => members(out, &p.list_members(identity, list)?),
         ListCommand::Remove {
             identity,
@@ -123,6 +138,15 @@ fn posts(out: &Output, posts: &[ListPostView]) {
         say!("{}  {}  {}", when(p.time), &p.author[..16], p.subject);
         for line in p.text.lines() {
             say!("    {line}");
+        }
+        for a in &p.attachments {
+            let state = if a.held { "" } else { "  (on its way)" };
+            say!(
+                "    [attachment] {} ({}, {} bytes){state}",
+                a.name,
+                a.content_type,
+                a.size
+            );
         }
     }
 }

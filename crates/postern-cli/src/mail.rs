@@ -1,6 +1,6 @@
 //! `send`, `reply`, `inbox`, `read`, `outbox`, `requests`.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use postern_core::{Attachment, Postern};
 
@@ -70,8 +70,16 @@ pub(crate) fn reply(
 
 pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
     let text = text_of(a.body.as_deref(), a.body_file.as_deref())?;
+    let attachments = attachments_from(&a.attach)?;
+    let queued = p.send(&a.from, &a.to, &a.subject, &text, &attachments)?;
+    out.queued(&queued);
+    Ok(())
+}
+
+/// Files given with `--attach`, read, each named after its file.
+pub(crate) fn attachments_from(paths: &[PathBuf]) -> Result<Vec<Attachment>, CliError> {
     let mut attachments = Vec::new();
-    for path in &a.attach {
+    for path in paths {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -82,9 +90,7 @@ pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), Cl
             data: read_file(path)?,
         });
     }
-    let queued = p.send(&a.from, &a.to, &a.subject, &text, &attachments)?;
-    out.queued(&queued);
-    Ok(())
+    Ok(attachments)
 }
 
 pub(crate) fn save_attachments(p: &Postern, id: i64, dir: &Path) -> Result<Vec<String>, CliError> {

@@ -118,6 +118,65 @@ fn create_invite_join_post_read_members_leave() {
         "{text}"
     );
 
+    // An attachment: shown with the post, saved by `read --save-attachments`.
+    let file = tmp.path().join("agenda.txt");
+    std::fs::write(&file, "1. Books\n2. Tea\n").expect("write file");
+    ok(postern(&b).args([
+        "list",
+        "post",
+        "-i",
+        "bob",
+        "club",
+        "-s",
+        "Agenda",
+        "-t",
+        "Attached.",
+        "--attach",
+        file.to_str().expect("path"),
+    ]));
+    until("the attachment at alice", || {
+        let v = json(postern(&a).args(["--json", "list", "read", "-i", "alice", "club"]));
+        let a = v.as_array()?.get(1)?["attachments"]
+            .as_array()?
+            .first()?
+            .clone();
+        (a["held"] == true).then_some(())
+    });
+    let saved = tmp.path().join("saved");
+    let text = ok(postern(&a).args([
+        "list",
+        "read",
+        "-i",
+        "alice",
+        "club",
+        "--save-attachments",
+        saved.to_str().expect("path"),
+    ]));
+    assert!(
+        text.contains("[attachment] agenda.txt (text/plain, 16 bytes)") && text.contains("Saved "),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(saved.join("agenda.txt")).expect("saved"),
+        "1. Books\n2. Tea\n"
+    );
+    // Too large for a list: refused with the limit named, nothing posted.
+    let big = tmp.path().join("big.bin");
+    std::fs::write(&big, vec![0u8; 10 * 1024 * 1024 + 1]).expect("write big");
+    let o = postern(&b)
+        .args(["list", "post", "-i", "bob", "club", "-t", "x", "--attach"])
+        .arg(&big)
+        .output()
+        .expect("run");
+    assert!(!o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("at most 10 MiB"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v = json(postern(&b).args(["--json", "list", "read", "-i", "bob", "club"]));
+    assert_eq!(v.as_array().map(Vec::len), Some(2));
+
     until("both members known at alice", || {
         let v = json(postern(&a).args(["--json", "list", "members", "-i", "alice", "club"]));
         (v.as_array()?.len() == 2).then_some(())

@@ -52,7 +52,7 @@ pub use invites::{
     SCREEN_INVITE_VALIDITY, VERIFIED_BY_SCAN,
 };
 pub use leases::{LostDevice, PreparedTakeOver, ServiceView, TakeOver};
-pub use lists::{ListMemberView, ListPostView, ListView};
+pub use lists::{ListAttachmentView, ListMemberView, ListPostView, ListView, MAX_LIST_ATTACHMENT};
 pub use mail::{
     availability, carriers_needed, mailbox_label, reach_probability, AttachmentInfo, DraftInput,
     DraftView, FlagChange, MailboxView, MessageSummary, MessageView, MoveView, OutboxView,

@@ -203,6 +203,176 @@ async fn twenty_members_all_receive_a_post() {
     }
 }
 
+/// Outbox entries of `d` queued after `after` that are larger than `size`, by recipient.
+fn big_mail_to(d: &Device, after: i64, size: i64) -> Vec<String> {
+    let conn = d.api.store().connection();
+    let mut st = conn
+        .prepare(
+            "SELECT recipient FROM outbox WHERE id > ?1 AND length(draft_sealed) > ?2 ORDER BY id",
+        )
+        .expect("query");
+    let rows = st
+        .query_map([after, size], |r| r.get::<_, String>(0))
+        .expect("rows");
+    rows.map(|r| r.expect("row")).collect()
+}
+
+fn last_outbox_id(d: &Device) -> i64 {
+    d.api
+        .store()
+        .connection()
+        .query_row("SELECT COALESCE(max(id), 0) FROM outbox", [], |r| r.get(0))
+        .expect("max id")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_attachment_reaches_every_member_once_per_link_and_is_saved() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    // 0 is the root; 1 and 2 its children; 3 and 4 children of 1.
+    let mut d = list_of(tmp.path(), 5, |_| loopback(&reg)).await;
+    for m in &d {
+        wait_for(WAIT, "all five members", || {
+            (m.api.list_members(&m.name(), "friends").ok()?.len() == 5).then_some(())
+        })
+        .await;
+    }
+    let before: Vec<i64> = d.iter().map(last_outbox_id).collect();
+    // A file of 100 KiB that does not compress (seeded, the same every run); the test nodes
+    // take mail of up to 256 KiB.
+    let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(16);
+    let mut data = vec![0u8; 100 * 1024];
+    rand::RngCore::fill_bytes(&mut rng, &mut data);
+    let file = postern_core::Attachment {
+        name: "minutes.pdf".into(),
+        content_type: "application/pdf".into(),
+        data: data.clone(),
+    };
+    let name = d[3].name();
+    d[3].api
+        .list_post_with(&name, "friends", "The minutes", "Attached.", &[file])
+        .expect("post");
+    wake(&d[3]);
+    for m in &d {
+        wait_for(WAIT, "the post and its attachment everywhere", || {
+            let posts = m.api.list_posts(&m.name(), "friends").ok()?;
+            let a = posts.first()?.attachments.first()?.clone();
+            a.held.then_some(())
+        })
+        .await;
+    }
+    let p = &d[2].api.list_posts(&d[2].name(), "friends").expect("posts")[0];
+    assert_eq!(p.attachments.len(), 1);
+    let a = &p.attachments[0];
+    assert_eq!(
+        (a.name.as_str(), a.content_type.as_str(), a.size),
+        ("minutes.pdf", "application/pdf", 100 * 1024)
+    );
+    let dir = tmp.path().join("saved");
+    let saved = d[2]
+        .api
+        .save_list_attachments(&d[2].name(), "friends", &dir)
+        .expect("save");
+    assert_eq!(saved, vec![dir.join("minutes.pdf")]);
+    assert!(std::fs::read(&saved[0]).expect("saved file") == data);
+
+    // Once per link: the file went 3 -> 1 -> {0, 4}, 0 -> 2; nobody sent it twice, nobody
+    // received it twice, and nobody sent it back towards where it came from.
+    let mut received: Vec<String> = Vec::new();
+    for (i, m) in d.iter().enumerate() {
+        let to = big_mail_to(m, before[i], 100 * 1024);
+        let mut unique = to.clone();
+        unique.dedup();
+        assert_eq!(
+            to, unique,
+            "member {i} sent the file twice to one neighbour"
+        );
+        received.extend(to);
+    }
+    received.sort();
+    let mut want: Vec<String> = [0, 1, 2, 4].iter().map(|i| d[*i].address.clone()).collect();
+    want.sort();
+    assert_eq!(
+        received, want,
+        "each member but the author received it once"
+    );
+
+    // A member restarted holds it at rest and gives it to a newcomer who joins later.
+    d[4].stop();
+    d[4].start(loopback(&reg)).await;
+    let mut newcomer = Device::new(tmp.path(), "m05");
+    newcomer.add_contact(&d[4], true);
+    d[4].add_contact(&newcomer, true);
+    newcomer.start(loopback(&reg)).await;
+    let (four, to) = (d[4].name(), newcomer.address.clone());
+    d[4].api.list_invite(&four, "friends", &to).expect("invite");
+    wake(&d[4]);
+    wait_for(WAIT, "the invitation", || {
+        (state(&newcomer, "friends")? == "invited").then_some(())
+    })
+    .await;
+    let me = newcomer.name();
+    newcomer.api.list_join(&me, "friends").expect("join");
+    wake(&newcomer);
+    wait_for(WAIT, "the newcomer holds the old post's attachment", || {
+        let posts = newcomer.api.list_posts(&me, "friends").ok()?;
+        posts.first()?.attachments.first()?.held.then_some(())
+    })
+    .await;
+    let dir = tmp.path().join("newcomer");
+    let saved = newcomer
+        .api
+        .save_list_attachments(&me, "friends", &dir)
+        .expect("save");
+    assert!(std::fs::read(&saved[0]).expect("saved file") == data);
+}
+
+#[test]
+fn attachments_over_the_limits_are_refused_before_anything_is_kept() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let mut a = Device::new(tmp.path(), "ann");
+    a.api.list_create("ann", "club").expect("create");
+    let file = |n: usize| postern_core::Attachment {
+        name: "big.bin".into(),
+        content_type: "application/octet-stream".into(),
+        data: vec![1; n],
+    };
+    let err = a
+        .api
+        .list_post_with(
+            "ann",
+            "club",
+            "s",
+            "t",
+            &[file(postern_core::MAX_LIST_ATTACHMENT + 1)],
+        )
+        .expect_err("too large");
+    assert!(err.to_string().contains("at most 10 MiB"), "{err}");
+    let many: Vec<_> = (0..17).map(|_| file(1)).collect();
+    let err = a
+        .api
+        .list_post_with("ann", "club", "s", "t", &many)
+        .expect_err("too many");
+    assert!(err.to_string().contains("at most 16"), "{err}");
+    assert!(a.api.list_posts("ann", "club").expect("posts").is_empty());
+    assert_eq!(
+        a.api.store().blob_usage().expect("usage").0,
+        0,
+        "no blob kept"
+    );
+    // The largest allowed is taken.
+    a.api
+        .list_post_with(
+            "ann",
+            "club",
+            "s",
+            "t",
+            &[file(postern_core::MAX_LIST_ATTACHMENT)],
+        )
+        .expect("at the limit");
+    assert_eq!(a.api.store().blob_usage().expect("usage").0, 1);
+}
+
 #[test]
 fn list_commands_refuse_what_they_cannot_do() {
     let tmp = tempfile::tempdir().expect("tmp");

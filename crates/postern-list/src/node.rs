@@ -112,6 +112,12 @@ pub enum Event {
     /// A link was closed because its member left or was removed.
     LinkClosed(MemberId),
     BlobReceived(BlobHash),
+    /// A neighbour asked for a blob this member keeps at rest (`keep_blobs`): the host sends it
+    /// (`Wire::Blob`) from where it keeps it.
+    BlobAsked {
+        by: MemberId,
+        hash: BlobHash,
+    },
     Dropped {
         from: MemberId,
         reason: DropReason,
@@ -254,6 +260,8 @@ pub struct ListNode {
     pub(crate) parked: Vec<Parked>,
     pub(crate) missing: BTreeMap<PostId, Missing>,
     pub(crate) blobs: HashMap<BlobHash, Arc<[u8]>>,
+    /// Blobs the host keeps outside this state machine (`keep_blobs`), not in memory.
+    pub(crate) kept_blobs: HashSet<BlobHash>,
     pub(crate) referenced: HashSet<BlobHash>,
     pub(crate) blob_wants: BTreeMap<BlobHash, BlobWanted>,
     /// Authors whose missing posts were asked for, and when.
@@ -444,6 +452,7 @@ impl ListNode {
             parked: Vec::new(),
             missing: BTreeMap::new(),
             blobs: HashMap::new(),
+            kept_blobs: HashSet::new(),
             referenced: HashSet::new(),
             blob_wants: BTreeMap::new(),
             wants: BTreeMap::new(),
@@ -501,6 +510,51 @@ impl ListNode {
     }
     pub fn blob(&self, hash: &BlobHash) -> Option<&Arc<[u8]>> {
         self.blobs.get(hash)
+    }
+
+    /// Whether this member has the blob, in memory or kept by the host.
+    pub fn has_blob(&self, hash: &BlobHash) -> bool {
+        self.blobs.contains_key(hash) || self.kept_blobs.contains(hash)
+    }
+
+    /// The host keeps these blobs (after a restore: the ones it stored): they are not wanted
+    /// from neighbours, and a neighbour asking for one raises `Event::BlobAsked`. Blobs the
+    /// posts reference that are still missing are asked for at the next timeout.
+    pub fn keep_blobs(&mut self, hashes: impl IntoIterator<Item = BlobHash>, now: u64) {
+        for hash in hashes {
+            self.blob_wants.remove(&hash);
+            self.kept_blobs.insert(hash);
+        }
+        let missing: Vec<(BlobHash, u64)> = self
+            .held
+            .values()
+            .filter_map(|h| match &h.post.body {
+                Body::Text { blobs, .. } => Some(blobs),
+                _ => None,
+            })
+            .flatten()
+            .filter(|b| !self.has_blob(&b.hash))
+            .map(|b| (b.hash, b.len))
+            .collect();
+        for (hash, len) in missing {
+            self.blob_wants
+                .entry(hash)
+                .or_insert_with(|| BlobWanted {
+                    len,
+                    deadline: now,
+                    tried: Vec::new(),
+                    waiters: Vec::new(),
+                })
+                .deadline = now;
+        }
+    }
+
+    /// Hands the blobs held in memory (posted here or received) to the host, which stores
+    /// them; from then on they are kept at rest (as `keep_blobs`) and leave memory.
+    pub fn take_blobs(&mut self) -> Vec<(BlobHash, Arc<[u8]>)> {
+        let taken: Vec<(BlobHash, Arc<[u8]>)> = self.blobs.drain().collect();
+        self.kept_blobs.extend(taken.iter().map(|(h, _)| *h));
+        taken
     }
     /// Members in good standing, this one included.
     pub fn members(&self) -> Vec<MemberId> {

@@ -189,7 +189,7 @@ impl ListNode {
         // Flooding pushes blobs with the post; it asks only if they do not come.
         let ask = self.config.mode == Mode::Plumtree;
         for b in blobs {
-            if self.blobs.contains_key(&b.hash) || self.blob_wants.contains_key(&b.hash) {
+            if self.has_blob(&b.hash) || self.blob_wants.contains_key(&b.hash) {
                 continue;
             }
             let wanted = BlobWanted {
@@ -208,6 +208,8 @@ impl ListNode {
     pub(crate) fn on_blob_want(&mut self, from: MemberId, hash: BlobHash) {
         if let Some(bytes) = self.blobs.get(&hash).cloned() {
             self.send(from, Wire::Blob(bytes));
+        } else if self.kept_blobs.contains(&hash) {
+            self.events.push_back(Event::BlobAsked { by: from, hash });
         } else if let Some(w) = self.blob_wants.get_mut(&hash) {
             if !w.waiters.contains(&from) {
                 w.waiters.push(from);
@@ -217,7 +219,7 @@ impl ListNode {
 
     pub(crate) fn on_blob(&mut self, _now: u64, from: MemberId, bytes: Arc<[u8]>) {
         let hash = BlobHash::of(&bytes);
-        if self.blobs.contains_key(&hash) {
+        if self.has_blob(&hash) {
             self.counters.duplicates += 1;
             return;
         }

@@ -212,6 +212,72 @@ fn a_blob_crosses_each_link_once() {
 }
 
 #[test]
+fn blobs_kept_by_the_host_are_served_through_it_and_missing_ones_are_wanted_after_a_restore() {
+    let mut net = Net::new(3, &[(0, 1), (1, 2)], Config::default());
+    let blob: Arc<[u8]> = Arc::from(vec![7u8; 50_000]);
+    let hash = postern_list::BlobHash::of(&blob);
+    let post = net.nodes[0]
+        .post(net.now, b"with a file".to_vec(), vec![blob.clone()])
+        .expect("posted");
+    net.pump();
+    assert!(net.nodes[2].holds(&post) && net.nodes[2].has_blob(&hash));
+
+    // Member 1's host stores the blob; it leaves memory but is still had.
+    let taken = net.nodes[1].take_blobs();
+    assert_eq!(taken.len(), 1);
+    assert_eq!((taken[0].0, taken[0].1.len()), (hash, 50_000));
+    assert!(net.nodes[1].blob(&hash).is_none() && net.nodes[1].has_blob(&hash));
+    assert!(net.nodes[1].take_blobs().is_empty(), "handed over once");
+
+    // A neighbour asking for it: the host is asked to send it, nothing is sent from memory.
+    net.clear_events();
+    net.log.clear();
+    net.inject(2, 1, Wire::BlobWant(hash));
+    assert!(!net.log.iter().any(|(_, _, w)| matches!(w, Wire::Blob(_))));
+    let mut asked = Vec::new();
+    while let Some(e) = net.nodes[1].poll_event() {
+        if let postern_list::Event::BlobAsked { by, hash } = e {
+            asked.push((by, hash));
+        }
+    }
+    assert_eq!(asked, vec![(common::id(2), hash)]);
+
+    // Member 2 restored without the blob (its host lost it): it asks a neighbour for it at
+    // the next timeout; restored with it kept, it asks nobody.
+    let charter = net.nodes[2].charter().expect("charter");
+    let posts: Vec<Post> = net.nodes[2]
+        .posts()
+        .filter(|(_, p)| !matches!(p.body, Body::Charter { .. }))
+        .map(|(_, p)| p.clone())
+        .collect();
+    let restore = |kept: Vec<postern_list::BlobHash>| {
+        let mut node = ListNode::restore(
+            Config::default(),
+            key(2),
+            charter.clone(),
+            posts.clone(),
+            &[common::id(1)],
+            net.now,
+        )
+        .expect("restored");
+        node.keep_blobs(kept, net.now);
+        node.handle_timeout(net.now);
+        std::iter::from_fn(|| node.poll_transmit()).collect::<Vec<_>>()
+    };
+    let sent = restore(Vec::new());
+    assert!(
+        sent.iter()
+            .any(|(to, w)| *to == common::id(1) && *w == Wire::BlobWant(hash)),
+        "{sent:?}"
+    );
+    let sent = restore(vec![hash]);
+    assert!(
+        !sent.iter().any(|(_, w)| matches!(w, Wire::BlobWant(_))),
+        "{sent:?}"
+    );
+}
+
+#[test]
 fn wire_messages_round_trip_and_bad_bytes_are_refused() {
     let mut net = ring();
     let post = net.nodes[0]

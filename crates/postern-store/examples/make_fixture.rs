@@ -192,6 +192,21 @@ fn main() {
         .expect("post");
         s.push_list_mail(id, bob, b"FRAME", "m1@fixture", 1700002000)
             .expect("list mail");
+        if has("list_blobs") {
+            // The row only, as for the message's attachment: the list keeps that same blob.
+            s.connection()
+                .execute(
+                    "UPDATE blobs SET refs = refs + 1 WHERE hash = ?1",
+                    [&[10u8; 32][..]],
+                )
+                .expect("blob refs");
+            s.connection()
+                .execute(
+                    "INSERT INTO list_blobs (list_row, hash) VALUES (?1, ?2)",
+                    rusqlite::params![row, &[10u8; 32][..]],
+                )
+                .expect("list blob");
+        }
         // The fixture's change log keeps its one event.
         s.connection()
             .execute("DELETE FROM events WHERE kind = 'list'", [])

@@ -2,6 +2,7 @@
 //! key, links, posts in the order taken, invitations given, and list mail waiting for the node.
 
 use rusqlite::{params, OptionalExtension, Row};
+use sha2::Digest;
 use zeroize::Zeroizing;
 
 use crate::{Store, StoreError};
@@ -292,6 +293,42 @@ impl Store {
             )?;
         }
         Ok(added)
+    }
+
+    /// Keeps a blob of a list's post (an attachment), once per list. Returns its hash.
+    pub fn add_list_blob(&mut self, row: i64, data: &[u8]) -> Result<[u8; 32], StoreError> {
+        let hash: [u8; 32] = sha2::Sha256::digest(data).into();
+        if self.has_list_blob(row, &hash)? {
+            return Ok(hash);
+        }
+        self.put_blob(data)?;
+        self.conn.execute(
+            "INSERT INTO list_blobs (list_row, hash) VALUES (?1, ?2)",
+            params![row, &hash[..]],
+        )?;
+        Ok(hash)
+    }
+
+    /// Whether a list keeps the blob with this hash.
+    pub fn has_list_blob(&self, row: i64, hash: &[u8]) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM list_blobs WHERE list_row = ?1 AND hash = ?2",
+                params![row, hash],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// The hashes of every blob a list keeps.
+    pub fn list_blobs(&self, row: i64) -> Result<Vec<Vec<u8>>, StoreError> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT hash FROM list_blobs WHERE list_row = ?1")?;
+        let rows = st.query_map([row], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Whether a post is kept.

@@ -527,6 +527,23 @@ redeemed_at: number | null,
  */
 redeemed_by: RedeemerView | null, };
 
+/**
+ * An attachment of a list post.
+ */
+export type ListAttachmentView = { 
+/**
+ * SHA-256 of the content, hex.
+ */
+hash: string, name: string, content_type: string, 
+/**
+ * Bytes.
+ */
+size: number, 
+/**
+ * Whether this member holds it yet (it follows the post from a neighbour).
+ */
+held: boolean, };
+
 export type ListInvite = { identity: string, list: string, 
 /**
  * The contact's address.
@@ -546,7 +563,7 @@ member: string, me: boolean,
  */
 neighbour: string | null, };
 
-export type ListPost = { identity: string, list: string, subject: string, text: string, };
+export type ListPost = { identity: string, list: string, subject: string, text: string, attachments: Array<UiAttachment>, };
 
 /**
  * A post with text.
@@ -559,7 +576,11 @@ author: string,
 /**
  * The author's clock, Unix seconds.
  */
-time: number, subject: string, text: string, };
+time: number, subject: string, text: string, 
+/**
+ * Its attachments, in order.
+ */
+attachments: Array<ListAttachmentView>, };
 
 /**
  * A list of one identity.
@@ -1098,6 +1119,12 @@ in_reply_to: string | null,
  */
 references: Array<string>, };
 
+export type SaveListAttachments = { identity: string, list: string, 
+/**
+ * The folder to save into (chosen in a file dialog).
+ */
+dir: string, };
+
 /**
  * What a scanned or pasted code says, verified, before anyone decides to add it.
  */
@@ -1431,6 +1458,8 @@ export interface Commands {
   list_post: { args: ListPost; result: string };
   /** A list's posts, oldest first. */
   list_posts: { args: OfList; result: Array<ListPostView> };
+  /** Save the attachments of a list's posts that are here into a folder. */
+  save_list_attachments: { args: SaveListAttachments; result: Array<string> };
   /** A list's members in good standing. */
   list_members: { args: OfList; result: Array<ListMemberView> };
   /** Leave a list: the identity's list key is revoked. */

@@ -1,5 +1,6 @@
-import { api, ListView } from "../api";
-import { h, put, replace, short, when } from "../dom";
+import { api, Attachment, ListView } from "../api";
+import { bytesToB64, h, put, replace, short, when } from "../dom";
+import { chooseFolder } from "../files";
 import { showError, whileShown } from "../main";
 import { state } from "../state";
 
@@ -90,11 +91,18 @@ export async function listsScreen(root: HTMLElement) {
     const [posts, members, contacts] = data;
     const subject = h("input", { id: "post-subject", placeholder: "Subject", "aria-label": "Subject" });
     const text = h("textarea", { id: "post-text", rows: "5", placeholder: "Write to the list", "aria-label": "Text" });
-    const form = h("form", { class: "card", id: "list-post" }, h("h3", {}, "Post to the list"), subject, text, h("button", { type: "submit", id: "post-send" }, "Post"));
+    const files = h("input", { type: "file", id: "post-attach", multiple: true, "aria-label": "Attach files" });
+    const form = h("form", { class: "card", id: "list-post" }, h("h3", {}, "Post to the list"), subject, text,
+      h("label", { for: "post-attach" }, "Attachments (each sent once to each member)"), files,
+      h("button", { type: "submit", id: "post-send" }, "Post"));
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
       try {
-        await api.listPost(me, l.id, subject.value, text.value);
+        const attach: Attachment[] = [];
+        for (const f of Array.from(files.files ?? [])) {
+          attach.push({ name: f.name, content_type: f.type || "application/octet-stream", data_b64: bytesToB64(new Uint8Array(await f.arrayBuffer())) });
+        }
+        await api.listPost(me, l.id, subject.value, text.value, attach);
         await draw();
       } catch (e) {
         showError(root, e);
@@ -111,8 +119,21 @@ export async function listsScreen(root: HTMLElement) {
         h("strong", {}, p.subject || "(no subject)"),
         h("div", { class: "hint" }, `${p.author.slice(0, 16)} · ${when(p.time)}`),
         h("pre", { class: "body" }, p.text),
+        ...p.attachments.map((a) => h("p", { class: "attachment" }, `Attachment: ${a.name} (${a.size} bytes)${a.held ? "" : " — on its way"}`)),
         h("button", { type: "button", class: "secondary reply", onclick: () => reply(p.subject) }, "Reply"),
       )));
+    const save = h("button", { type: "button", class: "secondary", id: "list-save-attachments" }, "Save attachments…");
+    const saveBox = h("div", {}, save);
+    save.addEventListener("click", async () => {
+      try {
+        const dir = await chooseFolder("Save the list's attachments in");
+        if (!dir) return;
+        const saved = await api.saveListAttachments(me, l.id, dir);
+        put(saveBox, h("p", { class: "ok", id: "list-saved" }, `Saved ${saved.length} file${saved.length === 1 ? "" : "s"} in ${dir}.`));
+      } catch (e) {
+        showError(root, e);
+      }
+    });
     const invitee = h("select", { id: "invite-contact", "aria-label": "Contact to invite" }, ...contacts.map((c) => h("option", { value: c.address }, c.display_name || short(c.address))));
     const invite = h("form", { class: "card", id: "list-invite" }, h("h3", {}, "Invite a contact"), invitee, h("button", { type: "submit" }, "Invite"));
     invite.addEventListener("submit", async (ev) => {
@@ -138,6 +159,7 @@ export async function listsScreen(root: HTMLElement) {
       pane,
       h("h2", {}, l.name),
       posts.length ? post : h("p", { class: "empty" }, "No posts yet."),
+      posts.some((p) => p.attachments.some((a) => a.held)) ? saveBox : null,
       form,
       h("h3", {}, `Members (${members.length})`),
       h("ul", { class: "list", id: "list-members" }, ...members.map((m) => h("li", {}, m.me ? "You" : m.neighbour ? short(m.neighbour) : `Member ${m.member.slice(0, 16)}`))),

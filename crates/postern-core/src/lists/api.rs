@@ -3,13 +3,15 @@
 //! Each call changes the store in one transaction; what it sends waits in the outbox for the
 //! node.
 
-use postern_list::{Body, Frame, ListNode, MemberId, Post, SigningKey};
+use postern_list::{BlobHash, Body, Frame, ListNode, MemberId, Post, SigningKey};
+use postern_mime::Attachment;
 use postern_store::ListRecord;
 use rand::RngCore;
 use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{config, ms, persist, queue_frame, restore};
+use super::content::{self, ListAttachmentView};
+use super::{config, corrupt, ms, persist, queue_frame, restore};
 use super::{INVITED, JOINING, LEFT, MEMBER};
 use crate::{CoreError, ListTimers, Postern};
 
@@ -51,44 +53,16 @@ pub struct ListPostView {
     pub time: i64,
     pub subject: String,
     pub text: String,
+    /// Its attachments, in order.
+    pub attachments: Vec<ListAttachmentView>,
 }
+
+/// The largest attachment a list post may carry: it travels to each neighbour as one list
+/// mail, which must stay under the mail size limit (25 MiB by default) once encoded.
+pub const MAX_LIST_ATTACHMENT: usize = 10 * 1024 * 1024;
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A post's content: a small MIME message with the subject and the text.
-fn content(subject: &str, text: &str) -> Vec<u8> {
-    let subject: String = subject.chars().filter(|c| !c.is_control()).collect();
-    let text = text.replace("\r\n", "\n").replace('\n', "\r\n");
-    format!(
-        "Subject: {}\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\
-         Content-Transfer-Encoding: 8bit\r\n\r\n{text}",
-        mail_builder_safe(&subject)
-    )
-    .into_bytes()
-}
-
-/// A subject as a header value: non-ASCII as an RFC 2047 word.
-fn mail_builder_safe(subject: &str) -> String {
-    if subject.is_ascii() {
-        subject.to_owned()
-    } else {
-        format!(
-            "=?utf-8?b?{}?=",
-            data_encoding::BASE64.encode(subject.as_bytes())
-        )
-    }
-}
-
-fn read_content(bytes: &[u8]) -> (String, String) {
-    let Some(m) = mail_parser::MessageParser::default().parse(bytes) else {
-        return (String::new(), String::from_utf8_lossy(bytes).into_owned());
-    };
-    (
-        m.subject().unwrap_or_default().to_owned(),
-        m.body_text(0).map(|t| t.into_owned()).unwrap_or_default(),
-    )
 }
 
 impl Postern {
@@ -272,14 +246,58 @@ impl Postern {
         subject: &str,
         text: &str,
     ) -> Result<String, CoreError> {
+        self.list_post_with(identity, list, subject, text, &[])
+    }
+
+    /// Posts to a list with attachments (at most 16, each at most `MAX_LIST_ATTACHMENT`). The
+    /// post names them; each travels once per link, to members who do not have it yet.
+    pub fn list_post_with(
+        &mut self,
+        identity: &str,
+        list: &str,
+        subject: &str,
+        text: &str,
+        attachments: &[Attachment],
+    ) -> Result<String, CoreError> {
         let me = self.find_identity(identity)?;
         self.refuse_own_revoked(&me)?;
         let rec = self.member_list(me.id, list)?;
+        if attachments.len() > postern_list::post::MAX_BLOBS {
+            return Err(CoreError::List(format!(
+                "{} attachments; a post carries at most {}",
+                attachments.len(),
+                postern_list::post::MAX_BLOBS
+            )));
+        }
+        if let Some(big) = attachments
+            .iter()
+            .find(|a| a.data.len() > MAX_LIST_ATTACHMENT)
+        {
+            return Err(CoreError::List(format!(
+                "{:?} is {} bytes; a list carries attachments of at most {} MiB",
+                big.name,
+                big.data.len(),
+                MAX_LIST_ATTACHMENT / (1024 * 1024)
+            )));
+        }
+        let named: Vec<content::Named<'_>> = attachments
+            .iter()
+            .map(|a| content::Named {
+                hash: BlobHash::of(&a.data).0,
+                name: &a.name,
+                content_type: &a.content_type,
+            })
+            .collect();
+        let body = content::build(subject, text, &named);
+        let blobs: Vec<std::sync::Arc<[u8]>> = attachments
+            .iter()
+            .map(|a| std::sync::Arc::from(a.data.as_slice()))
+            .collect();
         let now = self.clock.now_unix();
         self.store.in_transaction(|s| -> Result<String, CoreError> {
             let mut node = restore(s, &rec, &ListTimers::default(), now)?;
             let id = node
-                .post(ms(now), content(subject, text), Vec::new())
+                .post(ms(now), body, blobs)
                 .map_err(|e| CoreError::List(e.to_string()))?;
             persist(s, &rec, &mut node, now)?;
             Ok(hex(&id.0))
@@ -324,17 +342,47 @@ impl Postern {
         let mut out = Vec::new();
         for (bytes, _) in self.store.list_posts_of_kind(rec.id, "text")? {
             let post = Post::decode(&bytes).map_err(|_| CoreError::Corrupt("list post".into()))?;
-            if let Body::Text { content, .. } = &post.body {
-                let (subject, text) = read_content(content);
+            if let Body::Text { content, blobs } = &post.body {
+                let (subject, text, attachments) = content::read(content, blobs, |h| {
+                    self.store.has_list_blob(rec.id, h).unwrap_or(false)
+                });
                 out.push(ListPostView {
                     author: hex(&post.author.0),
                     time: i64::try_from(post.time / 1000).unwrap_or(i64::MAX),
                     subject,
                     text,
+                    attachments,
                 });
             }
         }
         Ok(out)
+    }
+
+    /// Saves the attachments of a list's posts that this member holds into `dir`, each once,
+    /// under its name made safe (as `save_attachments` does for mail: never over an existing
+    /// file). Returns the paths written.
+    pub fn save_list_attachments(
+        &self,
+        identity: &str,
+        list: &str,
+        dir: &std::path::Path,
+    ) -> Result<Vec<std::path::PathBuf>, CoreError> {
+        let mut saved = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for post in self.list_posts(identity, list)? {
+            for a in post.attachments {
+                if !a.held || !seen.insert(a.hash.clone()) {
+                    continue;
+                }
+                let hash = data_encoding::HEXLOWER
+                    .decode(a.hash.as_bytes())
+                    .map_err(|_| corrupt("attachment hash"))?;
+                let (path, mut file) = crate::mail::reading::create_in(dir, &a.name)?;
+                self.store.copy_blob(&hash, &mut file)?;
+                saved.push(path);
+            }
+        }
+        Ok(saved)
     }
 
     /// A moderator removes a member (named by its list key in hex, or the start of it): the

@@ -9,13 +9,17 @@
 //! it causes.
 
 mod api;
+mod content;
 mod live;
 
 pub(crate) use live::list_loop;
 
-pub use api::{ListMemberView, ListPostView, ListView};
+pub use api::{ListMemberView, ListPostView, ListView, MAX_LIST_ATTACHMENT};
+pub use content::ListAttachmentView;
 
-use postern_list::{Body, Config, Event, Frame, ListNode, MemberId, Post, SigningKey};
+use postern_list::{
+    BlobHash, Body, Config, Event, Frame, ListNode, MemberId, Post, SigningKey, Wire,
+};
 use postern_mime::{random_message_id, Attachment};
 use postern_store::{ListRecord, NewListPost, Store, StoreError};
 
@@ -87,8 +91,14 @@ pub(crate) fn restore(
         .iter()
         .filter_map(|(m, _)| member_id(m))
         .collect();
-    ListNode::restore(config(timers), key, charter, posts, &links, ms(now))
-        .map_err(|e| CoreError::List(e.to_string()))
+    let mut node = ListNode::restore(config(timers), key, charter, posts, &links, ms(now))
+        .map_err(|e| CoreError::List(e.to_string()))?;
+    let kept = store
+        .list_blobs(rec.id)?
+        .into_iter()
+        .filter_map(|h| Some(BlobHash(h.try_into().ok()?)));
+    node.keep_blobs(kept, ms(now));
+    Ok(node)
 }
 
 /// Keeps what the state machine took and did: new posts, closed links, its own standing, and
@@ -121,10 +131,24 @@ pub(crate) fn persist(
         })
         .collect();
     store.add_list_posts(rec.id, &rows, now)?;
+    // Attachments posted here or received: kept at rest, no longer in memory.
+    for (_, bytes) in node.take_blobs() {
+        store.add_list_blob(rec.id, &bytes)?;
+    }
     // The addresses as they were: a removal or leave still reaches the member it closes.
     let links = store.list_links(rec.id)?;
     while let Some(event) = node.poll_event() {
         match event {
+            Event::BlobAsked { by, hash } => {
+                let Some((_, address)) = links.iter().find(|(m, _)| m.as_slice() == by.0) else {
+                    continue;
+                };
+                let frame = Frame::Wire {
+                    list: node.list(),
+                    wire: Wire::Blob(store.read_blob(&hash.0)?.into()),
+                };
+                queue_frame(store, rec.identity_id, address, &frame, now)?;
+            }
             Event::LinkClosed(m) | Event::MemberRemoved(m) | Event::MemberLeft(m) => {
                 store.remove_list_link(rec.id, &m.0)?;
             }

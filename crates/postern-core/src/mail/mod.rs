@@ -6,7 +6,7 @@ pub(crate) mod api;
 pub(crate) mod draft;
 mod drafts;
 mod mailbox;
-mod reading;
+pub(crate) mod reading;
 mod search;
 
 pub use api::{AttachmentInfo, MessageSummary, MessageView, OutboxView};

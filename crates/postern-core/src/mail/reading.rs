@@ -164,7 +164,6 @@ impl Postern {
     /// link is followed: an existing name gets " (1)", " (2)", … before its extension. Files are
     /// the owner's alone (0600). Returns the paths written.
     pub fn save_attachments(&self, id: i64, dir: &Path) -> Result<Vec<PathBuf>, CoreError> {
-        use std::os::unix::fs::OpenOptionsExt;
         let io = |path: &Path, e: std::io::Error| {
             CoreError::Store(StoreError::Io {
                 path: path.to_owned(),
@@ -175,30 +174,7 @@ impl Postern {
         let mut saved = Vec::new();
         let m = self.record(id)?;
         for a in self.stored_attachments(&m)? {
-            let name = safe_file_name(&a.name);
-            let (stem, ext) = match name.rsplit_once('.') {
-                Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
-                _ => (name.clone(), String::new()),
-            };
-            let mut n = 0;
-            let (path, mut file) = loop {
-                let candidate = if n == 0 {
-                    dir.join(&name)
-                } else {
-                    dir.join(format!("{stem} ({n}){ext}"))
-                };
-                // create_new: O_CREAT|O_EXCL, which also refuses an existing link.
-                match std::fs::OpenOptions::new()
-                    .write(true)
-                    .create_new(true)
-                    .mode(0o600)
-                    .open(&candidate)
-                {
-                    Ok(f) => break (candidate, f),
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
-                    Err(e) => return Err(io(&candidate, e)),
-                }
-            };
+            let (path, mut file) = create_in(dir, &a.name)?;
             // A stored blob is copied a chunk at a time, never whole in memory.
             match a.content {
                 Content::Blob(hash) => {
@@ -211,6 +187,43 @@ impl Postern {
             saved.push(path);
         }
         Ok(saved)
+    }
+}
+
+/// A new file in `dir` (made if missing) named after an attachment: `name` made safe, and
+/// `name (1).ext`, `name (2).ext`… if taken; never an existing file or link.
+pub(crate) fn create_in(dir: &Path, name: &str) -> Result<(PathBuf, std::fs::File), CoreError> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let io = |path: &Path, e: std::io::Error| {
+        CoreError::Store(StoreError::Io {
+            path: path.to_owned(),
+            source: e,
+        })
+    };
+    std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
+    let name = safe_file_name(name);
+    let (stem, ext) = match name.rsplit_once('.') {
+        Some((s, e)) if !s.is_empty() => (s.to_owned(), format!(".{e}")),
+        _ => (name.clone(), String::new()),
+    };
+    let mut n = 0;
+    loop {
+        let candidate = if n == 0 {
+            dir.join(&name)
+        } else {
+            dir.join(format!("{stem} ({n}){ext}"))
+        };
+        // create_new: O_CREAT|O_EXCL, which also refuses an existing link.
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&candidate)
+        {
+            Ok(f) => return Ok((candidate, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 1000 => n += 1,
+            Err(e) => return Err(io(&candidate, e)),
+        }
     }
 }
 
