@@ -26,6 +26,10 @@ cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+echo "== android (the crates with no C build step, cargo check)"
+android=$(scripts/android-check.sh)
+echo "$android"
+
 echo "== private Tor network"
 cargo build --locked -q -p postern-testnet
 net=$(mktemp -d -t postern-testnet-XXXXXX)
@@ -52,10 +56,13 @@ if [ "$status" -eq 0 ]; then
   echo "== fuzz (15 s per target)"
   scripts/fuzz.sh --ci 2>&1 | tee -a "$log" || status=$?
 fi
+echo "$android" >> "$log"
 awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed[;,]?$/) p += $(i-1); if ($i ~ /^failed[;,]?$/) f += $(i-1); if ($i ~ /^ignored;?$/) s += $(i-1) } }
      /^app window test FAILED/ { f++ }
      /^fuzz [a-z_]+: .*no crash$/ { p++ }
      /^mail clients: [0-9]+ checks passed$/ { p += $3 }
+     /^android check: [0-9]+ crates passed/ { p += $3 }
+     /^android check: skipped/ { s++ }
      /^fuzz [a-z_]+: (CRASH|a past crash)/ { f++ }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
