@@ -202,8 +202,33 @@ fn hsid_keypair_from_seed(seed: &[u8; 32]) -> HsIdKeypair {
     HsIdKeypair::from(ExpandedKeypair::from(&Keypair::from_bytes(seed)))
 }
 
+/// How far back an OpenPGP key's creation time is set, at most.
+pub const KEY_TIME_SPREAD: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
+/// The creation time written into a new OpenPGP key (and its binding signatures): `now` less a
+/// random offset of up to `KEY_TIME_SPREAD`, whole seconds. Anyone who fetches a key (`CARD`)
+/// reads it; with the true time, identities made together — one person's — would show it.
+/// Messages are signed at their own time, always after it.
+pub fn key_creation_time(
+    now: std::time::SystemTime,
+    rng: &mut impl RngCore,
+) -> std::time::SystemTime {
+    let offset = rng.next_u64() % KEY_TIME_SPREAD.as_secs();
+    let t = now
+        .checked_sub(std::time::Duration::from_secs(offset))
+        .unwrap_or(now);
+    // Whole seconds, as OpenPGP keeps them.
+    let secs = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)
+}
+
 fn new_openpgp_cert(address: &MailAddress) -> Result<openpgp::Cert, CryptoError> {
+    let made = key_creation_time(std::time::SystemTime::now(), &mut rand::rngs::OsRng);
     let (cert, _revocation) = CertBuilder::new()
+        .set_creation_time(made)
         .set_profile(openpgp::Profile::RFC4880)
         .map_err(|e| CryptoError::KeyGeneration(e.to_string()))?
         .set_cipher_suite(CipherSuite::Cv25519)
@@ -243,6 +268,49 @@ mod tests {
         raw.extend_from_slice(&c[..2]);
         raw.push(3);
         format!("{}.onion", BASE32_NOPAD.encode(&raw).to_lowercase())
+    }
+
+    #[test]
+    fn key_creation_times_are_spread_back_from_now() {
+        use rand::SeedableRng;
+        let now = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_800_000_000);
+        let mut rng = rand::rngs::StdRng::seed_from_u64(19);
+        let times: Vec<u64> = (0..50)
+            .map(|_| {
+                key_creation_time(now, &mut rng)
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .expect("after 1970")
+                    .as_secs()
+            })
+            .collect();
+        let (lo, hi) = (
+            *times.iter().min().expect("min"),
+            *times.iter().max().expect("max"),
+        );
+        assert!(hi <= 1_800_000_000 && lo > 1_800_000_000 - KEY_TIME_SPREAD.as_secs());
+        assert!(
+            hi - lo > KEY_TIME_SPREAD.as_secs() / 2,
+            "spread over the month, not clustered: {lo}..{hi}"
+        );
+    }
+
+    #[test]
+    fn a_new_key_is_dated_back_and_still_signs_and_verifies_now() {
+        let keys = alice();
+        let made = keys.openpgp_cert().primary_key().key().creation_time();
+        let now = std::time::SystemTime::now();
+        assert!(made <= now && made + KEY_TIME_SPREAD >= now, "{made:?}");
+        // Its binding signatures carry the same time, not today's.
+        for sig in keys.openpgp_cert().primary_key().self_signatures() {
+            assert_eq!(sig.signature_creation_time(), Some(made));
+        }
+        let policy = openpgp::policy::StandardPolicy::new();
+        let valid = keys
+            .openpgp_cert()
+            .with_policy(&policy, now)
+            .expect("valid now");
+        assert_eq!(valid.keys().for_signing().count(), 1);
+        assert_eq!(valid.keys().for_transport_encryption().count(), 1);
     }
 
     #[test]
