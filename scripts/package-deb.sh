@@ -6,19 +6,50 @@
 #   postern-app-dbgsym_…, postern-dbgsym_…  their debug symbols (by build-id, for gdb)
 # Binaries are shipped stripped; Depends come from dpkg-shlibdeps; lintian runs on the result and
 # any error fails the build. Not part of the test command (release builds take a while).
+#
+#   scripts/package-deb.sh               this machine's architecture: the app and the node
+#   scripts/package-deb.sh --arch arm64  arm64 Linux (phones running ordinary Linux, servers),
+#                                        cross-built with Debian's toolchain: the node (the app
+#                                        needs WebKitGTK's arm64 development files: not yet)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
-  libayatana-appindicator3-dev librsvg2-dev file binutils dpkg-dev lintian systemd
-(cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
-ui/node_modules/.bin/tauri build --bundles deb
-cargo build --release --locked -p postern-cli
+arch=$(dpkg --print-architecture)
+if [ "${1:-}" = "--arch" ]; then
+  arch=${2:?"--arch needs an architecture (arm64)"}
+fi
+native=$(dpkg --print-architecture)
+case "$arch" in
+  "$native") rust_target=""; tools=""; run=() ;;
+  arm64)
+    rust_target=aarch64-unknown-linux-gnu; tools=aarch64-linux-gnu-
+    run=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+    # dpkg-shlibdeps reads the arm64 C library's symbols from its arm64 package (multiarch).
+    dpkg --print-foreign-architectures | grep -qx arm64 || {
+      SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+      $SUDO dpkg --add-architecture arm64
+    }
+    scripts/setup.sh gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu \
+      qemu-user libc6:arm64 libgcc-s1:arm64 file dpkg-dev lintian systemd
+    rustup target list --installed | grep -qx "$rust_target" || rustup target add "$rust_target"
+    ;;
+  *) echo "package-deb: cannot build for $arch (this machine's $native, or arm64)" >&2; exit 2 ;;
+esac
+if [ -z "$rust_target" ]; then
+  scripts/setup.sh build-essential pkg-config libssl-dev libwebkit2gtk-4.1-dev libxdo-dev \
+    libayatana-appindicator3-dev librsvg2-dev file binutils dpkg-dev lintian systemd
+  (cd ui && npm install --no-audit --no-fund --loglevel=error && npm run --silent build)
+  ui/node_modules/.bin/tauri build --bundles deb
+  cargo build --release --locked -p postern-cli
+  bin=target/release
+else
+  cargo build --release --locked --target "$rust_target" -p postern-cli
+  bin=target/$rust_target/release
+fi
 
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
-arch=$(dpkg --print-architecture)
 out=target/debian
 work=$out/work
-rm -rf "$out"
+rm -rf "$work" "$out"/*_"$arch".deb
 mkdir -p "$work"
 # No list yet: a reserved .invalid address says so (lintian refuses localhost).
 maintainer="Postern developers <maintainers@postern.invalid>"
@@ -27,14 +58,14 @@ maintainer="Postern developers <maintainers@postern.invalid>"
 # /usr/lib/debug/.build-id, and strip the file, leaving a debuglink.
 split_debug() {
   local root=$1 file=$2 dbg=$3 id
-  id=$(readelf -n "$root/$file" | sed -n 's/.*Build ID: \([0-9a-f]*\)/\1/p')
+  id=$(${tools}readelf -n "$root/$file" | sed -n 's/.*Build ID: \([0-9a-f]*\)/\1/p')
   [ -n "$id" ] || { echo "package-deb: $file has no build-id" >&2; exit 1; }
   local target="$dbg/usr/lib/debug/.build-id/${id:0:2}/${id:2}.debug"
   mkdir -p "$(dirname "$target")"
-  objcopy --only-keep-debug --compress-debug-sections "$root/$file" "$target"
+  ${tools}objcopy --only-keep-debug --compress-debug-sections "$root/$file" "$target"
   chmod 644 "$target"
-  strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/$file"
-  objcopy --add-gnu-debuglink="$target" "$root/$file"
+  ${tools}strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/$file"
+  ${tools}objcopy --add-gnu-debuglink="$target" "$root/$file"
   echo "$id"
 }
 
@@ -44,7 +75,8 @@ shlib_depends() {
   mkdir -p "$tmp/debian"
   printf 'Source: postern\n\nPackage: postern\nArchitecture: any\n' > "$tmp/debian/control"
   local files=(); for f in "$@"; do files+=("$(realpath "$f")"); done
-  (cd "$tmp" && dpkg-shlibdeps -O "${files[@]}" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
+  (cd "$tmp" && DEB_HOST_ARCH=$arch DEB_HOST_MULTIARCH=$(dpkg-architecture -a"$arch" -qDEB_HOST_MULTIARCH 2>/dev/null) \
+    dpkg-shlibdeps -O "${files[@]}" 2>/dev/null) | sed -n 's/^shlibs:Depends=//p'
   rm -rf "$tmp"
 }
 
@@ -85,6 +117,7 @@ CONTROL
   dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}-dbgsym_${version}_${arch}.deb" >/dev/null
 }
 
+if [ -z "$rust_target" ]; then
 # --- The app: Tauri's package, renamed postern-app, stripped, its Depends recomputed.
 app=$work/postern-app
 dpkg-deb -R target/release/bundle/deb/*_"${arch}".deb "$app"
@@ -112,10 +145,11 @@ CONTROL
 (cd "$app" && find usr -type f -exec md5sum {} + | sort -k2) > "$app/DEBIAN/md5sums"
 dpkg-deb --root-owner-group -Zxz --build "$app" "$out/postern-app_${version}_${arch}.deb" >/dev/null
 dbgsym postern-app "$work/postern-app-dbgsym" "$ids"
+fi
 
 # --- The headless node.
 node=$work/postern
-install -D -m 755 target/release/postern "$node/usr/bin/postern"
+install -D -m 755 "$bin/postern" "$node/usr/bin/postern"
 ids=$(split_debug "$node" usr/bin/postern "$work/postern-dbgsym")
 install -D -m 644 packaging/postern.service "$node/lib/systemd/system/postern.service"
 install -D -m 644 packaging/postern-user.service "$node/usr/lib/systemd/user/postern.service"
@@ -153,7 +187,7 @@ rm -rf "$work"
 # binary, which must run).
 check=$(mktemp -d)
 dpkg-deb -x "$out/postern_${version}_${arch}.deb" "$check/root"
-"$check/root/usr/bin/postern" --version
+"${run[@]}" "$check/root/usr/bin/postern" --version
 mkdir -m 700 "$check/run"
 sed "s|/usr/bin/postern|$check/root/usr/bin/postern|" "$check/root/lib/systemd/system/postern.service" \
   > "$check/postern.service"
@@ -163,12 +197,19 @@ sed "s|/usr/bin/postern|$check/root/usr/bin/postern|" "$check/root/usr/lib/syste
 XDG_RUNTIME_DIR="$check/run" systemd-analyze --user verify "$check/postern-user.service"
 rm -rf "$check"
 
+# Its Depends resolve for its architecture (apt-get --simulate; needs the architecture's package
+# lists, which the arm64 setup above added).
+deps=$(dpkg-deb -f "$out/postern_${version}_${arch}.deb" Depends | tr ',' '\n' | sed 's/ *(.*//; s/^ *//' | sed "s/\$/:$arch/")
+# shellcheck disable=SC2086
+apt-get install --simulate -qq $deps >/dev/null
+echo "package-deb: the Depends of postern_${version}_${arch}.deb resolve for $arch: $(echo $deps)"
+
 # lintian: errors fail the build (warnings are shown).
 status=0
-for deb in "$out"/*.deb; do
+for deb in "$out"/*_"$arch".deb; do
   lintian --tag-display-limit 0 "$deb" || status=$?
 done
-for deb in "$out"/*.deb; do
+for deb in "$out"/*_"$arch".deb; do
   printf '%-45s %8s KiB  Installed-Size %s KiB\n' "$(basename "$deb")" \
     "$(( $(stat -c %s "$deb") / 1024 ))" "$(dpkg-deb -f "$deb" Installed-Size)"
 done

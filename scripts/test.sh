@@ -51,6 +51,11 @@ fi
 if [ "$status" -eq 0 ]; then
   scripts/app-test.sh 2>&1 | tee -a "$log" || status=$?
 fi
+# The node cross-built for arm64 Linux phones, under qemu, exchanging mail with this machine's.
+if [ "$status" -eq 0 ]; then
+  echo "== arm64 node (cross-built, under qemu)"
+  scripts/arm64-test.sh 2>&1 | tee -a "$log" || status=$?
+fi
 # Every parser of others' bytes, fuzzed briefly from its seeds (scripts/fuzz.sh runs them long).
 if [ "$status" -eq 0 ]; then
   echo "== fuzz (15 s per target)"
@@ -62,6 +67,8 @@ awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if 
      /^fuzz [a-z_]+: .*no crash$/ { p++ }
      /^mail clients: [0-9]+ checks passed$/ { p += $3 }
      /^android check: [0-9]+ crates passed/ { p += $3 }
+     /^arm64 node: [0-9]+ checks passed$/ { p += $3 }
+     /^arm64 node: skipped/ { s++ }
      /^android check: skipped/ { s++ }
      /^fuzz [a-z_]+: (CRASH|a past crash)/ { f++ }
      END { printf "total: %d passed, %d failed, %d skipped\n", p, f, s }' "$log"
