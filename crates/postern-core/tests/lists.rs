@@ -297,8 +297,11 @@ async fn an_attachment_reaches_every_member_once_per_link_and_is_saved() {
         "each member but the author received it once"
     );
 
-    // A member restarted holds it at rest and gives it to a newcomer who joins later.
+    // A member restarted holds it at rest and gives it to a newcomer who joins later — even
+    // when its copy is gone (a restore without attachments, a disk fault): it asks its own
+    // neighbour for it again, and its list goes on.
     d[4].stop();
+    std::fs::remove_dir_all(d[4].dir.join("blobs")).expect("the blob files are there");
     d[4].start(loopback(&reg)).await;
     let mut newcomer = Device::new(tmp.path(), "m05");
     newcomer.add_contact(&d[4], true);

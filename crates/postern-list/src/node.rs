@@ -241,6 +241,8 @@ pub(crate) struct BlobWanted {
     pub(crate) deadline: u64,
     pub(crate) tried: Vec<MemberId>,
     pub(crate) waiters: Vec<MemberId>,
+    /// Times every neighbour was asked in vain: each doubles the wait before the next round.
+    pub(crate) rounds: u32,
 }
 
 /// One member of one list.
@@ -262,6 +264,9 @@ pub struct ListNode {
     pub(crate) blobs: HashMap<BlobHash, Arc<[u8]>>,
     /// Blobs the host keeps outside this state machine (`keep_blobs`), not in memory.
     pub(crate) kept_blobs: HashSet<BlobHash>,
+    /// When this member last sent (or had its host send) a blob to a neighbour: not again to
+    /// the same one within half of `blob_timeout`, however often it asks.
+    pub(crate) blobs_sent: HashMap<(MemberId, BlobHash), u64>,
     pub(crate) referenced: HashSet<BlobHash>,
     pub(crate) blob_wants: BTreeMap<BlobHash, BlobWanted>,
     /// Authors whose missing posts were asked for, and when.
@@ -453,6 +458,7 @@ impl ListNode {
             missing: BTreeMap::new(),
             blobs: HashMap::new(),
             kept_blobs: HashSet::new(),
+            blobs_sent: HashMap::new(),
             referenced: HashSet::new(),
             blob_wants: BTreeMap::new(),
             wants: BTreeMap::new(),
@@ -525,6 +531,20 @@ impl ListNode {
             self.blob_wants.remove(&hash);
             self.kept_blobs.insert(hash);
         }
+        self.want_missing_blobs(now);
+    }
+
+    /// The host cannot give this blob after all (its copy is lost or damaged): it is wanted
+    /// from neighbours again.
+    pub fn lose_blob(&mut self, hash: BlobHash, now: u64) {
+        self.kept_blobs.remove(&hash);
+        self.blobs.remove(&hash);
+        self.want_missing_blobs(now);
+    }
+
+    /// Wants, due now, for every blob a held post references that this member lacks and does
+    /// not want yet (those it wants keep their schedule).
+    fn want_missing_blobs(&mut self, now: u64) {
         let missing: Vec<(BlobHash, u64)> = self
             .held
             .values()
@@ -537,15 +557,13 @@ impl ListNode {
             .map(|b| (b.hash, b.len))
             .collect();
         for (hash, len) in missing {
-            self.blob_wants
-                .entry(hash)
-                .or_insert_with(|| BlobWanted {
-                    len,
-                    deadline: now,
-                    tried: Vec::new(),
-                    waiters: Vec::new(),
-                })
-                .deadline = now;
+            self.blob_wants.entry(hash).or_insert_with(|| BlobWanted {
+                len,
+                deadline: now,
+                tried: Vec::new(),
+                waiters: Vec::new(),
+                rounds: 0,
+            });
         }
     }
 
@@ -788,7 +806,7 @@ impl ListNode {
             }
             Wire::Heads { heads, reply } => self.on_heads(from, heads, reply),
             Wire::Want { author, from: seq } => self.on_want(from, author, seq),
-            Wire::BlobWant(hash) => self.on_blob_want(from, hash),
+            Wire::BlobWant(hash) => self.on_blob_want(now, from, hash),
             Wire::Blob(bytes) => self.on_blob(now, from, bytes),
         }
         self.flush_lazy();

@@ -197,6 +197,7 @@ impl ListNode {
                 deadline: now + self.config.blob_timeout,
                 tried: if ask { vec![from] } else { Vec::new() },
                 waiters: Vec::new(),
+                rounds: 0,
             };
             self.blob_wants.insert(b.hash, wanted);
             if ask {
@@ -205,7 +206,19 @@ impl ListNode {
         }
     }
 
-    pub(crate) fn on_blob_want(&mut self, from: MemberId, hash: BlobHash) {
+    pub(crate) fn on_blob_want(&mut self, now: u64, from: MemberId, hash: BlobHash) {
+        if self.has_blob(&hash) {
+            // Once per neighbour and blob within half the timeout (its own retries come a whole
+            // timeout apart): repeated wants while the first answer is on its way send nothing.
+            let recent = self
+                .blobs_sent
+                .get(&(from, hash))
+                .is_some_and(|t| now < t + self.config.blob_timeout / 2);
+            if recent {
+                return;
+            }
+            self.blobs_sent.insert((from, hash), now);
+        }
         if let Some(bytes) = self.blobs.get(&hash).cloned() {
             self.send(from, Wire::Blob(bytes));
         } else if self.kept_blobs.contains(&hash) {
@@ -262,6 +275,8 @@ impl ListNode {
     /// Timers: announced posts that did not come (graft the next announcer, or fetch), blobs
     /// that did not come (ask another neighbour), and heads to one neighbour in turn.
     pub fn handle_timeout(&mut self, now: u64) {
+        let keep = self.config.blob_timeout / 2;
+        self.blobs_sent.retain(|_, t| now < *t + keep);
         let due: Vec<PostId> = self
             .missing
             .iter()
@@ -322,10 +337,12 @@ impl ListNode {
             };
             let next = neighbours.iter().find(|n| !w.tried.contains(n)).copied();
             let next = next.or_else(|| {
+                // Every neighbour was asked: another round, after a longer wait each time.
                 w.tried.clear();
+                w.rounds = w.rounds.saturating_add(1);
                 neighbours.first().copied()
             });
-            w.deadline = now + self.config.blob_timeout;
+            w.deadline = now + (self.config.blob_timeout << w.rounds.min(6));
             if let Some(to) = next {
                 w.tried.push(to);
                 self.send(to, Wire::BlobWant(hash));

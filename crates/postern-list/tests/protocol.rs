@@ -229,7 +229,9 @@ fn blobs_kept_by_the_host_are_served_through_it_and_missing_ones_are_wanted_afte
     assert!(net.nodes[1].blob(&hash).is_none() && net.nodes[1].has_blob(&hash));
     assert!(net.nodes[1].take_blobs().is_empty(), "handed over once");
 
-    // A neighbour asking for it: the host is asked to send it, nothing is sent from memory.
+    // A neighbour asking for it (well after member 1 passed it on to that neighbour): the host
+    // is asked to send it, nothing is sent from memory.
+    net.now += Config::default().blob_timeout;
     net.clear_events();
     net.log.clear();
     net.inject(2, 1, Wire::BlobWant(hash));
@@ -241,6 +243,26 @@ fn blobs_kept_by_the_host_are_served_through_it_and_missing_ones_are_wanted_afte
         }
     }
     assert_eq!(asked, vec![(common::id(2), hash)]);
+    // Asked again at once (a retry while the answer is on its way): nothing more is sent.
+    net.inject(2, 1, Wire::BlobWant(hash));
+    let again = std::iter::from_fn(|| net.nodes[1].poll_event())
+        .filter(|e| matches!(e, postern_list::Event::BlobAsked { .. }))
+        .count();
+    assert_eq!(again, 0, "one blob per neighbour within the timeout");
+    // The host's copy is lost: member 1 wants it from a neighbour again.
+    net.log.clear();
+    let now = net.now;
+    net.nodes[1].lose_blob(hash, now);
+    assert!(!net.nodes[1].has_blob(&hash));
+    net.wait(2 * Config::default().blob_timeout);
+    assert!(
+        net.log
+            .iter()
+            .any(|(f, _, w)| *f == 1 && *w == Wire::BlobWant(hash)),
+        "{:?}",
+        net.log
+    );
+    assert!(net.nodes[1].has_blob(&hash), "and gets it back");
 
     // Member 2 restored without the blob (its host lost it): it asks a neighbour for it at
     // the next timeout; restored with it kept, it asks nobody.

@@ -322,6 +322,15 @@ impl Store {
             .is_some())
     }
 
+    /// Forgets a blob a list kept (its copy is lost or damaged); the blob loses the reference.
+    pub fn remove_list_blob(&mut self, row: i64, hash: &[u8]) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM list_blobs WHERE list_row = ?1 AND hash = ?2",
+            params![row, hash],
+        )?;
+        Ok(())
+    }
+
     /// The hashes of every blob a list keeps.
     pub fn list_blobs(&self, row: i64) -> Result<Vec<Vec<u8>>, StoreError> {
         let mut st = self

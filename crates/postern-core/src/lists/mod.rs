@@ -143,11 +143,25 @@ pub(crate) fn persist(
                 let Some((_, address)) = links.iter().find(|(m, _)| m.as_slice() == by.0) else {
                     continue;
                 };
-                let frame = Frame::Wire {
-                    list: node.list(),
-                    wire: Wire::Blob(store.read_blob(&hash.0)?.into()),
-                };
-                queue_frame(store, rec.identity_id, address, &frame, now)?;
+                match store.read_blob(&hash.0) {
+                    Ok(bytes) => {
+                        let frame = Frame::Wire {
+                            list: node.list(),
+                            wire: Wire::Blob(bytes.into()),
+                        };
+                        queue_frame(store, rec.identity_id, address, &frame, now)?;
+                    }
+                    // Its file is gone or damaged (a restore without it, a disk fault): not kept
+                    // any more, wanted from neighbours again; the rest of the list goes on.
+                    Err(e @ (StoreError::Io { .. } | StoreError::Corrupt { .. })) => {
+                        tracing::warn!(
+                            "list: a kept attachment cannot be read ({e}); asking for it again"
+                        );
+                        store.remove_list_blob(rec.id, &hash.0)?;
+                        node.lose_blob(hash, ms(now));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
             }
             Event::LinkClosed(m) | Event::MemberRemoved(m) | Event::MemberLeft(m) => {
                 store.remove_list_link(rec.id, &m.0)?;

@@ -236,12 +236,35 @@ pub fn safe_file_name(name: &str) -> String {
         .filter(|c| !c.is_control() && !postern_types::is_invisible_or_direction(*c))
         .collect();
     let clean = clean.trim().trim_start_matches('.').trim().to_owned();
-    let clean: String = clean.chars().take(200).collect();
+    let clean = cut_keeping_extension(&clean, MAX_NAME_BYTES);
     if clean.is_empty() {
         "attachment".into()
     } else {
         clean
     }
+}
+
+/// Longest file name written, in bytes: file systems take 255, and " (n)" may follow.
+const MAX_NAME_BYTES: usize = 200;
+
+/// `name` cut to at most `max` bytes at a character boundary, its extension (up to 16 bytes)
+/// kept.
+fn cut_keeping_extension(name: &str, max: usize) -> String {
+    if name.len() <= max {
+        return name.to_owned();
+    }
+    let ext = match name.rsplit_once('.') {
+        Some((stem, ext)) if !stem.is_empty() && ext.len() < 16 => &name[stem.len()..],
+        _ => "",
+    };
+    let mut stem = String::new();
+    for c in name[..name.len() - ext.len()].chars() {
+        if stem.len() + c.len_utf8() + ext.len() > max {
+            break;
+        }
+        stem.push(c);
+    }
+    stem + ext
 }
 
 #[cfg(test)]
@@ -252,6 +275,18 @@ mod tests {
 
     use super::NESTED_ENCRYPTED_TEXT;
     use crate::{KdfParams, Postern, SystemClock, HOLDER_ONLY_TEXT};
+
+    #[test]
+    fn a_long_name_is_cut_to_bytes_a_file_system_takes_and_keeps_its_extension() {
+        let long = "é".repeat(300) + ".pdf";
+        let name = super::safe_file_name(&long);
+        assert!(name.len() <= 200, "{} bytes", name.len());
+        assert!(name.ends_with("é.pdf"), "{name}");
+        assert_eq!(super::safe_file_name("short.txt"), "short.txt");
+        let no_ext = "😀".repeat(100);
+        let name = super::safe_file_name(&no_ext);
+        assert!(name.len() <= 200 && name.chars().all(|c| c == '😀'));
+    }
 
     /// A message whose decrypted content is another encrypted message, stored for an ordinary
     /// identity: it says so, and does not claim to be for a hosted account's holder.
