@@ -22,7 +22,8 @@ case "$arch" in
   "$native") rust_target=""; tools=""; run=() ;;
   arm64)
     rust_target=aarch64-unknown-linux-gnu; tools=aarch64-linux-gnu-
-    run=(qemu-aarch64 -L /usr/aarch64-linux-gnu)
+    # arm64's own C library (multiarch, installed below) runs the packaged binary.
+    run=(qemu-aarch64 -L /)
     # dpkg-shlibdeps reads the arm64 C library's symbols from its arm64 package (multiarch).
     dpkg --print-foreign-architectures | grep -qx arm64 || {
       SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

@@ -10,6 +10,7 @@ Run: python3 tests/arm64/node.py ARM64_POSTERN AMD64_POSTERN
 
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -17,8 +18,12 @@ import tempfile
 import threading
 import time
 
-ARM = [shutil.which("qemu-aarch64") or "qemu-aarch64", "-L", "/usr/aarch64-linux-gnu",
-       os.path.abspath(sys.argv[1])]
+# The arm64 C library: the cross toolchain's, unless the system has arm64 libraries of its own
+# (multiarch, e.g. after `package-deb.sh --arch arm64`). Then those must be used: the loader
+# finds them through the system's library cache, and a cross loader with the system's arm64
+# libc hangs.
+PREFIX = "/" if os.path.exists("/lib/ld-linux-aarch64.so.1") else "/usr/aarch64-linux-gnu"
+ARM = [shutil.which("qemu-aarch64") or "qemu-aarch64", "-L", PREFIX, os.path.abspath(sys.argv[1])]
 AMD = [os.path.abspath(sys.argv[2])]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("POSTERN_")}
 ENV["POSTERN_PASSPHRASE"] = "arm and amd"
@@ -64,7 +69,11 @@ def start(binary, d, reg):
     p.stdin.write(ENV["POSTERN_PASSPHRASE"] + "\n")
     p.stdin.close()
     lines = []
+    deadline = time.time() + 120
     while True:
+        if not select.select([p.stdout], [], [], max(0, deadline - time.time()))[0]:
+            p.kill()
+            raise RuntimeError("node did not connect within 120 s: " + "".join(lines))
         line = p.stdout.readline()
         if not line:
             raise RuntimeError("node ended: " + "".join(lines))
