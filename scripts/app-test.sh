@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The app's tests (called by scripts/test.sh after the UI is built):
-#   1. every screen of the web UI in headless Chromium at 1280x800 and 390x844, against the real
+#   1. every screen of the web UI in headless Chromium at 1280x800 and 360x720, against the real
 #      core: the page's Tauri IPC goes to postern-ui-bridge on a copy of a world of real nodes
 #      (ui/tests/world.mjs, built with the postern CLI over loopback) (screenshots:
 #      target/ui-screenshots/);

@@ -47,6 +47,19 @@ document.addEventListener("keydown", (e) => {
   }
 });
 
+/// On a phone the on-screen keyboard shrinks the window (Phosh, Plasma Mobile) or the visual
+/// viewport (Android's web view): the field being typed in is brought back into view.
+function keepFocusedFieldInView() {
+  const e = document.activeElement as HTMLElement | null;
+  if (!e || !(e.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(e.tagName))) return;
+  const r = e.getBoundingClientRect();
+  const height = window.visualViewport?.height ?? window.innerHeight;
+  if (r.top >= 0 && r.top + Math.min(r.height, 88) <= height) return;
+  e.scrollIntoView({ block: r.height > height ? "start" : "nearest" });
+}
+window.addEventListener("resize", keepFocusedFieldInView);
+window.visualViewport?.addEventListener("resize", keepFocusedFieldInView);
+
 /// Show an error as a sentence, with what to do.
 export function showError(root: HTMLElement, e: unknown) {
   root.querySelector(".error")?.remove();

@@ -52,7 +52,8 @@ function expect(ok, what) {
 
 const sizes = [
   { name: "desktop", width: 1280, height: 800 },
-  { name: "phone", width: 390, height: 844 },
+  // The smallest phone the app is made for (portrait), e.g. a PinePhone's 720x1440 at scale 2.
+  { name: "phone", width: 360, height: 720 },
 ];
 
 /// A postern-ui-bridge process on `dataDir`: the app's core, answering calls as JSON lines.
@@ -139,6 +140,54 @@ async function page(size, { fresh = false, unlocked = true, dir: reuse = null } 
 async function shot(p, size, name) {
   await p.waitForTimeout(150);
   await p.screenshot({ path: join(shots, `${name}-${size.width}x${size.height}.png`), fullPage: true });
+  if (size.name === "phone") {
+    const small = await smallTargets(p);
+    expect(small.length === 0, `[phone] every control on "${name}" is a touch target of at least 44x44 px (too small: ${small.join("; ")})`);
+  }
+}
+
+/// The visible controls smaller than a finger: 44x44 CSS px (WCAG 2.5.5). A control inside a
+/// label counts as the label (a checkbox is tapped on its text); a link within a sentence is
+/// exempt, as in WCAG.
+async function smallTargets(p) {
+  return p.evaluate(() => {
+    const small = [];
+    const sel = "a[href], button, input, select, textarea, summary, [role=button]";
+    for (const e of document.querySelectorAll(sel)) {
+      if (e.disabled || e.offsetParent === null || getComputedStyle(e).visibility === "hidden") continue;
+      if (e.closest("dialog:not([open]), [hidden]")) continue;
+      const parent = e.parentElement;
+      if (e.tagName === "A" && getComputedStyle(e).display === "inline" && parent && parent.textContent.trim() !== e.textContent.trim()) continue;
+      const r = (e.closest("label") ?? e).getBoundingClientRect();
+      if (r.width < 43.5 || r.height < 43.5) {
+        const name = (e.getAttribute("aria-label") || e.textContent || e.getAttribute("name") || e.getAttribute("type") || "").trim().slice(0, 24);
+        small.push(`${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""} "${name}" ${Math.round(r.width)}x${Math.round(r.height)}`);
+      }
+    }
+    return small;
+  });
+}
+
+/// A phone's on-screen keyboard takes the lower part of the screen: the shell (Phosh, Plasma
+/// Mobile) shrinks the app's window by its height. With `field` focused, shrink the viewport by
+/// `keyboard` px: is the field, tapped low on the screen, still on screen (at least its first
+/// lines, or all of it)?
+async function visibleAboveKeyboard(p, size, field, keyboard = 300) {
+  // The user taps the field where it is, low on the screen (a tap scrolls nothing).
+  await p.evaluate((f) => {
+    const e = document.querySelector(f);
+    e.scrollIntoView({ block: "end" });
+    e.focus({ preventScroll: true });
+  }, field);
+  await p.setViewportSize({ width: size.width, height: size.height - keyboard });
+  await p.waitForTimeout(300);
+  const seen = await p.evaluate((f) => {
+    const r = document.querySelector(f).getBoundingClientRect();
+    const visible = Math.min(r.bottom, window.innerHeight) - Math.max(r.top, 0);
+    return { visible, needed: Math.min(r.height, 88), focused: document.activeElement === document.querySelector(f) };
+  }, field);
+  await p.setViewportSize({ width: size.width, height: size.height });
+  return seen.focused && seen.visible >= seen.needed - 0.5 ? "" : `${Math.round(seen.visible)} px of ${Math.round(seen.needed)} shown`;
 }
 
 async function text(p, sel) {
@@ -182,7 +231,9 @@ async function backToList(p, size) {
 }
 
 let current = null;
-for (const size of sizes) {
+// POSTERN_UI_SIZES=phone runs one size only (while working on it).
+const only = process.env.POSTERN_UI_SIZES?.split(",");
+for (const size of sizes.filter((s) => !only || only.includes(s.name))) {
   const tag = `[${size.name}]`;
   try {
     await screensAt(size, tag);
@@ -398,6 +449,15 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#outbox li:has-text('Hi to')");
   expect((await p.locator(".error").count()) === 0, `${tag} the earlier error is gone once the message is queued`);
   await shot(p, size, "compose");
+  if (size.name === "phone") {
+    // Tapping into the message with the keyboard coming up: the text stays in view.
+    await p.goto(base + "#/compose");
+    await p.waitForSelector("#compose-form #text");
+    for (const field of ["#text", "#subject"]) {
+      const covered = await visibleAboveKeyboard(p, size, field);
+      expect(covered === "", `${tag} the on-screen keyboard leaves ${field} in view (${covered})`);
+    }
+  }
 
   // A draft is saved as it is typed, and survives the app's restart.
   await p.goto(base + "#/compose");
@@ -537,6 +597,10 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#lists a[data-list='Neighbours'][aria-current='page']");
   expect((await text(p, "#list-view h2")) === "Neighbours", `${tag} a new list is created and shown`);
   await shot(p, size, "lists");
+  if (size.name === "phone") {
+    const covered = await visibleAboveKeyboard(p, size, "#post-text");
+    expect(covered === "", `${tag} the on-screen keyboard leaves a list post being written in view (${covered})`);
+  }
 
   // Carrier mode: the toggle, the policy, what is held, and what a carrier can see.
   await p.goto(base + "#/carrier");
