@@ -7,7 +7,9 @@
 #   2. the real app window under Xvfb through tauri-driver + WebKitWebDriver: first run, invite,
 #      and a message between two app instances over the loopback transport, shown live, with its
 #      desktop notification recorded by a mock notification daemon (python3-dbusmock) on a
-#      private session bus (screenshots: target/app-screenshots/).
+#      private session bus; then the system sleeps and wakes (a mock logind on a stand-in system
+#      bus): both nodes pause and serve again, and mail flows after (screenshots:
+#      target/app-screenshots/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Everything below on a private D-Bus session bus (the notifications go there, nowhere else).
@@ -38,6 +40,12 @@ Xvfb :87 -screen 0 1280x900x24 >/dev/null 2>&1 & pids+=($!)
 /usr/bin/python3 -m dbusmock --session --template notification_daemon \
   -l "$work/notifications.log" >"$work/dbusmock.log" 2>&1 & pids+=($!)
 export POSTERN_NOTIFY_LOG="$work/notifications.log"
+# A stand-in system bus with a mock logind, whose PrepareForSleep the test sends (the apps
+# follow the system's sleep there).
+dbus-daemon --session --nofork --address="unix:path=$work/system-bus" >/dev/null 2>&1 & pids+=($!)
+export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$work/system-bus"
+for _ in $(seq 50); do [ -S "$work/system-bus" ] && break; sleep 0.1; done
+/usr/bin/python3 -m dbusmock --system --template logind >"$work/logind.log" 2>&1 & pids+=($!)
 export DISPLAY=:87
 export POSTERN_LOOPBACK="$work/registry"
 mkdir -p "$POSTERN_LOOPBACK"

@@ -28,6 +28,21 @@ pub fn run() {
         .plugin(tauri_plugin_notification::init())
         .plugin(tauri_plugin_dialog::init())
         .setup(|app| {
+            // Before the system sleeps the node stops cleanly; on waking it starts again and
+            // pulls from the carriers (logind's PrepareForSleep; see postern-api).
+            #[cfg(target_os = "linux")]
+            {
+                let handle = app.handle().clone();
+                tauri::async_runtime::spawn(async move {
+                    let session = handle.state::<Session>();
+                    if let Err(e) = session.follow_system_sleep(None).await {
+                        eprintln!(
+                            "Postern will not pause for the system's sleep: {}",
+                            e.message
+                        );
+                    }
+                });
+            }
             let mut events = app.state::<Session>().subscribe();
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {

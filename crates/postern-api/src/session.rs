@@ -14,7 +14,7 @@ use crate::error::{ApiError, Result};
 /// The node's state, as the Network screen shows it.
 #[derive(Debug, Clone, Serialize, ts_rs::TS)]
 pub struct NodeStatus {
-    /// `off`, `connecting`, `online`, `failed`.
+    /// `off`, `connecting`, `online`, `paused` (the device sleeps), `failed`.
     pub state: String,
     /// Bootstrap progress, 0–100.
     pub percent: u32,
@@ -100,6 +100,8 @@ pub struct Session {
     /// Poked when something may have been written, so the change log is read at once.
     written: Arc<Notify>,
     following: std::sync::atomic::AtomicBool,
+    /// The node was stopped because the device went to sleep; `resume` starts it again.
+    paused: std::sync::atomic::AtomicBool,
     /// A second device: the offer in the background, and how far a transfer has come.
     pub(crate) device: crate::devices::DeviceTransfer,
 }
@@ -126,6 +128,7 @@ impl Session {
             events: broadcast::channel(256).0,
             written: Arc::new(Notify::new()),
             following: std::sync::atomic::AtomicBool::new(false),
+            paused: std::sync::atomic::AtomicBool::new(false),
             device: Default::default(),
         }
     }
@@ -324,6 +327,8 @@ impl Session {
 
     /// Stop the node, if it runs; whether it ran.
     pub(crate) async fn stop_node(&self) -> bool {
+        self.paused
+            .store(false, std::sync::atomic::Ordering::SeqCst);
         let was = self.node.lock().await.take().is_some();
         if was {
             self.set_status(|s| {
@@ -334,6 +339,37 @@ impl Session {
             self.announce_status();
         }
         was
+    }
+
+    /// The device is going to sleep (a phone's screen off and the system suspending, a
+    /// laptop's lid shut): stop the node cleanly — a message being received gets up to `grace`
+    /// to arrive — and start it again on [`Session::resume`]. Meanwhile contacts' mail waits
+    /// in their outboxes and with our carriers. Whether a node was running.
+    pub async fn suspend(&self, grace: Duration) -> bool {
+        let Some(node) = self.node.lock().await.take() else {
+            return false;
+        };
+        self.paused.store(true, std::sync::atomic::Ordering::SeqCst);
+        self.set_status(|s| {
+            s.state = "paused".into();
+            s.percent = 0;
+            s.message = "paused while this device sleeps; your carriers hold mail meanwhile".into();
+            s.serving.clear();
+            s.standing_by.clear();
+        });
+        self.announce_status();
+        node.stop(grace).await;
+        true
+    }
+
+    /// The device woke: start the node again if `suspend` stopped it (coming online it asks
+    /// the carriers for what they held, and sends what waited). Whether it was paused.
+    pub async fn resume(&self) -> Result<bool> {
+        if !self.paused.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Ok(false);
+        }
+        self.start_node().await?;
+        Ok(true)
     }
 
     /// Wake the node's outbox after queuing something.

@@ -78,6 +78,8 @@ pub struct Node {
     tasks: Vec<JoinHandle<()>>,
     clients: Option<ClientAccess>,
     leases: Arc<ServiceLeases>,
+    /// The SMTP sessions being served (closed gracefully by `stop`).
+    sessions: Arc<SessionTable>,
     /// Held for the node's life: one node per data directory, so that no onion service runs
     /// twice.
     _lock: std::fs::File,
@@ -120,6 +122,19 @@ impl Drop for Node {
 }
 
 impl Node {
+    /// Stop cleanly, e.g. before the device sleeps: the onion services stop answering and
+    /// nothing new is sent or pulled at once; SMTP sessions not in a mail transaction are
+    /// closed (`421`), and a message being received gets until `grace` to arrive and be
+    /// stored. What peers send meanwhile waits in their outboxes or with our carriers, and a
+    /// delivery cut off here is retried: nothing is acknowledged and then lost.
+    pub async fn stop(self, grace: Duration) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        self.sessions.close(grace).await;
+        tracing::info!("node stopped");
+    }
+
     /// Bootstrap progress of a transport, for a progress bar. Subscribe before `start`.
     pub fn bootstrap_status(transport: &dyn Transport) -> watch::Receiver<BootstrapStatus> {
         transport.bootstrap_status()
@@ -396,6 +411,7 @@ impl PreparedNode {
             tasks,
             clients,
             leases,
+            sessions,
             _lock: lock,
         })
     }

@@ -60,7 +60,8 @@ fn held(d: &Device) -> usize {
         .count()
 }
 
-/// Start everyone, let Bob's carrier announcements reach Alice, then take Bob offline.
+/// Start everyone, let Bob's carrier announcements reach Alice, then take Bob offline (his
+/// device sleeps; when it wakes, his node starts again and pulls from his carriers).
 async fn announce_then_bob_offline(
     reg: &std::path::Path,
     alice: &mut Device,
@@ -78,7 +79,9 @@ async fn announce_then_bob_offline(
         (v.contacts.first()?.carriers.len() == n).then_some(())
     })
     .await;
-    bob.stop();
+    // Bob's device goes to sleep: his node stops as it does then (cleanly, `Node::stop`).
+    let node = bob.node.take().expect("Bob's node");
+    node.stop(Duration::from_secs(3)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

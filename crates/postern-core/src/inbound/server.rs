@@ -168,10 +168,12 @@ async fn serve(
                     Ok(Ok(n)) => session.input(&buf[..n]),
                 },
                 () = evicted.notified() => {
-                    let _ = io
-                        .stream
-                        .write_all(b"421 4.7.0 Too busy; closing this idle session to make room\r\n")
-                        .await;
+                    let why: &[u8] = if ticket.closing() {
+                        b"421 4.3.2 Going offline for now; try again later\r\n"
+                    } else {
+                        b"421 4.7.0 Too busy; closing this idle session to make room\r\n"
+                    };
+                    let _ = io.stream.write_all(why).await;
                     let _ = io.stream.shutdown().await;
                     return;
                 }
@@ -193,8 +195,12 @@ async fn serve(
             let in_data = events
                 .iter()
                 .any(|e| matches!(e, Event::Reply(r) if r.code == 354));
+            let message = events.iter().any(|e| matches!(e, Event::Message { .. }));
             if let Flow::Close = io.handle(&mut session, events).await {
                 return;
+            }
+            if message {
+                ticket.end_transaction();
             }
             if replied {
                 // Progress resets the clock; DATA gets the longer allowance. A client that

@@ -29,6 +29,8 @@ pub(crate) struct SessionTable {
     open: Mutex<Vec<Entry>>,
     /// Signalled whenever a session ends.
     freed: Notify,
+    /// The node is stopping (see `close`): nothing more is admitted.
+    closing: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug)]
@@ -63,6 +65,7 @@ impl SessionTable {
             next: AtomicU64::new(1),
             open: Mutex::new(Vec::new()),
             freed: Notify::new(),
+            closing: std::sync::atomic::AtomicBool::new(false),
         })
     }
 
@@ -76,6 +79,9 @@ impl SessionTable {
     /// session without a transaction is asked to close, and we wait a moment for its place.
     pub(crate) async fn admit(self: &Arc<Self>, identity: i64) -> Option<Ticket> {
         for _ in 0..3 {
+            if self.is_closing() {
+                return None;
+            }
             // Listen for a place coming free before asking anyone to give theirs up.
             let freed = self.freed.notified();
             tokio::pin!(freed);
@@ -88,6 +94,50 @@ impl SessionTable {
             let _ = tokio::time::timeout(Duration::from_millis(500), freed).await;
         }
         None
+    }
+
+    /// Whether the node is stopping: a session asked to close then says so.
+    pub(crate) fn is_closing(&self) -> bool {
+        self.closing.load(Ordering::SeqCst)
+    }
+
+    /// The node is stopping (the device is going to sleep): admit nobody more, close every
+    /// session that is not in a mail transaction now, give those in one until `grace` to
+    /// finish (a message being sent is accepted and stored rather than cut off), then close
+    /// them too. Returns once every session has ended, or a moment after `grace`.
+    pub(crate) async fn close(&self, grace: Duration) {
+        self.closing.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + grace;
+        let mut last_call = false;
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            freed.as_mut().enable();
+            {
+                let open = self.lock();
+                if open.is_empty() {
+                    return;
+                }
+                let now = Instant::now();
+                for e in open.iter() {
+                    if e.transaction.is_none() || now >= deadline {
+                        e.evict.notify_one();
+                    }
+                }
+            }
+            if last_call {
+                // Every session was asked to close; one that does not answer within a second
+                // (a peer not reading) is left to its own timeouts.
+                let _ = tokio::time::timeout(Duration::from_secs(1), freed).await;
+                if self.lock().is_empty() || Instant::now() >= deadline + Duration::from_secs(1) {
+                    return;
+                }
+                continue;
+            }
+            if tokio::time::timeout_at(deadline, freed).await.is_err() {
+                last_call = true;
+            }
+        }
     }
 
     fn try_admit(self: &Arc<Self>, identity: i64) -> Result<Ticket, Option<Arc<Notify>>> {
@@ -153,6 +203,20 @@ impl Ticket {
             victim.evict.notify_one();
         }
         false
+    }
+
+    /// Whether the session is asked to close because the node is stopping.
+    pub(crate) fn closing(&self) -> bool {
+        self.table.is_closing()
+    }
+
+    /// The session's message was answered: its transaction place is free again (the next
+    /// `MAIL` takes one anew).
+    pub(crate) fn end_transaction(&self) {
+        if let Some(e) = self.table.lock().iter_mut().find(|e| e.id == self.id) {
+            e.transaction = None;
+        }
+        self.table.freed.notify_waiters();
     }
 
     /// The session made progress in its transaction.
