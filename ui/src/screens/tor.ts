@@ -22,7 +22,9 @@ export async function torScreen(root: HTMLElement) {
           ? `Could not connect: ${s.message}. Check the network and try again.`
           : s.state === "off"
             ? "Not connected."
-            : `Connecting: ${s.message}`;
+            : s.state === "paused"
+              ? "Paused while this device sleeps; your carriers hold your mail until it wakes."
+              : `Connecting: ${s.message}`;
     button.hidden = s.state === "online" || s.state === "connecting";
     replace(list,
       ...s.serving.map((a) => h("li", {}, h("span", { class: "ok" }, "reachable "), short(a))),
