@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build Postern's Debian packages into target/debian/:
-#   postern-app_<v>_<arch>.deb          the desktop app (Tauri; .desktop file and icons)
+#   postern-app_<v>_<arch>.deb          the app (Tauri), with its desktop entry, AppStream
+#                                       metainfo and icons (packaging/, shown by phone shells too)
 #   postern_<v>_<arch>.deb              the headless node, with a systemd user unit and a system
 #                                       unit for always-on machines (carriers)
 #   postern-app-dbgsym_…, postern-dbgsym_…  their debug symbols (by build-id, for gdb)
@@ -123,6 +124,17 @@ if [ -z "$rust_target" ]; then
 app=$work/postern-app
 dpkg-deb -R target/release/bundle/deb/*_"${arch}".deb "$app"
 ids=$(split_debug "$app" usr/bin/postern-app "$work/postern-app-dbgsym")
+# What desktop and phone shells read, under the app's id (its Wayland app id): our desktop
+# entry (phone form factors for Phosh and Plasma Mobile), AppStream metainfo (phone screens,
+# touch) and the icons, instead of the bundler's.
+app_id=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["identifier"])')
+rm -rf "$app/usr/share/applications" "$app/usr/share/icons"
+install -D -m 644 "packaging/$app_id.desktop" "$app/usr/share/applications/$app_id.desktop"
+install -D -m 644 "packaging/$app_id.metainfo.xml" "$app/usr/share/metainfo/$app_id.metainfo.xml"
+for icon in 32x32:icons/32x32.png 128x128:icons/128x128.png 512x512:icons/icon.png; do
+  size=${icon%%:*}
+  install -D -m 644 "${icon#*:}" "$app/usr/share/icons/hicolor/$size/apps/$app_id.png"
+done
 add_docs "$app" postern-app
 depends=$(shlib_depends "$app/usr/bin/postern-app")
 cat > "$app/DEBIAN/control" <<CONTROL
