@@ -49,7 +49,11 @@ pub(crate) fn run(cli: &Cli, cmd: &ListCommand, out: &Output) -> Result<(), CliE
                     t
                 }
             };
-            let attachments = crate::mail::attachments_from(attach)?;
+            let limit = crate::mail::AttachmentLimit {
+                bytes: postern_core::MAX_LIST_ATTACHMENT as u64,
+                carrier: "a list carries",
+            };
+            let attachments = crate::mail::attachments_from(attach, &limit)?;
             let id = p.list_post_with(identity, list, subject, &text, &attachments)?;
             if out.json() {
                 print_json(&serde_json::json!({ "post": id }));

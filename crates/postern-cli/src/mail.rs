@@ -70,20 +70,48 @@ pub(crate) fn reply(
 
 pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
     let text = text_of(a.body.as_deref(), a.body_file.as_deref())?;
-    let attachments = attachments_from(&a.attach)?;
+    let attachments = attachments_from(&a.attach, &mail_attachment_limit())?;
     let queued = p.send(&a.from, &a.to, &a.subject, &text, &attachments)?;
     out.queued(&queued);
     Ok(())
 }
 
-/// Files given with `--attach`, read, each named after its file.
-pub(crate) fn attachments_from(paths: &[PathBuf]) -> Result<Vec<Attachment>, CliError> {
+/// How large a mail's attachment can be: what the whole message may be.
+pub(crate) fn mail_attachment_limit() -> AttachmentLimit {
+    AttachmentLimit {
+        bytes: postern_core::NodeConfig::default().smtp.max_message_size as u64,
+        carrier: "a message carries",
+    }
+}
+
+/// The largest file `--attach` takes, and what carries it (for the refusal).
+pub(crate) struct AttachmentLimit {
+    pub(crate) bytes: u64,
+    pub(crate) carrier: &'static str,
+}
+
+/// Files given with `--attach`, read, each named after its file. A file over `limit` is
+/// refused by its size before any of it is read.
+pub(crate) fn attachments_from(
+    paths: &[PathBuf],
+    limit: &AttachmentLimit,
+) -> Result<Vec<Attachment>, CliError> {
     let mut attachments = Vec::new();
     for path in paths {
         let name = path
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "attachment".into());
+        let len = std::fs::metadata(path)
+            .map_err(|e| CliError::Io(format!("cannot read {}: {e}", path.display())))?
+            .len();
+        if len > limit.bytes {
+            return Err(CliError::Usage(format!(
+                "{name:?} is {len} bytes; {} attachments of at most {} MiB",
+                limit.carrier,
+                limit.bytes / (1024 * 1024)
+            )));
+        }
         attachments.push(Attachment {
             content_type: guess_type(&name).to_owned(),
             name,

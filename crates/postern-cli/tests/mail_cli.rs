@@ -82,7 +82,33 @@ fn send_inbox_read_outbox_requests() {
         file.to_str().expect("p"),
     ]));
     assert_eq!(queued["state"], "queued");
+    // A file larger than a message can carry is refused by its size, before it is read (a
+    // 32 GiB sparse file would not fit in memory): the command fails and nothing is queued.
+    let huge = tmp.path().join("huge.iso");
+    std::fs::File::create(&huge)
+        .and_then(|f| f.set_len(32 << 30))
+        .expect("sparse file");
+    let o = postern(&a)
+        .args([
+            "send",
+            "--from",
+            "alice",
+            "--to",
+            &bob_addr,
+            "--subject",
+            "Too big",
+            "--attach",
+        ])
+        .arg(&huge)
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("at most 25 MiB"),
+        "{err}"
+    );
     let human = ok(postern(&a).arg("outbox"));
+    assert!(!human.contains("Too big"), "{human}");
     assert!(
         human.contains("Hello Bob") && human.contains("[queued]"),
         "{human}"
