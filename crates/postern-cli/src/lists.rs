@@ -144,7 +144,13 @@ fn posts(out: &Output, posts: &[ListPostView]) {
             say!("    {line}");
         }
         for a in &p.attachments {
-            let state = if a.held { "" } else { "  (on its way)" };
+            let state = if a.held {
+                ""
+            } else if a.too_large {
+                "  (too large for a list, not fetched)"
+            } else {
+                "  (on its way)"
+            };
             say!(
                 "    [attachment] {} ({}, {} bytes){state}",
                 a.name,

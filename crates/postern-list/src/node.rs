@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::post::{
-    self, BlobHash, BlobRef, Body, Envelope, ListId, MemberId, Post, PostId, MAX_BLOBS, MAX_CONTENT,
+    self, BlobHash, BlobRef, Body, Envelope, ListId, MemberId, Post, PostId, MAX_BLOB, MAX_BLOBS,
+    MAX_CONTENT,
 };
 use crate::wire::{Announce, Route, Wire};
 
@@ -53,6 +54,10 @@ pub struct Config {
     pub max_skew: u64,
     /// Most posts announced or sent in answer to one heads, want or fetch.
     pub repair_batch: usize,
+    /// The largest blob this member posts, asks for or takes (at most `MAX_BLOB`): the host's
+    /// transport must carry it in one message. A post referencing a larger one is kept, its
+    /// blob not wanted (asking could never succeed).
+    pub max_blob: u64,
 }
 
 impl Default for Config {
@@ -71,6 +76,7 @@ impl Default for Config {
             max_parked: 512,
             max_skew: 300_000,
             repair_batch: 512,
+            max_blob: MAX_BLOB,
         }
     }
 }
@@ -153,6 +159,8 @@ pub enum ListError {
     TooLarge(usize),
     #[error("too many attachments: {0}, at most {MAX_BLOBS}")]
     TooManyBlobs(usize),
+    #[error("an attachment of {len} bytes; this list carries at most {max}")]
+    BlobTooLarge { len: u64, max: u64 },
     #[error(
         "posting too fast: the list accepts {burst} posts at once, then one every {interval} ms"
     )]
@@ -553,7 +561,7 @@ impl ListNode {
                 _ => None,
             })
             .flatten()
-            .filter(|b| !self.has_blob(&b.hash))
+            .filter(|b| self.can_carry(b) && !self.has_blob(&b.hash))
             .map(|b| (b.hash, b.len))
             .collect();
         for (hash, len) in missing {
@@ -565,6 +573,11 @@ impl ListNode {
                 rounds: 0,
             });
         }
+    }
+
+    /// Whether a blob a post references is one this member can take (`Config::max_blob`).
+    pub fn can_carry(&self, blob: &BlobRef) -> bool {
+        blob.len <= self.config.max_blob.min(MAX_BLOB)
     }
 
     /// Hands the blobs held in memory (posted here or received) to the host, which stores
@@ -681,6 +694,13 @@ impl ListNode {
         }
         if blobs.len() > MAX_BLOBS {
             return Err(ListError::TooManyBlobs(blobs.len()));
+        }
+        let max = self.config.max_blob.min(MAX_BLOB);
+        if let Some(big) = blobs.iter().find(|b| b.len() as u64 > max) {
+            return Err(ListError::BlobTooLarge {
+                len: big.len() as u64,
+                max,
+            });
         }
         let refs = blobs
             .iter()

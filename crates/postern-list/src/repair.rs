@@ -189,7 +189,8 @@ impl ListNode {
         // Flooding pushes blobs with the post; it asks only if they do not come.
         let ask = self.config.mode == Mode::Plumtree;
         for b in blobs {
-            if self.has_blob(&b.hash) || self.blob_wants.contains_key(&b.hash) {
+            if !self.can_carry(b) || self.has_blob(&b.hash) || self.blob_wants.contains_key(&b.hash)
+            {
                 continue;
             }
             let wanted = BlobWanted {
@@ -254,7 +255,9 @@ impl ListNode {
                 }
             }
             Mode::Flood => {
-                if !self.referenced.contains(&hash) {
+                if !self.referenced.contains(&hash)
+                    || bytes.len() as u64 > self.config.max_blob.min(crate::post::MAX_BLOB)
+                {
                     return self.drop_from(from, DropReason::UnwantedBlob);
                 }
                 let others: Vec<_> = self.links.keys().filter(|n| **n != from).copied().collect();

@@ -370,3 +370,55 @@ fn wire_messages_round_trip_and_bad_bytes_are_refused() {
     huge.extend_from_slice(&u32::MAX.to_be_bytes());
     assert!(Wire::decode(&huge).is_err());
 }
+
+#[test]
+fn a_blob_larger_than_members_take_is_neither_posted_nor_asked_for() {
+    let config = Config {
+        max_blob: 100_000,
+        ..Config::default()
+    };
+    let blob_timeout = config.blob_timeout;
+    let mut net = Net::new(3, &[(0, 1), (1, 2)], config);
+    let big: Arc<[u8]> = Arc::from(vec![1u8; 100_001]);
+    let now = net.now;
+    let refused = net.nodes[0].post(now, b"too big".to_vec(), vec![big.clone()]);
+    assert!(
+        matches!(
+            refused,
+            Err(ListError::BlobTooLarge {
+                len: 100_001,
+                max: 100_000
+            })
+        ),
+        "{refused:?}"
+    );
+    // Another client (other limits, or hostile) posts one anyway: the post travels, but its blob
+    // is never asked for — no neighbour could send it in one message.
+    let (seq, prev) = net.head(1, 0);
+    let post = Post::sign(
+        &key(0),
+        net.nodes[0].list(),
+        seq + 1,
+        Some(prev),
+        net.now,
+        Body::Text {
+            content: b"a huge file".to_vec(),
+            blobs: vec![postern_list::BlobRef {
+                hash: postern_list::BlobHash::of(&big),
+                len: 100_001,
+            }],
+        },
+    );
+    let pid = post.id();
+    let wire = net.envelope(0, 1, post);
+    net.inject(0, 1, wire);
+    net.pump();
+    net.wait(3 * blob_timeout);
+    assert!(net.nodes[1].holds(&pid) && net.nodes[2].holds(&pid));
+    assert!(
+        !net.log
+            .iter()
+            .any(|(_, _, w)| matches!(w, Wire::BlobWant(_))),
+        "a blob nobody can carry was asked for"
+    );
+}

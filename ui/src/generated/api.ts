@@ -542,7 +542,12 @@ size: number,
 /**
  * Whether this member holds it yet (it follows the post from a neighbour).
  */
-held: boolean, };
+held: boolean, 
+/**
+ * Larger than a list carries (`MAX_LIST_ATTACHMENT`, posted by another client): it is
+ * never fetched.
+ */
+too_large: boolean, };
 
 export type ListInvite = { identity: string, list: string, 
 /**
@@ -848,7 +853,7 @@ export type NoArgs = Record<symbol, never>;
  */
 export type NodeStatus = { 
 /**
- * `off`, `connecting`, `online`, `failed`.
+ * `off`, `connecting`, `online`, `paused` (the device sleeps), `failed`.
  */
 state: string, 
 /**

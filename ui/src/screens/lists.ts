@@ -119,7 +119,7 @@ export async function listsScreen(root: HTMLElement) {
         h("strong", {}, p.subject || "(no subject)"),
         h("div", { class: "hint" }, `${p.author.slice(0, 16)} · ${when(p.time)}`),
         h("pre", { class: "body" }, p.text),
-        ...p.attachments.map((a) => h("p", { class: "attachment" }, `Attachment: ${a.name} (${a.size} bytes)${a.held ? "" : " — on its way"}`)),
+        ...p.attachments.map((a) => h("p", { class: "attachment" }, `Attachment: ${a.name} (${a.size} bytes)${a.held ? "" : a.too_large ? " — too large for a list, not fetched" : " — on its way"}`)),
         h("button", { type: "button", class: "secondary reply", onclick: () => reply(p.subject) }, "Reply"),
       )));
     const save = h("button", { type: "button", class: "secondary", id: "list-save-attachments" }, "Save attachments…");

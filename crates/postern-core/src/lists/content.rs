@@ -29,6 +29,9 @@ pub struct ListAttachmentView {
     pub size: u64,
     /// Whether this member holds it yet (it follows the post from a neighbour).
     pub held: bool,
+    /// Larger than a list carries (`MAX_LIST_ATTACHMENT`, posted by another client): it is
+    /// never fetched.
+    pub too_large: bool,
 }
 
 /// What an attachment is called in a post: name and content type, by hash.
@@ -132,6 +135,7 @@ pub(crate) fn read(
                 content_type,
                 size: b.len,
                 held: held(&b.hash.0),
+                too_large: b.len > super::MAX_LIST_ATTACHMENT as u64,
             }
         })
         .collect();
@@ -201,6 +205,14 @@ mod tests {
         );
         assert_eq!(atts[1].content_type, OCTET_STREAM);
         assert!(!atts[1].held);
+        assert!(!atts[0].too_large && !atts[1].too_large);
+        // One larger than a list carries (another client posted it) says it is not fetched.
+        let huge = BlobRef {
+            hash: BlobHash([3; 32]),
+            len: crate::MAX_LIST_ATTACHMENT as u64 + 1,
+        };
+        let (_, _, atts) = read(b"Subject: s\r\n\r\nbig", &[huge], |_| false);
+        assert!(atts[0].too_large && !atts[0].held);
     }
 
     #[test]

@@ -45,6 +45,8 @@ pub(crate) fn config(timers: &ListTimers) -> Config {
         retry_timeout: ms(timers.retry),
         sync_interval: ms(timers.sync),
         blob_timeout: ms(timers.retry) * 5,
+        // What one list mail carries; a larger blob is neither posted nor asked for.
+        max_blob: MAX_LIST_ATTACHMENT as u64,
         ..Config::default()
     }
 }
