@@ -6,11 +6,12 @@ import { chromium } from "playwright-core";
 import { createServer } from "node:http";
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { cpSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { readFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { extname, join, resolve } from "node:path";
 import { buildWorld, PASSPHRASE, sendFrom } from "./world.mjs";
+import { grayPixels, y4mOf } from "./camera.mjs";
 
 const target = resolve(process.env.CARGO_TARGET_DIR ?? "../target");
 const postern = join(target, "debug/postern");
@@ -36,9 +37,13 @@ const server = createServer(async (req, res) => {
 await new Promise((r) => server.listen(0, "127.0.0.1", r));
 const base = `http://127.0.0.1:${server.address().port}/`;
 
+// The camera: Chromium's fake capture device shows Erin's invite QR code (ui/tests/camera.mjs).
+const cameraFeed = join(work, "camera.y4m");
+writeFileSync(cameraFeed, y4mOf(grayPixels(world.erinPng)));
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+    "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", `--use-file-for-fake-video-capture=${cameraFeed}`],
 });
 let failures = 0;
 let passed = 0;
@@ -514,6 +519,14 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#invites li");
   expect((await text(p, "#invites li")).includes("Erin") && (await text(p, "#invites li")).includes("Key "), `${tag} the inviter sees who redeemed (name and key)`);
   await shot(p, size, "qr-scan");
+  // The camera: Erin's invite held up to it is read from the video and previewed.
+  await go(p, "#/identities");
+  await go(p, "#/qr");
+  await p.click("#camera-button");
+  await p.waitForFunction(() => document.querySelector("#scan-result")?.textContent.includes("Erin"), null, { timeout: 20000 }).catch(() => undefined);
+  expect((await text(p, "#scan-result")).includes("Erin"), `${tag} the camera reads an invite held up to it`);
+  expect(await p.locator("#camera").isHidden(), `${tag} the camera stops once it has read one`);
+  await shot(p, size, "qr-camera");
   await p.click("#invites li button.undo");
   await p.waitForSelector("#invites li.undone");
   const contactsAfter = (await p.core.call("contacts", { identity: world.addr.me })).ok;
