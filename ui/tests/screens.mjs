@@ -148,6 +148,11 @@ async function shot(p, size, name) {
   if (size.name === "phone") {
     const small = await smallTargets(p);
     expect(small.length === 0, `[phone] every control on "${name}" is a touch target of at least 44x44 px (too small: ${small.join("; ")})`);
+    const wide = await p.evaluate(() => {
+      const over = [...document.querySelectorAll("body *")].filter((e) => e.getBoundingClientRect().right > innerWidth + 0.5 && e.offsetParent !== null);
+      return { width: document.documentElement.scrollWidth, over: over.slice(-3).map((e) => `${e.tagName.toLowerCase()}${e.id ? "#" + e.id : ""}${e.className ? "." + e.className : ""}`) };
+    });
+    expect(wide.width <= size.width, `[phone] "${name}" fits the screen's width, no sideways scrolling (${wide.width} px wide: ${wide.over.join(", ")})`);
   }
 }
 
