@@ -124,13 +124,15 @@ if [ -z "$rust_target" ]; then
 app=$work/postern-app
 dpkg-deb -R target/release/bundle/deb/*_"${arch}".deb "$app"
 ids=$(split_debug "$app" usr/bin/postern-app "$work/postern-app-dbgsym")
-# What desktop and phone shells read, under the app's id (its Wayland app id): our desktop
-# entry (phone form factors for Phosh and Plasma Mobile), AppStream metainfo (phone screens,
-# touch) and the icons, instead of the bundler's.
-app_id=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["identifier"])')
+# What desktop and phone shells read, instead of the bundler's: our desktop entry (phone form
+# factors for Phosh and Plasma Mobile) named after the window's app id (the binary's name: Tauri
+# sets no GTK app id), the icons under that name, and AppStream metainfo (phone screens, touch)
+# under the app's identifier.
+app_id=postern-app
+component=$(python3 -c 'import json; print(json.load(open("src-tauri/tauri.conf.json"))["identifier"])')
 rm -rf "$app/usr/share/applications" "$app/usr/share/icons"
 install -D -m 644 "packaging/$app_id.desktop" "$app/usr/share/applications/$app_id.desktop"
-install -D -m 644 "packaging/$app_id.metainfo.xml" "$app/usr/share/metainfo/$app_id.metainfo.xml"
+install -D -m 644 "packaging/$component.metainfo.xml" "$app/usr/share/metainfo/$component.metainfo.xml"
 for icon in 32x32:icons/32x32.png 128x128:icons/128x128.png 512x512:icons/icon.png; do
   size=${icon%%:*}
   install -D -m 644 "${icon#*:}" "$app/usr/share/icons/hicolor/$size/apps/$app_id.png"

@@ -1,8 +1,9 @@
 //! What a desktop or phone shell reads to show the app: the desktop entry and the AppStream
-//! metainfo that `scripts/package-deb.sh` installs. They name this app (its identifier, its
-//! binary), say it fits a phone (Phosh's and Plasma Mobile's form factors; AppStream's display
-//! length and touch), and pass the freedesktop validators (`desktop-file-validate`,
-//! `appstreamcli validate`; the test command installs both).
+//! metainfo that `scripts/package-deb.sh` installs. They name this app (the desktop entry after
+//! the window's app id, the metainfo after the app's identifier), say it fits a phone (Phosh's
+//! and Plasma Mobile's form factors; AppStream's display length and touch), and pass the
+//! freedesktop validators (`desktop-file-validate`, `appstreamcli validate`; the test command
+//! installs both).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -12,11 +13,36 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
-/// The app's identifier, from tauri.conf.json (the Wayland app id a shell matches).
-fn identifier() -> String {
+fn conf() -> serde_json::Value {
     let conf = std::fs::read_to_string(root().join("src-tauri/tauri.conf.json")).expect("conf");
-    let conf: serde_json::Value = serde_json::from_str(&conf).expect("json");
-    conf["identifier"].as_str().expect("identifier").to_owned()
+    serde_json::from_str(&conf).expect("json")
+}
+
+/// The app's identifier, from tauri.conf.json (the AppStream component's id).
+fn identifier() -> String {
+    conf()["identifier"]
+        .as_str()
+        .expect("identifier")
+        .to_owned()
+}
+
+/// The binary's name.
+fn binary() -> String {
+    Path::new(env!("CARGO_BIN_EXE_postern-app"))
+        .file_name()
+        .and_then(|n| n.to_str())
+        .expect("binary name")
+        .to_owned()
+}
+
+/// The window's app id (Wayland) and class (X11), which a shell matches to a desktop entry of
+/// that name: the identifier when Tauri is told to set a GTK app id, else the binary's name.
+fn window_app_id() -> String {
+    if conf()["app"]["enableGTKAppId"].as_bool() == Some(true) {
+        identifier()
+    } else {
+        binary()
+    }
 }
 
 /// The `[Desktop Entry]` group's keys.
@@ -55,24 +81,21 @@ fn validate(tool: &str, args: &[&str]) -> Option<(bool, String)> {
 
 #[test]
 fn the_desktop_entry_names_this_app_and_says_it_fits_a_phone() {
-    let id = identifier();
+    let id = window_app_id();
+    // Named after the window's app id, so the shell shows the running window with its icon.
     let path = root().join(format!("packaging/{id}.desktop"));
     let e = desktop_entry(&path);
-    let binary = Path::new(env!("CARGO_BIN_EXE_postern-app"))
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("binary name")
-        .to_owned();
     assert_eq!(e.get("Type").map(String::as_str), Some("Application"));
     assert_eq!(
         e.get("Exec").and_then(|x| x.split(' ').next()),
-        Some(binary.as_str())
+        Some(binary().as_str())
     );
     assert_eq!(
         e.get("Icon"),
         Some(&id),
-        "the icon is installed under the app's id"
+        "the icons are installed under the app id"
     );
+    assert_eq!(e.get("StartupWMClass"), Some(&id));
     assert!(list(&e["Categories"]).contains(&"Email"));
     assert!(
         list(&e["X-Purism-FormFactor"]).contains(&"Mobile"),
@@ -99,8 +122,9 @@ fn the_metainfo_declares_phone_screens_and_touch_and_validates() {
     let path = root().join(format!("packaging/{id}.metainfo.xml"));
     let text = std::fs::read_to_string(&path).expect("metainfo");
     assert!(text.contains(&format!("<id>{id}</id>")));
+    let desktop = window_app_id();
     assert!(text.contains(&format!(
-        r#"<launchable type="desktop-id">{id}.desktop</launchable>"#
+        r#"<launchable type="desktop-id">{desktop}.desktop</launchable>"#
     )));
     let length = text
         .split(r#"<display_length compare="ge">"#)

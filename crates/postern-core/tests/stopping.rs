@@ -89,6 +89,12 @@ async fn stopping_lets_the_message_in_flight_arrive_and_closes_the_rest() {
     // The message being sent finishes and is accepted: stored, not cut off.
     sending.send(&rest).await;
     assert_eq!(sending.code(W).await, Some(250));
+    // Another message on the same session is not begun: the node is going offline.
+    let again = format!("MAIL FROM:<{}>\r\n", alice.address);
+    sending.send(again.as_bytes()).await;
+    let (code, text) = sending.reply(W).await.expect("told");
+    assert_eq!(code, 421, "{text}");
+    assert!(text.contains("offline"), "{text}");
     tokio::time::timeout(Duration::from_secs(10), stopping)
         .await
         .expect("the node stops once the message is in")

@@ -179,10 +179,12 @@ async fn serve(
                 }
             };
             if events.iter().any(begins_transaction) && !ticket.begin_transaction() {
-                let _ = io
-                    .stream
-                    .write_all(b"421 4.3.2 Too many mail transactions at once; try again later\r\n")
-                    .await;
+                let why: &[u8] = if ticket.closing() {
+                    b"421 4.3.2 Going offline for now; try again later\r\n"
+                } else {
+                    b"421 4.3.2 Too many mail transactions at once; try again later\r\n"
+                };
+                let _ = io.stream.write_all(why).await;
                 let _ = io.stream.shutdown().await;
                 return;
             }

@@ -172,6 +172,10 @@ impl Ticket {
     /// session must close.
     pub(crate) fn begin_transaction(&self) -> bool {
         let t = &self.table;
+        // The node is stopping: no new message is begun (one begun already may finish).
+        if t.is_closing() {
+            return false;
+        }
         let mut open = t.lock();
         let Some(me) = open.iter().position(|e| e.id == self.id) else {
             return false;
