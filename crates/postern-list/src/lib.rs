@@ -14,6 +14,8 @@
 
 mod accept;
 pub mod codec;
+mod config;
+mod events;
 pub mod frame;
 mod node;
 pub mod post;
