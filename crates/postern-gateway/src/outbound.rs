@@ -1,0 +1,134 @@
+//! The message an ordinary recipient gets: RFC 5322 from the gateway's domain, DKIM-signed.
+
+use mail_auth::common::crypto::{RsaKey, Sha256};
+use mail_auth::common::headers::HeaderWriter;
+use mail_auth::dkim::{Canonicalization, DkimSigner, Done};
+use mail_builder::headers::address::Address;
+use mail_builder::headers::message_id::MessageId;
+use mail_builder::headers::raw::Raw;
+use mail_builder::MessageBuilder;
+
+/// Headers the DKIM signature covers (RFC 6376 §5.4.1's recommendations, and the ones the
+/// gateway writes). `From` is named twice so that a second `From` added later breaks it.
+const SIGNED_HEADERS: &[&str] = &[
+    "From",
+    "From",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Subject",
+    "Date",
+    "Message-ID",
+    "In-Reply-To",
+    "References",
+    "MIME-Version",
+    "Content-Type",
+    "Content-Transfer-Encoding",
+];
+
+/// Errors building or signing outbound mail.
+#[derive(Debug, thiserror::Error)]
+pub enum OutboundError {
+    /// The DKIM key could not be read.
+    #[error("DKIM key unreadable (an RSA key in PKCS#8 or PKCS#1 PEM is expected): {0}")]
+    DkimKey(String),
+    /// Signing failed.
+    #[error("DKIM signing failed: {0}")]
+    Sign(String),
+    /// Writing the message failed.
+    #[error("could not write the message: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+/// The gateway's DKIM signing key (RSA-SHA256, relaxed/relaxed: what every receiver checks).
+pub struct DkimKey {
+    signer: DkimSigner<RsaKey<Sha256>, Done>,
+}
+
+impl std::fmt::Debug for DkimKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DkimKey(..)")
+    }
+}
+
+impl DkimKey {
+    /// A key from PEM (PKCS#8 `PRIVATE KEY` or PKCS#1 `RSA PRIVATE KEY`), for `domain`, published
+    /// under `selector._domainkey.domain`.
+    pub fn from_pem(pem: &str, domain: &str, selector: &str) -> Result<Self, OutboundError> {
+        let key = RsaKey::<Sha256>::from_pkcs8_pem(pem)
+            .or_else(|_| RsaKey::<Sha256>::from_rsa_pem(pem))
+            .map_err(|e| OutboundError::DkimKey(e.to_string()))?;
+        let signer = DkimSigner::from_key(key)
+            .domain(domain)
+            .selector(selector)
+            .headers(SIGNED_HEADERS.iter().copied())
+            .header_canonicalization(Canonicalization::Relaxed)
+            .body_canonicalization(Canonicalization::Relaxed);
+        Ok(DkimKey { signer })
+    }
+
+    /// `message` with a `DKIM-Signature` header in front.
+    pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, OutboundError> {
+        let signature = self
+            .signer
+            .sign(message)
+            .map_err(|e| OutboundError::Sign(e.to_string()))?;
+        let header = signature.to_header();
+        let mut out = Vec::with_capacity(header.len() + message.len());
+        out.extend_from_slice(header.as_bytes());
+        out.extend_from_slice(message);
+        Ok(out)
+    }
+}
+
+/// A Postern user's message as it leaves for an ordinary address, in clear.
+#[derive(Debug, Clone)]
+pub struct OutboundMessage {
+    /// The sender's name as they chose to show it (no onion address).
+    pub sender_name: String,
+    /// The reply address issued for this correspondent (full address at the gateway domain).
+    pub reply_address: String,
+    /// The ordinary recipient.
+    pub to: String,
+    /// Subject.
+    pub subject: String,
+    /// Text body.
+    pub text: String,
+    /// Message-ID (without angle brackets), at the gateway's domain.
+    pub message_id: String,
+    /// The correspondent's Message-ID this answers, if any.
+    pub in_reply_to: Option<String>,
+    /// Unix seconds.
+    pub date: i64,
+    /// The gateway's domain (named in the note at the foot of the text).
+    pub gateway_domain: String,
+}
+
+impl OutboundMessage {
+    /// RFC 5322 bytes, CRLF line ends, quoted-printable or base64 where needed.
+    pub fn render(&self) -> Result<Vec<u8>, OutboundError> {
+        let mut builder = MessageBuilder::new()
+            .from(Address::new_address(
+                Some(self.sender_name.as_str()),
+                self.reply_address.as_str(),
+            ))
+            .to(Address::new_address(None::<&str>, self.to.as_str()))
+            .subject(self.subject.as_str())
+            .message_id(MessageId::new(self.message_id.as_str()))
+            .date(self.date)
+            .header(
+                "X-Postern-Gateway",
+                Raw::new(format!(
+                    "sent by a Postern user through {}; replies reach them",
+                    self.gateway_domain
+                )),
+            )
+            .text_body(self.text.as_str());
+        if let Some(parent) = &self.in_reply_to {
+            builder = builder
+                .in_reply_to(MessageId::new(parent.as_str()))
+                .references(MessageId::new(parent.as_str()));
+        }
+        Ok(builder.write_to_vec()?)
+    }
+}

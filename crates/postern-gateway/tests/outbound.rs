@@ -1,0 +1,191 @@
+//! Outbound through the gateway to an ordinary mail server: the message is built from the
+//! gateway's domain, DKIM-signed (checked by an independent verifier, Python's `dkim`), its MX
+//! found over DNS, and delivered to Debian's Postfix over STARTTLS into a Maildir. Refusals
+//! and unreachable servers come back as permanent or transient outcomes.
+
+mod support;
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+use std::process::{Command, Stdio};
+
+use postern_gateway::{
+    mint_local_part, DeliveryOutcome, DkimKey, Dns, MxDelivery, OutboundMessage, ReplySecret,
+};
+use support::dns::{serve, Entry, Zone};
+use support::postfix::Postfix;
+
+const GATEWAY: &str = "gw.example.net";
+const SELECTOR: &str = "postern1";
+const NOW: u64 = 1_800_000_000;
+
+fn zone() -> Zone {
+    Zone::default()
+        .with("example.org", Entry::Mx(10, "mx.example.org"))
+        .with("mx.example.org", Entry::A(Ipv4Addr::LOCALHOST))
+        // RFC 7505 null MX: this domain takes no mail.
+        .with("nomail.example.org", Entry::Mx(0, ""))
+        // An MX whose server is down (nothing listens on the port there).
+        .with("down.example.org", Entry::Mx(10, "mx.down.example.org"))
+        .with("mx.down.example.org", Entry::A(Ipv4Addr::new(127, 0, 0, 2)))
+}
+
+fn dkim_key() -> DkimKey {
+    DkimKey::from_pem(
+        include_str!("fixtures/dkim-test-key.pem"),
+        GATEWAY,
+        SELECTOR,
+    )
+    .expect("test DKIM key")
+}
+
+fn message(to: &str, text: &str) -> Vec<u8> {
+    let secret = ReplySecret::from_bytes([5; 32]);
+    let reply = format!(
+        "{}@{GATEWAY}",
+        mint_local_part(&secret, 11, NOW + 86_400 * 30, to)
+    );
+    let msg = OutboundMessage {
+        sender_name: "Alice Example".into(),
+        reply_address: reply,
+        to: to.into(),
+        subject: "Lunch on Thursday? — café".into(),
+        text: text.into(),
+        message_id: format!("m1.abcdef@{GATEWAY}"),
+        in_reply_to: Some("earlier@example.org".into()),
+        date: NOW as i64,
+        gateway_domain: GATEWAY.into(),
+    };
+    dkim_key()
+        .sign(&msg.render().expect("render"))
+        .expect("sign")
+}
+
+/// Python's `dkim` (Debian `python3-dkim`), with the gateway's public key as the DNS answer
+/// for `postern1._domainkey.gw.example.net`. Exit status 0 = valid.
+fn dkim_verifies(message: &[u8]) -> bool {
+    let record = format!(
+        "v=DKIM1; k=rsa; p={}",
+        include_str!("fixtures/dkim-test-key.pub.b64").trim()
+    );
+    let script = format!(
+        "import sys, dkim\n\
+         def dns(name, timeout=5):\n\
+         \x20   assert name == b'{SELECTOR}._domainkey.{GATEWAY}.', name\n\
+         \x20   return b'{record}'\n\
+         sys.exit(0 if dkim.verify(sys.stdin.buffer.read(), dnsfunc=dns) else 1)\n"
+    );
+    let mut child = Command::new("/usr/bin/python3")
+        .args(["-c", &script])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("/usr/bin/python3 (Debian python3-dkim)");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message)
+        .expect("write");
+    child.wait().expect("wait").success()
+}
+
+#[test]
+fn the_dkim_signature_verifies_independently_and_breaks_when_altered() {
+    let signed = message("bob@example.org", "See you at noon.\n");
+    assert!(
+        dkim_verifies(&signed),
+        "{}",
+        String::from_utf8_lossy(&signed)
+    );
+    let text = String::from_utf8(signed.clone()).expect("ascii");
+    let altered = text.replace("See you at noon.", "See you at one.");
+    assert_ne!(altered, text);
+    assert!(
+        !dkim_verifies(altered.as_bytes()),
+        "a changed body must fail"
+    );
+    let refrom = text.replacen(
+        "From: ",
+        "From: \"Mallory\" <m@evil.example>\r\nX-Old-From: ",
+        1,
+    );
+    assert!(
+        !dkim_verifies(refrom.as_bytes()),
+        "a changed From must fail"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn delivered_to_the_mx_over_starttls_into_postfix() {
+    if !Postfix::available() {
+        return;
+    }
+    let postfix = Postfix::start(&[
+        "nobody@example.org = 550 5.1.1 No such user",
+        "busy@example.org = 451 4.3.0 Try again later",
+    ]);
+    let dns = serve(zone()).await;
+    let delivery = MxDelivery::new(Dns::Server(dns), postfix.port, GATEWAY).expect("delivery");
+    let bounce = format!(
+        "{}@{GATEWAY}",
+        mint_local_part(&ReplySecret::from_bytes([5; 32]), 11, NOW, "")
+    );
+
+    let signed = message("bob@example.org", "See you at noon.\n");
+    let outcome = delivery.deliver(&bounce, "bob@example.org", &signed).await;
+    assert_eq!(
+        outcome,
+        DeliveryOutcome::Delivered {
+            host: "mx.example.org".into(),
+            tls: true
+        }
+    );
+    let got = postfix.wait_for(1);
+    let stored = String::from_utf8_lossy(&got[0]).into_owned();
+    assert!(
+        stored.contains(&format!("Return-Path: <{bounce}>")),
+        "{stored}"
+    );
+    assert!(
+        stored.contains("(using TLS"),
+        "Postfix saw no TLS:\n{stored}"
+    );
+    let unfolded = stored.replace("\r\n\t", " ").replace("\n\t", " ");
+    assert!(unfolded.contains("From: \"Alice Example\" <r-"), "{stored}");
+    assert!(stored.contains("See you at noon."), "{stored}");
+    // What the recipient's server stored still verifies (Postfix added Received and
+    // Return-Path headers above the signature; they are not signed).
+    assert!(dkim_verifies(&got[0]), "{stored}");
+
+    // The recipient's server refuses: permanent, with its words.
+    match delivery
+        .deliver(&bounce, "nobody@example.org", &signed)
+        .await
+    {
+        DeliveryOutcome::Permanent(why) => assert!(why.contains("No such user"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // It asks to try later: transient.
+    match delivery.deliver(&bounce, "busy@example.org", &signed).await {
+        DeliveryOutcome::Transient(why) => assert!(why.contains("Try again later"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    // A null MX: permanent without connecting; no such domain: permanent; a server that does
+    // not answer: transient.
+    assert!(matches!(
+        delivery.deliver(&bounce, "x@nomail.example.org", &signed).await,
+        DeliveryOutcome::Permanent(why) if why.contains("null MX")
+    ));
+    assert!(matches!(
+        delivery.deliver(&bounce, "x@nowhere.example.org", &signed).await,
+        DeliveryOutcome::Permanent(why) if why.contains("no such domain")
+    ));
+    assert!(matches!(
+        delivery
+            .deliver(&bounce, "x@down.example.org", &signed)
+            .await,
+        DeliveryOutcome::Transient(_)
+    ));
+    // Nothing else reached the mailbox.
+    assert_eq!(postfix.delivered().len(), 1, "{}", postfix.log());
+}
