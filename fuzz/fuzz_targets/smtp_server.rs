@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use postern_smtp::{Event, Reply, ServerConfig, ServerSession};
+use postern_smtp::{Event, Reply, ServerConfig, ServerSession, SessionKind};
 
 const LIMIT: usize = 64 * 1024;
 
@@ -18,8 +18,13 @@ fuzz_target!(|data: &[u8]| {
         max_recipients: 4,
         max_errors: 10,
         max_commands: 1000,
-        // The low bit of the split byte: the node's session or a mail client's submission.
-        submission: split & 1 == 1,
+        // The low bits of the split byte: the node's session, a mail client's submission, or a
+        // gateway's public server (with STARTTLS).
+        kind: match split % 3 {
+            0 => SessionKind::Peer,
+            1 => SessionKind::Submission,
+            _ => SessionKind::Public { starttls: true },
+        },
     });
     let mut queue = s.greet();
     let step = usize::from(split).max(1);
@@ -39,6 +44,15 @@ fuzz_target!(|data: &[u8]| {
                         let ok = password == "pw";
                         next.extend(s.authenticated(ok.then(|| "a@b.onion".to_owned())))
                     }
+                    Event::Recipient { address, .. } => {
+                        let ok = address.starts_with('r');
+                        next.extend(s.recipient(if ok {
+                            Ok(())
+                        } else {
+                            Err(Reply::new(550, "5.7.1", "Relaying denied"))
+                        }))
+                    }
+                    Event::StartTls => next.extend(s.tls_started()),
                     Event::Reply(_) | Event::Close => {}
                 }
             }

@@ -7,6 +7,6 @@ mod server;
 pub use client::{data_block, ReplyParseError, ReplyParser};
 pub use reply::Reply;
 pub use server::{
-    CarryClaim, Envelope, Event, ServerConfig, ServerSession, CONTROL_VERBS, MAX_CARD_REQUESTS,
-    MAX_COMMAND_LINE, MAX_TEXT_LINE,
+    CarryClaim, Envelope, Event, ServerConfig, ServerSession, SessionKind, CONTROL_VERBS,
+    MAX_CARD_REQUESTS, MAX_COMMAND_LINE, MAX_TEXT_LINE,
 };

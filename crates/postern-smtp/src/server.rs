@@ -25,10 +25,28 @@ pub struct ServerConfig {
     pub max_errors: usize,
     /// Commands one session may send before it is closed.
     pub max_commands: usize,
+    /// Whom the session serves.
+    pub kind: SessionKind,
+}
+
+/// Whom a session serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionKind {
+    /// Another Postern node, over an onion service: Postern addresses only, `CARD`, `XCARRY`
+    /// and the control verbs.
+    Peer,
     /// Message submission (RFC 6409) for a mail client instead of delivery between nodes:
     /// `AUTH PLAIN` first, the sender must be the logged-in address, any Postern address may
     /// be a recipient; no `CARD`, `XCARRY` or control verbs.
-    pub submission: bool,
+    Submission,
+    /// A gateway's public server on the ordinary Internet: any sender address (or `<>`), each
+    /// recipient decided by the driver (`Event::Recipient`, answered with
+    /// `ServerSession::recipient`), `STARTTLS` offered when `starttls` (`Event::StartTls`, then
+    /// `ServerSession::tls_started`); no Postern verbs.
+    Public {
+        /// Offer STARTTLS.
+        starttls: bool,
+    },
 }
 
 /// `CARD` requests one session may make (a client needs one per recipient it lacks a key for).
@@ -88,6 +106,17 @@ pub enum Event {
         /// The password.
         password: String,
     },
+    /// Public server: may this recipient have mail from `mail_from` (`""` for `<>`)? Answer
+    /// with `ServerSession::recipient`.
+    Recipient {
+        /// The address as given in `RCPT TO`.
+        address: String,
+        /// The transaction's sender.
+        mail_from: String,
+    },
+    /// Public server: the `220` to `STARTTLS` came before this; start TLS on the connection
+    /// (nothing read before it may be used), then call `ServerSession::tls_started`.
+    StartTls,
     /// Close the connection after sending what came before.
     Close,
 }
@@ -112,6 +141,8 @@ enum State {
     /// `AUTH PLAIN` without an initial response: the next line is the response.
     AuthLine,
     AwaitAuth,
+    AwaitRecipient,
+    AwaitTls,
     Closed,
 }
 
@@ -132,10 +163,27 @@ pub struct ServerSession {
     cards: usize,
     /// Submission: the address the client logged in as.
     user: Option<String>,
+    /// Public: TLS is on.
+    tls: bool,
+    /// Public: the recipient waiting for the driver's verdict.
+    pending_rcpt: Option<String>,
 }
 
 fn reply(code: u16, enhanced: &str, text: &str) -> Event {
     Event::Reply(Reply::new(code, enhanced, text))
+}
+
+/// An ordinary mailbox as a public server takes it from `MAIL FROM`: `local@domain`, printable
+/// ASCII without spaces, at most 254 octets (RFC 5321 §4.5.3.1.3).
+fn is_plain_address(addr: &str) -> bool {
+    let Some((local, domain)) = addr.rsplit_once('@') else {
+        return false;
+    };
+    addr.len() <= 254
+        && !local.is_empty()
+        && local.len() <= 64
+        && !domain.is_empty()
+        && addr.chars().all(|c| c.is_ascii_graphic())
 }
 
 fn is_address_char(c: char) -> bool {
@@ -158,6 +206,8 @@ impl ServerSession {
             commands: 0,
             cards: 0,
             user: None,
+            tls: false,
+            pending_rcpt: None,
         }
     }
 
@@ -170,7 +220,12 @@ impl ServerSession {
     pub fn is_waiting(&self) -> bool {
         matches!(
             self.state,
-            State::AwaitMessage | State::AwaitCard | State::AwaitControl | State::AwaitAuth
+            State::AwaitMessage
+                | State::AwaitCard
+                | State::AwaitControl
+                | State::AwaitAuth
+                | State::AwaitRecipient
+                | State::AwaitTls
         )
     }
 
@@ -293,6 +348,54 @@ impl ServerSession {
         out
     }
 
+    /// Public: the driver's answer to the last `Event::Recipient` (`Ok`: take it; `Err`: the
+    /// refusal to send, which counts as an error).
+    pub fn recipient(&mut self, verdict: Result<(), Reply>) -> Vec<Event> {
+        let State::AwaitRecipient = self.state else {
+            return Vec::new();
+        };
+        self.state = State::Command;
+        let mut out = Vec::new();
+        match (verdict, self.pending_rcpt.take()) {
+            (Ok(()), Some(addr)) => {
+                if !self.rcpt_to.contains(&addr) {
+                    self.rcpt_to.push(addr);
+                }
+                out.push(reply(250, "2.1.5", "Recipient OK"));
+            }
+            (Ok(()), None) => self.error(&mut out, 503, "5.5.1", "No recipient pending"),
+            (Err(refusal), _) => {
+                out.push(Event::Reply(refusal));
+                self.count_error(&mut out);
+            }
+        }
+        self.process(&mut out);
+        out
+    }
+
+    /// Public: TLS is now on. RFC 3207: the session starts over (the client must say EHLO
+    /// again) and nothing the client sent before the handshake is used.
+    pub fn tls_started(&mut self) -> Vec<Event> {
+        let State::AwaitTls = self.state else {
+            return Vec::new();
+        };
+        self.inbuf.clear();
+        self.discarding = false;
+        self.helo = false;
+        self.tls = true;
+        self.reset_transaction();
+        self.state = State::Command;
+        Vec::new()
+    }
+
+    fn submission(&self) -> bool {
+        self.config.kind == SessionKind::Submission
+    }
+
+    fn public(&self) -> bool {
+        matches!(self.config.kind, SessionKind::Public { .. })
+    }
+
     /// An `AUTH PLAIN` response: base64 of `authzid NUL authcid NUL password`.
     fn auth_plain(&mut self, response: &str, out: &mut Vec<Event>) {
         let decoded = data_encoding::BASE64.decode(response.as_bytes()).ok();
@@ -311,6 +414,25 @@ impl ServerSession {
             }
             _ => self.error(out, 501, "5.5.2", "Malformed AUTH PLAIN response"),
         }
+    }
+
+    fn starttls(&mut self, has_args: bool, out: &mut Vec<Event>) {
+        if self.config.kind != (SessionKind::Public { starttls: true }) {
+            return self.error(out, 502, "5.5.1", "Command not implemented");
+        }
+        if has_args {
+            return self.error(out, 501, "5.5.4", "Syntax: STARTTLS");
+        }
+        if self.tls {
+            return self.error(out, 503, "5.5.1", "TLS already active");
+        }
+        // Bytes pipelined after STARTTLS were sent in clear and must not be read as if they
+        // came over TLS (CVE-2011-0411).
+        self.inbuf.clear();
+        self.reset_transaction();
+        self.state = State::AwaitTls;
+        out.push(reply(220, "2.0.0", "Ready to start TLS"));
+        out.push(Event::StartTls);
     }
 
     fn reset_transaction(&mut self) {
@@ -358,6 +480,8 @@ impl ServerSession {
                 | State::AwaitCard
                 | State::AwaitControl
                 | State::AwaitAuth
+                | State::AwaitRecipient
+                | State::AwaitTls
                 | State::Closed => return,
                 State::AuthLine => {
                     let (line, long) = match self.next_line(MAX_COMMAND_LINE) {
@@ -505,7 +629,19 @@ impl ServerSession {
         let text = String::from_utf8_lossy(&line[..line.len() - 2]);
         let mut words = text.split_whitespace();
         let verb = words.next().unwrap_or("").to_ascii_uppercase();
-        if self.config.submission {
+        if self.public() {
+            if verb == "STARTTLS" {
+                return self.starttls(words.next().is_some(), out);
+            }
+            if verb == "AUTH"
+                || verb == "CARD"
+                || verb == "XCARRY"
+                || CONTROL_VERBS.contains(&verb.as_str())
+            {
+                return self.error(out, 502, "5.5.1", "Command not implemented");
+            }
+        }
+        if self.submission() {
             if verb == "AUTH" {
                 let mechanism = words.next().unwrap_or("").to_ascii_uppercase();
                 let initial = words.next().map(str::to_owned);
@@ -617,10 +753,13 @@ impl ServerSession {
                         "ENHANCEDSTATUSCODES".into(),
                     ]
                     .into_iter()
-                    .chain(if self.config.submission {
-                        vec!["AUTH PLAIN".into()]
-                    } else {
-                        vec!["CARD".into(), "XCARRY".into()]
+                    .chain(match self.config.kind {
+                        SessionKind::Submission => vec!["AUTH PLAIN".into()],
+                        SessionKind::Peer => vec!["CARD".into(), "XCARRY".into()],
+                        SessionKind::Public { starttls } if starttls && !self.tls => {
+                            vec!["STARTTLS".into()]
+                        }
+                        SessionKind::Public { .. } => vec![],
                     })
                     .collect(),
                 )));
@@ -637,17 +776,21 @@ impl ServerSession {
                 if self.mail_from.is_some() {
                     return self.error(out, 503, "5.5.1", "Sender already given");
                 }
-                if self.config.submission && self.user.is_none() {
+                if self.submission() && self.user.is_none() {
                     return self.error(out, 530, "5.7.0", "Authentication required");
                 }
                 let addr = from.address.to_ascii_lowercase();
-                if let Some(user) = self.config.submission.then_some(()).and(self.user.as_ref()) {
+                if let Some(user) = self.submission().then_some(()).and(self.user.as_ref()) {
                     if &addr != user {
                         let text = format!("Sender must be the logged-in address {user}");
                         return self.error(out, 553, "5.7.1", &text);
                     }
                 }
-                if addr.parse::<postern_types::MailAddress>().is_err() {
+                if self.public() {
+                    if !addr.is_empty() && !is_plain_address(&addr) {
+                        return self.error(out, 553, "5.1.7", "Bad sender address syntax");
+                    }
+                } else if addr.parse::<postern_types::MailAddress>().is_err() {
                     return self.error(
                         out,
                         553,
@@ -669,15 +812,22 @@ impl ServerSession {
                 if self.rcpt_to.len() >= self.config.max_recipients {
                     return self.error(out, 452, "4.5.3", "Too many recipients");
                 }
+                if self.public() {
+                    self.pending_rcpt = Some(addr.clone());
+                    self.state = State::AwaitRecipient;
+                    out.push(Event::Recipient {
+                        address: addr,
+                        mail_from: self.mail_from.clone().unwrap_or_default(),
+                    });
+                    return;
+                }
                 // A hand-over names exactly one recipient: the one it is carried for.
                 let allowed = match &self.carry {
                     Some(c) => c.recipient == addr,
-                    None if self.config.submission => {
-                        addr.parse::<postern_types::MailAddress>().is_ok()
-                    }
+                    None if self.submission() => addr.parse::<postern_types::MailAddress>().is_ok(),
                     None => self.config.local_addresses.contains(&addr),
                 };
-                if !allowed && self.config.submission {
+                if !allowed && self.submission() {
                     return self.error(
                         out,
                         550,

@@ -1,6 +1,6 @@
 //! The server session, table-driven, with input split at every byte boundary.
 
-use postern_smtp::{Envelope, Event, Reply, ServerConfig, ServerSession};
+use postern_smtp::{Envelope, Event, Reply, ServerConfig, ServerSession, SessionKind};
 
 const BOB: &str = "bob@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
 const ALICE: &str = "alice@2gzyxa5ihm7nsggfxnu52rck2vv4rvmdlkiu3zzui5du4xyclen53wid.onion";
@@ -13,7 +13,7 @@ fn config() -> ServerConfig {
         max_recipients: 5,
         max_errors: 5,
         max_commands: 40,
-        submission: false,
+        kind: SessionKind::Peer,
     }
 }
 
@@ -50,6 +50,19 @@ fn run_chunks(chunks: &[&[u8]], cfg: ServerConfig) -> Outcome {
                     Event::Auth { user, password } => {
                         let ok = password == "right" && user == ALICE;
                         next.extend(s.authenticated(ok.then(|| ALICE.to_owned())))
+                    }
+                    // Public sessions: reply addresses start with "r-"; TLS "starts" at once
+                    // and is recorded as code 1.
+                    Event::Recipient { address, .. } => {
+                        next.extend(s.recipient(if address.starts_with("r-") {
+                            Ok(())
+                        } else {
+                            Err(Reply::new(550, "5.7.1", "Relaying denied"))
+                        }))
+                    }
+                    Event::StartTls => {
+                        codes.push(1);
+                        next.extend(s.tls_started());
                     }
                     Event::Close => {}
                 }
@@ -442,7 +455,7 @@ fn plain(user: &str, password: &str) -> String {
 #[test]
 fn submission_needs_a_login_and_the_logged_in_sender() {
     let cfg = || ServerConfig {
-        submission: true,
+        kind: SessionKind::Submission,
         max_errors: 20,
         ..config()
     };
@@ -477,4 +490,105 @@ fn submission_needs_a_login_and_the_logged_in_sender() {
     };
     assert!(r.lines.iter().any(|l| l == "AUTH PLAIN"), "{r:?}");
     assert!(!r.lines.iter().any(|l| l == "CARD"), "{r:?}");
+}
+
+fn public() -> ServerConfig {
+    ServerConfig {
+        kind: SessionKind::Public { starttls: true },
+        ..config()
+    }
+}
+
+fn ehlo_lines(cfg: ServerConfig, chunks: &[&[u8]]) -> Vec<Vec<String>> {
+    let mut s = ServerSession::new(cfg);
+    s.greet();
+    let mut lines = Vec::new();
+    for chunk in chunks {
+        let mut queue = s.input(chunk);
+        while !queue.is_empty() {
+            let mut next = Vec::new();
+            for e in queue {
+                match e {
+                    Event::Reply(r) if r.code == 250 && r.lines.len() > 1 => lines.push(r.lines),
+                    Event::StartTls => next.extend(s.tls_started()),
+                    _ => {}
+                }
+            }
+            queue = next;
+        }
+    }
+    lines
+}
+
+#[test]
+fn a_public_session_offers_starttls_once_and_no_postern_verbs() {
+    let lines = ehlo_lines(public(), &[b"EHLO mx.example.org\r\nSTARTTLS\r\n"]);
+    assert_eq!(lines.len(), 1);
+    assert!(lines[0].contains(&"STARTTLS".to_owned()), "{lines:?}");
+    assert!(!lines[0]
+        .iter()
+        .any(|l| l == "CARD" || l == "XCARRY" || l.starts_with("AUTH")));
+    let (codes, _, _) = run_chunks(
+        &[b"EHLO a\r\nSTARTTLS\r\n", b"EHLO a\r\n", b"STARTTLS\r\n"],
+        public(),
+    );
+    // 220 greeting, 250 EHLO, 220 + TLS started, 250 EHLO (without STARTTLS), 503 already TLS.
+    assert_eq!(codes, vec![220, 250, 220, 1, 250, 503]);
+    let after_tls = ehlo_lines(public(), &[b"EHLO a\r\nSTARTTLS\r\n", b"EHLO a\r\n"]);
+    assert!(
+        !after_tls[1].contains(&"STARTTLS".to_owned()),
+        "{after_tls:?}"
+    );
+    // Every Postern verb is unknown to the public.
+    let (codes, _, _) = run_chunks(
+        &[b"EHLO a\r\nCARD bob\r\nXCARRY x@y.onion z\r\nXPULL a\r\nAUTH PLAIN AGEAYg==\r\n"],
+        public(),
+    );
+    assert_eq!(codes, vec![220, 250, 502, 502, 502, 502]);
+    // A peer or submission session does not do STARTTLS.
+    let (codes, _, _) = run(b"EHLO a\r\nSTARTTLS\r\n");
+    assert_eq!(codes, vec![220, 250, 502]);
+}
+
+#[test]
+fn commands_pipelined_after_starttls_are_dropped() {
+    // CVE-2011-0411: a command injected in clear behind STARTTLS must not run inside TLS.
+    let (codes, messages, _) = run_chunks(
+        &[
+            b"EHLO a\r\nSTARTTLS\r\nMAIL FROM:<evil@example.org>\r\n",
+            b"EHLO a\r\nRCPT TO:<r-x@gw.example>\r\n",
+        ],
+        public(),
+    );
+    // The injected MAIL never happened: RCPT after the new EHLO has no sender.
+    assert_eq!(codes, vec![220, 250, 220, 1, 250, 503]);
+    assert!(messages.is_empty());
+}
+
+#[test]
+fn a_public_session_takes_any_sender_and_asks_about_each_recipient() {
+    let (codes, messages, closed) = run_chunks(
+        &[b"EHLO a\r\nMAIL FROM:<>\r\nRCPT TO:<victim@other.example>\r\nRCPT TO:<r-abc@gw.example>\r\nDATA\r\nSubject: x\r\n\r\nhi\r\n.\r\n"],
+        public(),
+    );
+    assert_eq!(codes, vec![220, 250, 250, 550, 250, 354, 250]);
+    assert!(!closed);
+    assert_eq!(messages.len(), 1);
+    assert_eq!(messages[0].0.mail_from, "");
+    assert_eq!(messages[0].0.rcpt_to, vec!["r-abc@gw.example".to_owned()]);
+    let (codes, _, _) = run_chunks(
+        &[b"EHLO a\r\nMAIL FROM:<bob@example.org>\r\nRSET\r\nMAIL FROM:<nobody>\r\nMAIL FROM:<\"a b\"@example.org>\r\n"],
+        public(),
+    );
+    assert_eq!(codes[..4], [220, 250, 250, 250]);
+    assert!(codes[4..].iter().all(|c| *c >= 500), "{codes:?}");
+    // Refused recipients count as errors: a relay prober is cut off.
+    let mut probe: Vec<u8> = b"EHLO a\r\nMAIL FROM:<spam@example.org>\r\n".to_vec();
+    for i in 0..20 {
+        probe.extend_from_slice(format!("RCPT TO:<victim{i}@other.example>\r\n").as_bytes());
+    }
+    let (codes, messages, closed) = run_chunks(&[&probe], public());
+    assert!(closed, "{codes:?}");
+    assert_eq!(codes.last(), Some(&421));
+    assert!(messages.is_empty());
 }

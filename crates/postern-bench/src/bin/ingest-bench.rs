@@ -20,7 +20,7 @@ use postern_bench::load::blast;
 use postern_core::{KdfParams, Network, Node, NodeConfig, Postern, SystemClock};
 use postern_crypto::PublicKeyInfo;
 use postern_mime::{compose, random_message_id, Draft, SenderKeys};
-use postern_smtp::{data_block, Event, Reply, ServerConfig, ServerSession};
+use postern_smtp::{data_block, Event, Reply, ServerConfig, ServerSession, SessionKind};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
@@ -66,7 +66,7 @@ async fn protocol_only_server(local: String) -> Result<String> {
                     max_recipients: 16,
                     max_errors: 10,
                     max_commands: usize::MAX,
-                    submission: false,
+                    kind: SessionKind::Peer,
                 });
                 let mut pending = session.greet();
                 let mut buf = vec![0u8; 16384];
@@ -86,7 +86,10 @@ async fn protocol_only_server(local: String) -> Result<String> {
                                         502, "5.5.1", "Not here",
                                     ))),
                                 Event::Auth { .. } => next.extend(session.authenticated(None)),
-                                Event::Close => {}
+                                Event::Recipient { .. } => next.extend(
+                                    session.recipient(Err(Reply::new(550, "5.1.1", "Not here"))),
+                                ),
+                                Event::StartTls | Event::Close => {}
                             }
                         }
                         pending = next;

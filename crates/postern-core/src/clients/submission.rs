@@ -7,7 +7,7 @@ use std::io::ErrorKind as IoKind;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use postern_smtp::{Event, Reply, ServerConfig, ServerSession};
+use postern_smtp::{Event, Reply, ServerConfig, ServerSession, SessionKind};
 
 use super::letter::read_letter;
 use super::logins::LoginGuard;
@@ -74,7 +74,7 @@ pub(crate) fn serve_connection(
         max_recipients: 20,
         max_errors: 10,
         max_commands: 1000,
-        submission: true,
+        kind: SessionKind::Submission,
     });
     let mut user: Option<i64> = None;
     let mut events = session.greet();
@@ -132,6 +132,11 @@ pub(crate) fn serve_connection(
                     Event::Control { .. } => {
                         next.extend(session.answer(Reply::new(502, "5.5.1", "Not here")))
                     }
+                    // Only a public session asks these.
+                    Event::Recipient { .. } => {
+                        next.extend(session.recipient(Err(Reply::new(550, "5.1.1", "Not here"))))
+                    }
+                    Event::StartTls => return,
                 }
             }
             events = next;

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use postern_smtp::{Event, ServerConfig, ServerSession};
+use postern_smtp::{Event, ServerConfig, ServerSession, SessionKind};
 use postern_transport::{Listener, Stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
@@ -139,7 +139,7 @@ async fn serve(
             max_recipients: limits.max_recipients,
             max_errors: limits.max_errors,
             max_commands: limits.max_commands,
-            submission: false,
+            kind: SessionKind::Peer,
         });
         let mut buf = vec![0u8; 16 * 1024];
         // A client must wait for the greeting; listen briefly for one that does not.
@@ -314,6 +314,11 @@ impl Io<'_> {
                     }
                     // Only a submission session asks to log in; this one is not.
                     Event::Auth { .. } => next.extend(session.authenticated(None)),
+                    // Only a gateway's public session asks these; this one is not.
+                    Event::Recipient { .. } => next.extend(session.recipient(Err(
+                        postern_smtp::Reply::new(550, "5.1.1", "No such recipient here"),
+                    ))),
+                    Event::StartTls => return Flow::Close,
                     Event::Close => close = true,
                 }
                 if out.len() >= self.max_pending && !self.flush(&mut out).await {
