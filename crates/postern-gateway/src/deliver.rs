@@ -2,6 +2,7 @@
 //! wherever the server offers it (opportunistic TLS, RFC 7435 — what MTAs do on port 25).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mail_auth::hickory_resolver::config::{NameServerConfigGroup, ResolverConfig, ResolverOpts};
@@ -48,7 +49,7 @@ pub enum DeliveryError {
 
 /// Delivers mail to ordinary servers.
 pub struct MxDelivery {
-    dns: MessageAuthenticator,
+    dns: Arc<MessageAuthenticator>,
     /// Port of the recipient's servers (25; tests use another).
     port: u16,
     /// Name in EHLO: the gateway's host name.
@@ -71,27 +72,31 @@ enum Attempt {
     NextHost(String),
 }
 
+/// A resolver for `dns` (MX lookups here; SPF, DKIM and DMARC in `inbound`).
+pub fn resolver(dns: &Dns) -> Result<Arc<MessageAuthenticator>, DeliveryError> {
+    match dns {
+        Dns::System => MessageAuthenticator::new_system_conf(),
+        Dns::Server(addr) => {
+            let servers = NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
+            let mut opts = ResolverOpts::default();
+            opts.attempts = 2;
+            opts.timeout = Duration::from_secs(5);
+            MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], servers), opts)
+        }
+    }
+    .map(Arc::new)
+    .map_err(|e| DeliveryError::Resolver(e.to_string()))
+}
+
 impl MxDelivery {
     /// Delivery through `dns`, to servers on `port`, introducing itself as `helo`.
-    pub fn new(dns: Dns, port: u16, helo: &str) -> Result<Self, DeliveryError> {
-        let authenticator = match dns {
-            Dns::System => MessageAuthenticator::new_system_conf(),
-            Dns::Server(addr) => {
-                let servers =
-                    NameServerConfigGroup::from_ips_clear(&[addr.ip()], addr.port(), true);
-                let mut opts = ResolverOpts::default();
-                opts.attempts = 2;
-                opts.timeout = Duration::from_secs(5);
-                MessageAuthenticator::new(ResolverConfig::from_parts(None, vec![], servers), opts)
-            }
-        }
-        .map_err(|e| DeliveryError::Resolver(e.to_string()))?;
-        Ok(MxDelivery {
-            dns: authenticator,
+    pub fn new(dns: Arc<MessageAuthenticator>, port: u16, helo: &str) -> Self {
+        MxDelivery {
+            dns,
             port,
             helo: helo.to_owned(),
             timeout: Duration::from_secs(60),
-        })
+        }
     }
 
     /// The hosts to try for `domain`, best first (RFC 5321 §5.1: MX by preference, or the

@@ -9,14 +9,20 @@
 //! - [`recipient`]: which `RCPT TO` the gateway's public SMTP server takes (only those) — the
 //!   open-relay refusal;
 //! - [`outbound`]: the RFC 5322 message an ordinary recipient gets, DKIM-signed;
-//! - [`deliver`]: MX lookup over ordinary DNS and SMTP delivery with opportunistic STARTTLS.
+//! - [`deliver`]: MX lookup over ordinary DNS and SMTP delivery with opportunistic STARTTLS;
+//! - [`inbound`]: the public SMTP server for replies (STARTTLS; SPF, DKIM, DMARC checked;
+//!   sessions, time and size bounded), handing accepted mail to a [`ReplySink`].
 
 pub mod deliver;
+pub mod inbound;
 pub mod outbound;
 pub mod recipient;
 pub mod reply;
 
-pub use deliver::{DeliveryOutcome, Dns, MxDelivery};
+pub use deliver::{resolver, DeliveryOutcome, Dns, MxDelivery};
+pub use inbound::{
+    tls_acceptor, InboundChecks, InboundMail, PublicLimits, PublicServer, ReplySink,
+};
 pub use outbound::{DkimKey, OutboundError, OutboundMessage};
 pub use recipient::{InboundPolicy, RecipientVerdict};
 pub use reply::{mint_local_part, verify_local_part, NotAReplyAddress, ReplyRoute, ReplySecret};

@@ -10,7 +10,8 @@ use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
 use postern_gateway::{
-    mint_local_part, DeliveryOutcome, DkimKey, Dns, MxDelivery, OutboundMessage, ReplySecret,
+    mint_local_part, resolver, DeliveryOutcome, DkimKey, Dns, MxDelivery, OutboundMessage,
+    ReplySecret,
 };
 use support::dns::{serve, Entry, Zone};
 use support::postfix::Postfix;
@@ -120,12 +121,19 @@ async fn delivered_to_the_mx_over_starttls_into_postfix() {
     if !Postfix::available() {
         return;
     }
-    let postfix = Postfix::start(&[
-        "nobody@example.org = 550 5.1.1 No such user",
-        "busy@example.org = 451 4.3.0 Try again later",
-    ]);
+    let postfix = Postfix::start(
+        &[
+            "nobody@example.org = 550 5.1.1 No such user",
+            "busy@example.org = 451 4.3.0 Try again later",
+        ],
+        None,
+    );
     let dns = serve(zone()).await;
-    let delivery = MxDelivery::new(Dns::Server(dns), postfix.port, GATEWAY).expect("delivery");
+    let delivery = MxDelivery::new(
+        resolver(&Dns::Server(dns)).expect("resolver"),
+        postfix.port,
+        GATEWAY,
+    );
     let bounce = format!(
         "{}@{GATEWAY}",
         mint_local_part(&ReplySecret::from_bytes([5; 32]), 11, NOW, "")

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 
 use mail_auth::hickory_resolver::proto::op::{Message, MessageType, OpCode, ResponseCode};
-use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX};
+use mail_auth::hickory_resolver::proto::rr::rdata::{A, MX, TXT};
 use mail_auth::hickory_resolver::proto::rr::{Name, RData, Record, RecordType};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, UdpSocket};
@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, UdpSocket};
 pub enum Entry {
     Mx(u16, &'static str),
     A(Ipv4Addr),
+    Txt(&'static str),
 }
 
 /// The zone: (name, type) → records. Names not in it are NXDOMAIN.
@@ -53,6 +54,9 @@ impl Zone {
                             RData::MX(MX::new(*pref, Name::from_ascii(format!("{host}.")).ok()?))
                         }
                         (Entry::A(ip), RecordType::A) => RData::A(A(*ip)),
+                        (Entry::Txt(text), RecordType::TXT) => {
+                            RData::TXT(TXT::new(vec![(*text).to_owned()]))
+                        }
                         _ => continue,
                     };
                     response.add_answer(Record::from_rdata(q.name().clone(), 60, rdata));

@@ -1,5 +1,6 @@
 //! Helpers shared by the gateway's integration tests.
 #![allow(dead_code)]
 
+pub mod client;
 pub mod dns;
 pub mod postfix;

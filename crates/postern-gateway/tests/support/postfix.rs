@@ -60,8 +60,9 @@ impl Postfix {
     }
 
     /// Start an instance for mail domain `example.org`. `access` lines become its recipient
-    /// access table (e.g. `nobody@example.org 550 5.1.1 No such user`).
-    pub fn start(access: &[&str]) -> Postfix {
+    /// access table (e.g. `nobody@example.org 550 5.1.1 No such user`); mail for `relay`'s
+    /// domain goes to that port on 127.0.0.1 (the gateway), as its MX would.
+    pub fn start(access: &[&str], relay: Option<(&str, u16)>) -> Postfix {
         let dir = tempfile::Builder::new()
             .prefix("postern-postfix-")
             .tempdir()
@@ -102,6 +103,12 @@ impl Postfix {
                 access.join(" }, { ")
             )
         };
+        let transport = match relay {
+            Some((domain, port)) => {
+                format!("transport_maps = inline:{{{domain}=smtp:[127.0.0.1]:{port}}}")
+            }
+            None => String::new(),
+        };
         let main_cf = format!(
             "compatibility_level = 3.6
 config_directory = {r}/etc
@@ -115,7 +122,10 @@ mydestination =
 inet_interfaces = 127.0.0.1
 inet_protocols = ipv4
 mynetworks = 127.0.0.0/8
-smtpd_recipient_restrictions = {access} reject_unauth_destination
+smtpd_recipient_restrictions = {access} permit_mynetworks, reject_unauth_destination
+{transport}
+smtp_tls_security_level = may
+smtp_tls_loglevel = 1
 virtual_mailbox_domains = example.org
 virtual_mailbox_base = {r}/mail
 virtual_mailbox_maps = static:inbox/
@@ -200,6 +210,34 @@ biff = no
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+    }
+
+    /// Submit a message over SMTP from this machine (Postfix relays for 127.0.0.0/8).
+    pub fn submit(&self, from: &str, to: &str, message: &str) {
+        let script = format!(
+            "import smtplib, sys\n\
+             s = smtplib.SMTP('127.0.0.1', {})\n\
+             s.sendmail(sys.argv[1], [sys.argv[2]], sys.stdin.read())\n\
+             s.quit()\n",
+            self.port
+        );
+        let mut child = Command::new("/usr/bin/python3")
+            .args(["-c", &script, from, to])
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(message.as_bytes())
+            .expect("write");
+        assert!(
+            child.wait().expect("wait").success(),
+            "submitting to Postfix failed; its log:\n{}",
+            self.log()
+        );
     }
 
     /// Postfix's log.
