@@ -188,6 +188,51 @@ pub struct NodeConfig {
     pub lists: ListTimers,
     /// One active service per identity across the person's devices.
     pub devices: DeviceLeases,
+    /// Gateway mode's network side (used when an identity is a gateway).
+    pub gateway: GatewayNetwork,
+}
+
+/// Gateway mode's network side: where replies come in, how the world's MX hosts are found and
+/// reached, and the retry schedule of mail leaving (`docs/protocol.md` §16).
+#[derive(Debug, Clone)]
+pub struct GatewayNetwork {
+    /// The public SMTP server for replies (e.g. `0.0.0.0:25`); `None`: none (mail still goes
+    /// out, replies cannot come back).
+    pub listen: Option<std::net::SocketAddr>,
+    /// Its host name (the MX name), in the greeting.
+    pub hostname: Option<String>,
+    /// STARTTLS certificate chain and key (PEM files); without them, no STARTTLS.
+    pub tls_cert: Option<std::path::PathBuf>,
+    /// See `tls_cert`.
+    pub tls_key: Option<std::path::PathBuf>,
+    /// Ordinary DNS for MX, SPF, DKIM and DMARC (never over Tor).
+    pub dns: postern_gateway::Dns,
+    /// The port of recipients' mail servers (25).
+    pub smtp_port: u16,
+    /// Limits of the public server.
+    pub limits: postern_gateway::PublicLimits,
+    /// Retries of mail leaving: an MTA's schedule (Postfix: from 5 minutes, at most 4 hours
+    /// apart, bounced after 5 days).
+    pub retry: RetryPolicy,
+}
+
+impl Default for GatewayNetwork {
+    fn default() -> Self {
+        GatewayNetwork {
+            listen: None,
+            hostname: None,
+            tls_cert: None,
+            tls_key: None,
+            dns: postern_gateway::Dns::System,
+            smtp_port: 25,
+            limits: postern_gateway::PublicLimits::default(),
+            retry: RetryPolicy {
+                first_retry: Duration::from_secs(300),
+                max_interval: Duration::from_secs(4 * 3600),
+                give_up_after: Duration::from_secs(5 * 24 * 3600),
+            },
+        }
+    }
 }
 
 /// One active service per identity across a person's devices (`docs/protocol.md` §17).
@@ -250,6 +295,7 @@ impl Default for NodeConfig {
             clients: crate::ClientPorts::default(),
             lists: ListTimers::default(),
             devices: DeviceLeases::default(),
+            gateway: GatewayNetwork::default(),
         }
     }
 }

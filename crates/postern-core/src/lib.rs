@@ -11,6 +11,7 @@ mod context;
 mod devices;
 mod error;
 mod events;
+mod gateway;
 mod identities;
 mod inbound;
 mod introductions;
@@ -40,11 +41,13 @@ pub use clients::{
 };
 pub use clock::{Clock, SystemClock};
 pub use config::{
-    ClientTimeouts, DeliveryLimits, InboundLimits, ListTimers, NodeConfig, RetryPolicy, SmtpLimits,
+    ClientTimeouts, DeliveryLimits, GatewayNetwork, InboundLimits, ListTimers, NodeConfig,
+    RetryPolicy, SmtpLimits,
 };
 pub use devices::{DeviceLink, DeviceOfferReady, DEVICE_PORT};
 pub use error::CoreError;
 pub use events::{EventView, MAX_EVENTS};
+pub use gateway::{GatewayView, VERIFIED_BY_GATEWAY};
 pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};
 pub use introductions::INTRODUCED;
 pub use invites::{

@@ -393,6 +393,11 @@ impl PreparedNode {
         // Coming online: ask our carriers for what they hold for us.
         tasks.push(tokio::spawn(outbound::pull_all(shared.clone())));
         tasks.push(tokio::spawn(crate::lists::list_loop(shared.clone())));
+        // Gateway mode: one gateway identity per node (one public server, one domain).
+        let gateways = shared.with_store(|s| s.gateway_identities())?;
+        if let Some(&gateway) = gateways.first() {
+            tasks.extend(crate::gateway::incoming::start(&shared, gateway).await?);
+        }
         tasks.push(tokio::spawn(recheck_loop(
             shared.clone(),
             leases.clone(),

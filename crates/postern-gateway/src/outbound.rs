@@ -67,6 +67,23 @@ impl DkimKey {
         Ok(DkimKey { signer })
     }
 
+    /// The DNS TXT record for `<selector>._domainkey.<domain>`: `v=DKIM1; k=rsa; p=<public key>`.
+    pub fn dns_record(pem: &str) -> Result<String, OutboundError> {
+        use rsa::pkcs1::DecodeRsaPrivateKey;
+        use rsa::pkcs8::{DecodePrivateKey, EncodePublicKey};
+        let key = rsa::RsaPrivateKey::from_pkcs8_pem(pem)
+            .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_pem(pem))
+            .map_err(|e| OutboundError::DkimKey(e.to_string()))?;
+        let public = key
+            .to_public_key()
+            .to_public_key_der()
+            .map_err(|e| OutboundError::DkimKey(e.to_string()))?;
+        Ok(format!(
+            "v=DKIM1; k=rsa; p={}",
+            data_encoding::BASE64.encode(public.as_bytes())
+        ))
+    }
+
     /// `message` with a `DKIM-Signature` header in front.
     pub fn sign(&self, message: &[u8]) -> Result<Vec<u8>, OutboundError> {
         let signature = self
@@ -100,8 +117,10 @@ pub struct OutboundMessage {
     pub in_reply_to: Option<String>,
     /// Unix seconds.
     pub date: i64,
-    /// The gateway's domain (named in the note at the foot of the text).
+    /// The gateway's domain (named in the `X-Postern-Gateway` header).
     pub gateway_domain: String,
+    /// Attachments: file name, MIME type, bytes.
+    pub attachments: Vec<(String, String, Vec<u8>)>,
 }
 
 impl OutboundMessage {
@@ -124,6 +143,9 @@ impl OutboundMessage {
                 )),
             )
             .text_body(self.text.as_str());
+        for (name, content_type, data) in &self.attachments {
+            builder = builder.attachment(content_type.as_str(), name.as_str(), data.as_slice());
+        }
         if let Some(parent) = &self.in_reply_to {
             builder = builder
                 .in_reply_to(MessageId::new(parent.as_str()))

@@ -50,6 +50,9 @@ pub struct Letter {
     pub revocation: Option<Vec<u8>>,
     /// The sender's carriers and the passes it signed for us (`Postern-Carriers`).
     pub carriers: Option<String>,
+    /// Gateway mail (`Postern-Gateway`): for `gateway-out`, the ordinary address to deliver to;
+    /// for `gateway-in`, where the reply came from and what the gateway's checks found.
+    pub gateway: Option<String>,
     /// The content is encrypted to a hosted account's holder (a PGP/MIME body inside the
     /// letter): readable only in their mail client; `text` is empty, `subject` a placeholder
     /// and there are no attachments here.
@@ -160,6 +163,9 @@ impl Letter {
             invite: control("Postern-Invite"),
             revocation: control("Postern-Revocation").and_then(|v| b64(&v)),
             carriers: control("Postern-Carriers"),
+            gateway: msg
+                .header_raw("Postern-Gateway")
+                .map(|v| v.trim().to_owned()),
             from,
             from_name,
             to,

@@ -219,6 +219,31 @@ fn main() {
             .execute("UPDATE invites SET purpose = 'device' WHERE id = 1", [])
             .expect("invite purpose");
     }
+    if has("gateway") {
+        // Alice is a gateway; Bob has a route and a message waiting to leave.
+        s.set_gateway(
+            id,
+            &postern_store::GatewaySettings {
+                domain: "gw.fixture.example".into(),
+                selector: "s1".into(),
+                dkim_pem: zeroize::Zeroizing::new("DKIM-PEM".into()),
+                secret: zeroize::Zeroizing::new([11; 32]),
+            },
+            1700004000,
+        )
+        .expect("gateway");
+        s.gateway_route(id, bob, 42, 1700004000).expect("route");
+        s.gateway_enqueue(
+            id,
+            bob,
+            "r-fixture@gw.fixture.example",
+            "someone@example.org",
+            "Fixture",
+            b"From: x\r\n\r\nhi\r\n",
+            1700004000,
+        )
+        .expect("gateway outbox");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

@@ -7,6 +7,7 @@ mod contacts;
 mod devices;
 mod error;
 mod events;
+mod gateway;
 mod identities;
 mod introductions;
 mod invites;
@@ -35,6 +36,7 @@ pub use carriers::{
 pub use contacts::{ContactRecord, NewContact};
 pub use error::StoreError;
 pub use events::{event_kind, EventRecord};
+pub use gateway::{GatewayOutgoing, GatewaySettings};
 pub use identities::{IdentityRecord, IdentitySecrets, NewIdentity};
 pub use introductions::{IntroductionRecord, NewIntroduction};
 pub use invites::{InviteRecord, Redemption};

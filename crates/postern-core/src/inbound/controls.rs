@@ -110,6 +110,14 @@ pub(super) fn apply(
     if announcement && from_contact {
         changed = Some(SYSTEM);
     }
+    if letter.kind.as_deref() == Some(crate::gateway::KIND_OUT) {
+        // Only a contact may have a gateway carry its mail out.
+        if !from_contact {
+            return Err(refuse("This gateway carries mail only for its contacts"));
+        }
+        crate::gateway::hand_over(store, now, me, letter)?;
+        changed = Some(SYSTEM);
+    }
     if letter.kind.as_deref() == Some(KIND_LIST) && from_contact {
         list_mail(store, now, me, letter)?;
         changed = Some(SYSTEM);

@@ -329,9 +329,27 @@ async fn store(
     } else {
         (arrival.verification, arrival.sender_name.clone())
     };
+    // A reply from an ordinary address, brought in by a gateway that is a contact: filed as
+    // from that address, and never as verified.
+    let through_gateway =
+        (kind == Some(crate::gateway::KIND_IN) && arrival.contact.is_some() && copied.is_none())
+            .then(|| {
+                let gateway_name = sender_name.clone();
+                letter
+                    .gateway
+                    .as_deref()
+                    .and_then(|h| crate::gateway::origin(h, &gateway_name))
+            })
+            .flatten();
+    let (verification, sender_name) = match &through_gateway {
+        Some((_, shown_name)) => (crate::gateway::VERIFIED_BY_GATEWAY, shown_name.clone()),
+        None => (verification, sender_name),
+    };
     let message_id = shown.message_id.clone().unwrap_or_default();
     let (sender, subject, sent_at, text) = (
-        shown.from.clone(),
+        through_gateway
+            .map(|(from, _)| from)
+            .unwrap_or_else(|| shown.from.clone()),
         shown.subject.clone(),
         shown.date,
         shown.text.clone(),

@@ -2,5 +2,6 @@
 #![allow(dead_code)]
 
 pub mod client;
+pub mod dkim;
 pub mod dns;
 pub mod postfix;

@@ -1,0 +1,166 @@
+//! Replies coming in: the gateway's public SMTP server, and the sink that turns each accepted
+//! reply into Postern mail to the user its reply address names — queued in one transaction
+//! before the server answers `250`.
+
+use std::sync::Arc;
+
+use mail_parser::{MessageParser, MimeHeaders};
+use postern_gateway::{
+    resolver, tls_acceptor, InboundMail, InboundPolicy, MxDelivery, PublicServer, ReplySecret,
+    ReplySink,
+};
+use postern_mime::Attachment;
+use postern_smtp::Reply;
+
+use crate::context::NodeShared;
+use crate::mail::draft::QueuedDraft;
+use crate::CoreError;
+
+use super::KIND_IN;
+
+/// Start the gateway's tasks for identity `identity_id`: the delivery loop, and the public
+/// server when the configuration names a listening address.
+pub(crate) async fn start(
+    shared: &Arc<NodeShared>,
+    identity_id: i64,
+) -> Result<Vec<tokio::task::JoinHandle<()>>, CoreError> {
+    let Some(settings) = shared.with_store(|s| s.gateway(identity_id))? else {
+        return Ok(Vec::new());
+    };
+    let net = &shared.config.gateway;
+    let dns = resolver(&net.dns).map_err(|e| CoreError::BadSetting(e.to_string()))?;
+    let hostname = net
+        .hostname
+        .clone()
+        .unwrap_or_else(|| settings.domain.clone());
+    let delivery = Arc::new(MxDelivery::new(dns.clone(), net.smtp_port, &hostname));
+    let mut tasks = vec![tokio::spawn(super::outgoing::outbox_loop(
+        shared.clone(),
+        delivery,
+    ))];
+    let Some(listen) = net.listen else {
+        return Ok(tasks);
+    };
+    let tls = match (&net.tls_cert, &net.tls_key) {
+        (Some(cert), Some(key)) => {
+            let read = |p: &std::path::Path| {
+                std::fs::read(p)
+                    .map_err(|e| CoreError::BadSetting(format!("cannot read {}: {e}", p.display())))
+            };
+            Some(
+                tls_acceptor(&read(cert)?, &read(key)?)
+                    .map_err(|e| CoreError::BadSetting(e.to_string()))?,
+            )
+        }
+        _ => None,
+    };
+    let listener = tokio::net::TcpListener::bind(listen).await.map_err(|e| {
+        CoreError::BadSetting(format!("cannot listen on {listen} for the gateway: {e}"))
+    })?;
+    let clock = shared.clock.clone();
+    let server = Arc::new(PublicServer::new(
+        &hostname,
+        InboundPolicy {
+            domain: settings.domain.clone(),
+            secret: ReplySecret::from_bytes(*settings.secret),
+        },
+        tls,
+        dns,
+        net.limits.clone(),
+        Arc::new(Inbox {
+            shared: shared.clone(),
+            identity_id,
+            domain: settings.domain.clone(),
+        }),
+        Arc::new(move || u64::try_from(clock.now_unix()).unwrap_or(0)),
+    ));
+    tracing::info!("gateway: taking replies on {listen}");
+    tasks.push(tokio::spawn(server.serve(listener)));
+    Ok(tasks)
+}
+
+/// Where accepted replies go.
+struct Inbox {
+    shared: Arc<NodeShared>,
+    identity_id: i64,
+    domain: String,
+}
+
+/// Attachments a reply may bring in.
+const MAX_ATTACHMENTS: usize = 32;
+
+#[async_trait::async_trait]
+impl ReplySink for Inbox {
+    async fn take(&self, mail: InboundMail) -> Result<(), Reply> {
+        let Some(parsed) = MessageParser::default().parse(&mail.data) else {
+            return Err(Reply::new(550, "5.6.0", "Message could not be read"));
+        };
+        let from = parsed
+            .from()
+            .and_then(|a| a.first())
+            .and_then(|a| a.address())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_else(|| mail.mail_from.clone());
+        let from = super::ordinary_address(&from).unwrap_or_else(|| mail.mail_from.clone());
+        let subject = parsed.subject().unwrap_or("").to_owned();
+        let text = parsed
+            .body_text(0)
+            .map(|t| t.replace("\r\n", "\n"))
+            .unwrap_or_default();
+        let attachments: Vec<Attachment> = parsed
+            .attachments()
+            .take(MAX_ATTACHMENTS)
+            .map(|part| Attachment {
+                name: part.attachment_name().unwrap_or("attachment").to_owned(),
+                content_type: part
+                    .content_type()
+                    .map(|c| match c.subtype() {
+                        Some(s) => format!("{}/{}", c.ctype(), s),
+                        None => c.ctype().to_owned(),
+                    })
+                    .unwrap_or_else(|| "application/octet-stream".into()),
+                data: part.contents().to_vec(),
+            })
+            .collect();
+        let c = &mail.checks;
+        let origin = format!(
+            "from={from}; spf={}; dkim={}; dmarc={}; tls={}; gateway={}",
+            c.spf,
+            c.dkim,
+            c.dmarc,
+            if mail.tls { "yes" } else { "no" },
+            self.domain
+        );
+        let draft = QueuedDraft::new(&subject, &text, &attachments).with_headers(vec![
+            ("Postern-Kind".into(), KIND_IN.into()),
+            ("Postern-Gateway".into(), origin),
+        ]);
+        let now = self.shared.clock.now_unix();
+        let result = self.shared.with_store(|s| {
+            s.in_transaction(|s| {
+                for route in &mail.routes {
+                    let Some(user) = s.gateway_route_address(self.identity_id, route.route)? else {
+                        continue;
+                    };
+                    let id = postern_mime::random_message_id(&mut rand::rngs::OsRng);
+                    s.enqueue(self.identity_id, &user, &id, &draft.to_bytes(), now)?;
+                }
+                Ok::<_, postern_store::StoreError>(())
+            })
+        });
+        match result {
+            Ok(()) => {
+                self.shared.wake.notify_one();
+                Ok(())
+            }
+            Err(e) => {
+                tracing::error!("gateway: storing a reply failed: {e}");
+                Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Cannot take the message now; try again later",
+                ))
+            }
+        }
+    }
+}
