@@ -73,6 +73,10 @@ pub(crate) struct Send {
     pub(crate) text: String,
     #[serde(default)]
     pub(crate) attachments: Vec<UiAttachment>,
+    /// Send to an ordinary address (`to` is name@domain) through this contact, a gateway: it
+    /// leaves the gateway as ordinary email, readable there and by the recipient's servers.
+    #[serde(default)]
+    pub(crate) via_gateway: Option<String>,
 }
 
 #[derive(Debug, Deserialize, TS)]

@@ -4,10 +4,10 @@
 //! `handlers.rs`.
 
 use postern_core::{
-    CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView, ListMemberView,
-    ListPostView, ListView, LostDevice, MailboxView, MessageSummary, MessageView, MoveView,
-    NotificationSettings, OutboxView, OwnDeviceView, RecipientCheck, RevocationView, ScanPreview,
-    SearchResult, ServiceView,
+    CarrierModeView, CarriersView, ContactView, DraftView, EventView, GatewayView, IdentityView,
+    ListMemberView, ListPostView, ListView, LostDevice, MailboxView, MessageSummary, MessageView,
+    MoveView, NotificationSettings, OutboxView, OwnDeviceView, RecipientCheck, RevocationView,
+    ScanPreview, SearchResult, ServiceView,
 };
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -146,8 +146,11 @@ command_set! {
     send_draft(ById) -> OutboxView;
     /// Whether to ask before this identity writes to this address.
     check_recipient(CheckRecipient) -> RecipientCheck;
-    /// Write and send in one step.
+    /// Write and send in one step (to an ordinary address through a gateway contact with
+    /// `via_gateway`).
     send(Send) -> OutboxView;
+    /// The identity's gateway settings, if it is a gateway to ordinary email.
+    gateway(OfIdentity) -> Option<GatewayView>;
     /// The outbox.
     outbox(OfIdentity) -> Vec<OutboxView>;
     /// An identity's contacts.

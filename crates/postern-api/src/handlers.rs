@@ -3,11 +3,11 @@
 
 use data_encoding::BASE64;
 use postern_core::{
-    Attachment, CarrierModeView, CarriersView, ContactView, DraftView, EventView, IdentityView,
-    InviteStateView, ListMemberView, ListPostView, ListView, MailboxView, MessageSummary,
-    MessageView, MoveView, NotificationSettings, OutboxView, Postern, RecipientCheck, RedeemerView,
-    RevocationScope, RevocationView, ScanPreview, SearchResult, DEFAULT_CARRIER_TARGET,
-    SCREEN_INVITE_VALIDITY,
+    Attachment, CarrierModeView, CarriersView, ContactView, DraftView, EventView, GatewayView,
+    IdentityView, InviteStateView, ListMemberView, ListPostView, ListView, MailboxView,
+    MessageSummary, MessageView, MoveView, NotificationSettings, OutboxView, Postern,
+    RecipientCheck, RedeemerView, RevocationScope, RevocationView, ScanPreview, SearchResult,
+    DEFAULT_CARRIER_TARGET, SCREEN_INVITE_VALIDITY,
 };
 
 use crate::args::*;
@@ -237,10 +237,21 @@ impl Handlers<'_> {
         let add = attachments(s.attachments)?;
         let out = self
             .0
-            .with(|p| Ok(p.send(&s.identity, &s.to, &s.subject, &s.text, &add)?))
+            .with(|p| {
+                Ok(match &s.via_gateway {
+                    Some(gw) => {
+                        p.send_via_gateway(&s.identity, gw, &s.to, &s.subject, &s.text, &add)?
+                    }
+                    None => p.send(&s.identity, &s.to, &s.subject, &s.text, &add)?,
+                })
+            })
             .await?;
         self.0.wake().await;
         Ok(out)
+    }
+
+    pub(crate) async fn gateway(&self, a: OfIdentity) -> Result<Option<GatewayView>> {
+        self.0.with(|p| Ok(p.gateway_settings(&a.identity)?)).await
     }
 
     pub(crate) async fn outbox(&self, a: OfIdentity) -> Result<Vec<OutboxView>> {

@@ -90,6 +90,11 @@ pub(crate) enum Command {
     /// you, its host.
     #[command(subcommand)]
     Account(AccountCommand),
+    /// Gateway mode: one of your identities, on a machine with a public host name, carries its
+    /// contacts' mail out to ordinary email addresses and brings the replies back. The node
+    /// takes replies when run with --gateway-listen.
+    #[command(subcommand)]
+    Gateway(GatewayCommand),
     /// A second device: offer this one's identities as a one-time QR code or link, or receive
     /// them on a new device from such a link (over Tor; nothing transits any server).
     #[command(subcommand)]
@@ -399,6 +404,26 @@ pub(crate) struct RunArgs {
     /// Accept mail from mail clients (SMTP submission) on 127.0.0.1:PORT (1587 is usual).
     #[arg(long, value_name = "PORT")]
     pub submission_port: Option<u16>,
+    /// Gateway mode: take replies from the ordinary Internet on this address (e.g.
+    /// 0.0.0.0:25). Without it, a gateway still sends mail out, but replies cannot come back.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub gateway_listen: Option<std::net::SocketAddr>,
+    /// Gateway mode: this machine's host name (its MX name; default: the gateway's domain).
+    #[arg(long, value_name = "NAME")]
+    pub gateway_hostname: Option<String>,
+    /// Gateway mode: STARTTLS certificate chain (PEM) for the public server.
+    #[arg(long, value_name = "FILE", requires = "gateway_tls_key")]
+    pub gateway_tls_cert: Option<PathBuf>,
+    /// Gateway mode: the certificate's private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "gateway_tls_cert")]
+    pub gateway_tls_key: Option<PathBuf>,
+    /// Gateway mode: the DNS server for MX, SPF, DKIM and DMARC lookups (default: the
+    /// system's resolver).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub gateway_dns: Option<std::net::SocketAddr>,
+    /// Gateway mode: the port of recipients' mail servers.
+    #[arg(long, default_value_t = 25, value_name = "PORT")]
+    pub gateway_smtp_port: u16,
 }
 
 /// `postern device …`.
@@ -513,6 +538,32 @@ pub(crate) enum BackupCommand {
     },
 }
 
+/// `postern gateway …`.
+#[derive(Debug, clap::Subcommand)]
+pub(crate) enum GatewayCommand {
+    /// Make an identity a gateway for DOMAIN (or change its settings); prints the DKIM record
+    /// to publish in DNS.
+    Enable {
+        /// The identity that becomes the gateway.
+        identity: String,
+        /// Its mail domain (where reply addresses live; its MX must point at this machine).
+        #[arg(long, value_name = "DOMAIN")]
+        domain: String,
+        /// The DKIM selector the key is published under.
+        #[arg(long, default_value = "postern", value_name = "NAME")]
+        selector: String,
+        /// The DKIM signing key: an RSA private key in PEM (e.g. from
+        /// `openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`).
+        #[arg(long, value_name = "FILE")]
+        dkim_key: PathBuf,
+    },
+    /// Show an identity's gateway settings and queue.
+    Show {
+        /// The gateway identity.
+        identity: String,
+    },
+}
+
 /// `postern account …`.
 #[derive(Debug, clap::Subcommand)]
 pub(crate) enum AccountCommand {
@@ -589,6 +640,11 @@ pub(crate) struct SendArgs {
     /// Attach a file (repeatable).
     #[arg(long = "attach", value_name = "FILE")]
     pub attach: Vec<PathBuf>,
+    /// Send to an ordinary email address (--to name@domain) through this contact, a gateway.
+    /// It travels sealed to the gateway, which must open it to deliver it: the gateway and the
+    /// recipient's mail servers can read it.
+    #[arg(long, value_name = "CONTACT")]
+    pub via_gateway: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -71,7 +71,20 @@ pub(crate) fn reply(
 pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), CliError> {
     let text = text_of(a.body.as_deref(), a.body_file.as_deref())?;
     let attachments = attachments_from(&a.attach, &mail_attachment_limit())?;
-    let queued = p.send(&a.from, &a.to, &a.subject, &text, &attachments)?;
+    let queued = match &a.via_gateway {
+        Some(gateway) => {
+            let q = p.send_via_gateway(&a.from, gateway, &a.to, &a.subject, &text, &attachments)?;
+            if !out.json() {
+                eprintln!(
+                    "Note: this message leaves the gateway {gateway} as ordinary email, not \
+                     end-to-end encrypted: the gateway and {}'s mail servers can read it.",
+                    a.to.trim()
+                );
+            }
+            q
+        }
+        None => p.send(&a.from, &a.to, &a.subject, &text, &attachments)?,
+    };
     out.queued(&queued);
     Ok(())
 }

@@ -34,7 +34,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use postern_core::{CoreError, HasKind, Postern};
 
-use args::{AccountCommand, Cli, Command, ContactCommand, IdentityCommand};
+use args::{AccountCommand, Cli, Command, ContactCommand, GatewayCommand, IdentityCommand};
 use output::Output;
 
 fn main() -> ExitCode {
@@ -222,6 +222,30 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                     let gone = p.remove_account(account)?;
                     out.identity(&gone, "Removed hosted account");
                 }
+            }
+        }
+        Command::Gateway(g) => {
+            let mut p = open(cli)?;
+            match g {
+                GatewayCommand::Enable {
+                    identity,
+                    domain,
+                    selector,
+                    dkim_key,
+                } => {
+                    let pem = String::from_utf8(mail::read_file(dkim_key)?).map_err(|_| {
+                        CliError::Usage(format!("{} is not a PEM file", dkim_key.display()))
+                    })?;
+                    out.gateway(&p.enable_gateway(identity, domain, selector, &pem)?);
+                }
+                GatewayCommand::Show { identity } => match p.gateway_settings(identity)? {
+                    Some(g) => out.gateway(&g),
+                    None => {
+                        return Err(CliError::Usage(format!(
+                            "{identity} is not a gateway (`postern gateway enable`)"
+                        )))
+                    }
+                },
             }
         }
         Command::Mailboxes { identity } => {

@@ -99,6 +99,14 @@ pub(crate) fn run(postern: Postern, args: &RunArgs) -> Result<(), CliError> {
             imap: args.imap_port,
             submission: args.submission_port,
         };
+        config.gateway.listen = args.gateway_listen;
+        config.gateway.hostname = args.gateway_hostname.clone();
+        config.gateway.tls_cert = args.gateway_tls_cert.clone();
+        config.gateway.tls_key = args.gateway_tls_key.clone();
+        if let Some(dns) = args.gateway_dns {
+            config.gateway.dns = postern_core::GatewayDns::Server(dns);
+        }
+        config.gateway.smtp_port = args.gateway_smtp_port;
         let started = Node::start(&postern, transport, config).await;
         let _ = progress.await;
         let node = started?;

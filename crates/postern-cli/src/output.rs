@@ -439,6 +439,26 @@ impl Output {
         }
     }
 
+    pub(crate) fn gateway(&self, g: &postern_core::GatewayView) {
+        if self.json {
+            return print_json(g);
+        }
+        say!("Gateway:  {} for {}", g.identity, g.domain);
+        say!("Waiting:  {} message(s) to leave", g.waiting);
+        say!("Publish in DNS (TXT):");
+        say!(
+            "  {}._domainkey.{}  \"{}\"",
+            g.selector,
+            g.domain,
+            g.dkim_record
+        );
+        say!(
+            "Point {}'s MX at this machine, and run the node with --gateway-listen 0.0.0.0:25",
+            g.domain
+        );
+        say!("(and --gateway-tls-cert/--gateway-tls-key for STARTTLS) to take replies.");
+    }
+
     pub(crate) fn queued(&self, o: &OutboxView) {
         if self.json {
             return print_json(o);
@@ -593,6 +613,7 @@ impl Output {
         let verified = match s.verification.as_str() {
             "contact" => "signed with the key in your address book",
             "first_contact" => "signed with the key it carried, bound to the sender's onion address (not yet a contact you verified)",
+            "gateway" => "NOT verified: ordinary email brought in by a gateway contact (not end-to-end encrypted)",
             other => other,
         };
         say!("Verified: {verified}");

@@ -193,7 +193,7 @@ pub struct NodeConfig {
 }
 
 /// Gateway mode's network side: where replies come in, how the world's MX hosts are found and
-/// reached, and the retry schedule of mail leaving (`docs/protocol.md` §16).
+/// reached, and the retry schedule of mail leaving (`docs/protocol.md` §19).
 #[derive(Debug, Clone)]
 pub struct GatewayNetwork {
     /// The public SMTP server for replies (e.g. `0.0.0.0:25`); `None`: none (mail still goes

@@ -68,6 +68,8 @@ pub use own_devices::{
     OwnDeviceView, DEVICE_INVITE_PREFIX, DEVICE_INVITE_VALIDITY, VERIFIED_BY_OWN_DEVICE,
 };
 pub use postern::{Postern, DEFAULT_KDF};
+/// Where a gateway looks up MX, SPF, DKIM and DMARC records.
+pub use postern_gateway::Dns as GatewayDns;
 pub use revoke::RevocationView;
 pub use views::{ContactView, IdentityView, IntroductionView, StatusView};
 

@@ -431,6 +431,31 @@ detail: string, };
 export type Frame = { width: number, height: number, pixelsB64: string, };
 
 /**
+ * A gateway's settings as shown.
+ */
+export type GatewayView = { 
+/**
+ * The identity that is the gateway.
+ */
+identity: string, 
+/**
+ * Its mail domain.
+ */
+domain: string, 
+/**
+ * DKIM selector.
+ */
+selector: string, 
+/**
+ * The DNS TXT record to publish at `<selector>._domainkey.<domain>`.
+ */
+dkim_record: string, 
+/**
+ * Messages waiting to leave.
+ */
+waiting: number, };
+
+/**
  * One of the device's identities.
  */
 export type IdentityView = { 
@@ -1247,7 +1272,12 @@ thread: string,
  */
 message_id: string, };
 
-export type Send = { identity: string, to: string, subject: string, text: string, attachments: Array<UiAttachment>, };
+export type Send = { identity: string, to: string, subject: string, text: string, attachments: Array<UiAttachment>, 
+/**
+ * Send to an ordinary address (`to` is name@domain) through this contact, a gateway: it
+ * leaves the gateway as ordinary email, readable there and by the recipient's servers.
+ */
+via_gateway: string | null, };
 
 /**
  * Whether an identity is served on this device, for the app and the CLI.
@@ -1425,8 +1455,11 @@ export interface Commands {
   send_draft: { args: ById; result: OutboxView };
   /** Whether to ask before this identity writes to this address. */
   check_recipient: { args: CheckRecipient; result: RecipientCheck };
-  /** Write and send in one step. */
+  /** Write and send in one step (to an ordinary address through a gateway contact with */
+  /** `via_gateway`). */
   send: { args: Send; result: OutboxView };
+  /** The identity's gateway settings, if it is a gateway to ordinary email. */
+  gateway: { args: OfIdentity; result: GatewayView | null };
   /** The outbox. */
   outbox: { args: OfIdentity; result: Array<OutboxView> };
   /** An identity's contacts. */

@@ -9,6 +9,7 @@ const trust: Record<string, string> = {
   first_contact: "First contact: signed by the key its address vouches for",
   own: "Written by you",
   own_device: "Signed by your contact's key, as checked by your other device that received it",
+  gateway: "NOT verified: ordinary email brought in by your gateway contact, not end-to-end encrypted",
 };
 
 /// Mail as a mail client shows it: the identity's mailboxes with unread counts, the messages of

@@ -1,4 +1,4 @@
-//! Gateway mode (`docs/protocol.md` §16): an identity on a node with a public host name carries
+//! Gateway mode (`docs/protocol.md` §19): an identity on a node with a public host name carries
 //! its contacts' mail out to ordinary addresses and brings the replies back.
 //!
 //! - A contact hands a message over as `Postern-Kind: gateway-out` with

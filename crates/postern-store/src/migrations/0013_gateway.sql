@@ -1,4 +1,4 @@
--- Migration 13: gateway mode (docs/protocol.md §16). An identity on a node with a public host
+-- Migration 13: gateway mode (docs/protocol.md §19). An identity on a node with a public host
 -- name can carry its contacts' mail out to ordinary addresses and bring replies back.
 -- `gateway`: its domain, DKIM selector, and — sealed with the store key — its DKIM private key
 -- and the secret its reply addresses are made with.
