@@ -10,6 +10,7 @@
 #   qr       the QR scanner on a randomised corpus (new payload each round; goal 100%)
 #   load     a contact's delivery time while 2,000 idle streams and 50 strangers load the node
 #   stamp    the cost of a first message's proof-of-work stamp, minting vs checking
+#   gateway  G1: the gateway's outbound throughput vs Postfix relaying the same messages to one sink
 #   list     P6: list gossip (tree vs flooding) in the simulator: RMR, delivery, hops, bytes per member
 #   imap     IMAP on 10,000 messages: UID FETCH headers, mbsync full sync, IDLE: Postern vs Dovecot
 #   store    P4 search on 100,000 messages, ingest, open and passphrase change: encrypted vs not
@@ -42,11 +43,12 @@ run() {
     qr) target/release/qr-bench "${@:2}" ;;
     load) target/release/load-bench "${@:2}" ;;
     stamp) target/release/stamp-bench "${@:2}" ;;
+    gateway) scripts/setup.sh postfix python3-dkim; target/release/gateway-bench "${@:2}" ;;
     list) cargo bench --locked -q -p postern-list --bench gossip -- "${@:2}" ;;
     imap) scripts/setup.sh isync dovecot-imapd; python3 tests/mail-clients/imap_bench.py target/release/postern "${@:2}" ;;
     store) cargo bench --locked -q -p postern-store --bench store -- "${@:2}" ;;
     crash) POSTERN_CRASH_TRIALS="${2:-1000}" cargo test --release --locked -q -p postern-cli --test crash -- --nocapture 2>&1 | grep -E "trials in|test result" ;;
-    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|carrier|crash|qr|load|stamp|list|store|imap] [ARGS]" >&2; exit 2 ;;
+    *) echo "usage: scripts/bench.sh [tor|pgp|ingest|mail|carrier|crash|qr|load|stamp|gateway|list|store|imap] [ARGS]" >&2; exit 2 ;;
   esac
 }
 

@@ -71,6 +71,20 @@ fn main() {
         0,
         b"<a.1@alice.onion> carol@c.onion +seen +flagged\n<b@c> bob@d.onion -seen +deleted -answered\n",
     );
+    // A reply address as the gateway target's policy issues it, then relay forms.
+    let secret = postern_gateway::ReplySecret::from_bytes([1; 32]);
+    let token = postern_gateway::mint_local_part(&secret, 7, 1_800_000_000 + 86_400, "bob@example.org");
+    put(
+        "gateway_recipient",
+        0,
+        format!("{token}@gw.example.net\nbob@example.org").as_bytes(),
+    );
+    put(
+        "gateway_recipient",
+        1,
+        b"victim%other.example@gw.example.net\n",
+    );
+    put("gateway_recipient", 2, b"@gw.example.net:victim@other.example\n<>");
 
     let mut rng = rand::thread_rng();
     let msg = compose(

@@ -9,9 +9,10 @@ const BIN: &str = env!("CARGO_BIN_EXE_postern");
 const PASS: &str = "correct horse battery staple";
 const KEY: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../postern-gateway/tests/fixtures/dkim-test-key.pem"
+    "/../postern-gateway/src/testing/fixtures/dkim-test-key.pem"
 );
-const PUBLIC: &str = include_str!("../../postern-gateway/tests/fixtures/dkim-test-key.pub.b64");
+const PUBLIC: &str =
+    include_str!("../../postern-gateway/src/testing/fixtures/dkim-test-key.pub.b64");
 
 fn postern(dir: &Path, args: &[&str]) -> Output {
     Command::new(BIN)

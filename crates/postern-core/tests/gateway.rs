@@ -6,16 +6,13 @@
 
 mod common;
 
-#[path = "../../postern-gateway/tests/support/mod.rs"]
-mod gateway_support;
-
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
 use common::*;
-use gateway_support::dns::{serve, Entry, Zone};
-use gateway_support::postfix::Postfix;
 use postern_core::{GatewayNetwork, RetryPolicy};
+use postern_gateway::testing::dns::{serve, Entry, Zone};
+use postern_gateway::testing::postfix::Postfix;
 
 const DOMAIN: &str = "gw.example.net";
 const SELECTOR: &str = "postern1";
@@ -70,13 +67,18 @@ async fn mail_leaves_through_the_gateway_and_the_reply_comes_back() {
     gw.add_contact(&alice, true);
     let view = gw
         .api
-        .enable_gateway(&gw.name(), DOMAIN, SELECTOR, gateway_support::dkim::KEY_PEM)
+        .enable_gateway(
+            &gw.name(),
+            DOMAIN,
+            SELECTOR,
+            postern_gateway::testing::dkim::KEY_PEM,
+        )
         .expect("enable gateway");
     assert_eq!(
         view.dkim_record,
         format!(
             "v=DKIM1; k=rsa; p={}",
-            gateway_support::dkim::PUBLIC_B64.trim()
+            postern_gateway::testing::dkim::PUBLIC_B64.trim()
         )
     );
 
@@ -136,7 +138,7 @@ async fn mail_leaves_through_the_gateway_and_the_reply_comes_back() {
         "no onion address leaves the gateway:\n{text}"
     );
     assert!(
-        gateway_support::dkim::verifies(&delivered, SELECTOR, DOMAIN),
+        postern_gateway::testing::dkim::verifies(&delivered, SELECTOR, DOMAIN),
         "{text}"
     );
     let reply_to = reply_address(&text);

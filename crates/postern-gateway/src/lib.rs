@@ -13,16 +13,24 @@
 //! - [`inbound`]: the public SMTP server for replies (STARTTLS; SPF, DKIM, DMARC checked;
 //!   sessions, time and size bounded), handing accepted mail to a [`ReplySink`].
 
+#[cfg(feature = "net")]
 pub mod deliver;
+#[cfg(feature = "net")]
 pub mod inbound;
+#[cfg(feature = "net")]
 pub mod outbound;
 pub mod recipient;
 pub mod reply;
+#[cfg(feature = "testing")]
+pub mod testing;
 
+#[cfg(feature = "net")]
 pub use deliver::{resolver, DeliveryOutcome, Dns, MxDelivery};
+#[cfg(feature = "net")]
 pub use inbound::{
     tls_acceptor, InboundChecks, InboundMail, PublicLimits, PublicServer, ReplySink,
 };
+#[cfg(feature = "net")]
 pub use outbound::{DkimKey, OutboundError, OutboundMessage};
 pub use recipient::{InboundPolicy, RecipientVerdict};
 pub use reply::{mint_local_part, verify_local_part, NotAReplyAddress, ReplyRoute, ReplySecret};

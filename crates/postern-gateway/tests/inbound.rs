@@ -4,20 +4,18 @@
 //! open-relay probe, smuggling attempt, oversize message and DMARC-rejected forgery is refused
 //! with nothing handed on.
 
-mod support;
-
 use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use postern_gateway::testing::client::Probe;
+use postern_gateway::testing::dns::{serve, Entry, Zone};
+use postern_gateway::testing::postfix::Postfix;
 use postern_gateway::{
     mint_local_part, resolver, tls_acceptor, Dns, InboundMail, InboundPolicy, PublicLimits,
     PublicServer, ReplySecret, ReplySink,
 };
 use postern_smtp::Reply;
-use support::client::Probe;
-use support::dns::{serve, Entry, Zone};
-use support::postfix::Postfix;
 use tokio::net::TcpListener;
 
 const GATEWAY: &str = "gw.example.net";

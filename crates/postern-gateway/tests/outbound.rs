@@ -3,16 +3,14 @@
 //! found over DNS, and delivered to Debian's Postfix over STARTTLS into a Maildir. Refusals
 //! and unreachable servers come back as permanent or transient outcomes.
 
-mod support;
-
 use std::net::Ipv4Addr;
 
+use postern_gateway::testing::dns::{serve, Entry, Zone};
+use postern_gateway::testing::postfix::Postfix;
 use postern_gateway::{
     mint_local_part, resolver, DeliveryOutcome, DkimKey, Dns, MxDelivery, OutboundMessage,
     ReplySecret,
 };
-use support::dns::{serve, Entry, Zone};
-use support::postfix::Postfix;
 
 const GATEWAY: &str = "gw.example.net";
 const SELECTOR: &str = "postern1";
@@ -30,7 +28,8 @@ fn zone() -> Zone {
 }
 
 fn dkim_key() -> DkimKey {
-    DkimKey::from_pem(support::dkim::KEY_PEM, GATEWAY, SELECTOR).expect("test DKIM key")
+    DkimKey::from_pem(postern_gateway::testing::dkim::KEY_PEM, GATEWAY, SELECTOR)
+        .expect("test DKIM key")
 }
 
 fn message(to: &str, text: &str) -> Vec<u8> {
@@ -59,10 +58,13 @@ fn message(to: &str, text: &str) -> Vec<u8> {
 fn dkim_verifies(message: &[u8]) -> bool {
     // The record the gateway tells its operator to publish is the key openssl wrote.
     assert_eq!(
-        DkimKey::dns_record(support::dkim::KEY_PEM).expect("record"),
-        format!("v=DKIM1; k=rsa; p={}", support::dkim::PUBLIC_B64.trim())
+        DkimKey::dns_record(postern_gateway::testing::dkim::KEY_PEM).expect("record"),
+        format!(
+            "v=DKIM1; k=rsa; p={}",
+            postern_gateway::testing::dkim::PUBLIC_B64.trim()
+        )
     );
-    support::dkim::verifies(message, SELECTOR, GATEWAY)
+    postern_gateway::testing::dkim::verifies(message, SELECTOR, GATEWAY)
 }
 
 #[test]

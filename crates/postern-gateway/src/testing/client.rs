@@ -3,6 +3,7 @@
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+#[derive(Debug)]
 pub struct Probe {
     stream: BufReader<TcpStream>,
 }

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 pub const ENV_REQUIRE: &str = "POSTERN_REQUIRE_POSTFIX";
 
 /// A running Postfix instance; stopped when dropped.
+#[derive(Debug)]
 pub struct Postfix {
     dir: tempfile::TempDir,
     /// Its SMTP port on 127.0.0.1.

@@ -5,9 +5,9 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// The gateway's test signing key (RSA 2048, PKCS#8 PEM).
-pub const KEY_PEM: &str = include_str!("../fixtures/dkim-test-key.pem");
+pub const KEY_PEM: &str = include_str!("fixtures/dkim-test-key.pem");
 /// Its public key, base64 DER (as `openssl pkey -pubout -outform DER` wrote it).
-pub const PUBLIC_B64: &str = include_str!("../fixtures/dkim-test-key.pub.b64");
+pub const PUBLIC_B64: &str = include_str!("fixtures/dkim-test-key.pub.b64");
 
 /// Whether `message` carries a valid DKIM signature by the test key for `selector._domainkey.domain`.
 pub fn verifies(message: &[u8], selector: &str, domain: &str) -> bool {
