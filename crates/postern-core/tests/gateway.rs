@@ -2,21 +2,23 @@
 //! message to bob@example.org travels sealed to her gateway contact, leaves it DKIM-signed
 //! through a DNS-found MX into Debian's Postfix; Bob's reply, relayed by Postfix over STARTTLS
 //! to the gateway's public server, reaches Alice's inbox as from bob@example.org "via gateway",
-//! never as verified; mail Postfix refuses comes back to Alice as a bounce.
+//! never as verified; mail Postfix refuses comes back to Alice as a bounce. Once between
+//! loopback nodes, once between arti nodes on the project's private Tor network.
 
 mod common;
 
 use std::net::Ipv4Addr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use common::*;
-use postern_core::{GatewayNetwork, RetryPolicy};
+use postern_core::{GatewayNetwork, RetryPolicy, Transport};
 use postern_gateway::testing::dns::{serve, Entry, Zone};
 use postern_gateway::testing::postfix::Postfix;
 
 const DOMAIN: &str = "gw.example.net";
 const SELECTOR: &str = "postern1";
-const W: Duration = Duration::from_secs(60);
+const W: Duration = Duration::from_secs(120);
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -55,14 +57,35 @@ fn reply_address(message: &str) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn mail_leaves_through_the_gateway_and_the_reply_comes_back() {
+async fn over_loopback_mail_leaves_through_the_gateway_and_the_reply_comes_back() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    scenario(tmp.path(), &|_: &Device| loopback(&reg)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(tor_missing, ignore = "needs `tor` (apt-get install tor); CI runs it")]
+async fn over_tor_mail_leaves_through_the_gateway_and_the_reply_comes_back() {
+    let net = postern_testnet::Testnet::shared().expect("private Tor network");
+    let tmp = tempfile::tempdir().expect("tmp");
+    let tor = |d: &Device| {
+        postern_core::Network::Tor {
+            network_toml: Some(net.arti_network_toml()),
+            bootstrap_timeout: Duration::from_secs(60),
+        }
+        .transport(&d.dir)
+        .expect("arti")
+    };
+    scenario(tmp.path(), &tor).await;
+}
+
+async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn Transport>) {
     if !Postfix::available() {
         return;
     }
-    let tmp = tempfile::tempdir().expect("tmp");
-    let reg = tmp.path().join("registry");
-    let mut alice = Device::new(tmp.path(), "alice");
-    let mut gw = Device::new(tmp.path(), "gateway");
+    let tmp = root;
+    let mut alice = Device::new(tmp, "alice");
+    let mut gw = Device::new(tmp, "gateway");
     alice.add_contact(&gw, true);
     gw.add_contact(&alice, true);
     let view = gw
@@ -94,7 +117,7 @@ async fn mail_leaves_through_the_gateway_and_the_reply_comes_back() {
         &["nobody@example.org = 550 5.1.1 No such user here"],
         Some((DOMAIN, listen)),
     );
-    let (cert, key) = self_signed(tmp.path());
+    let (cert, key) = self_signed(tmp);
     let mut config = test_config();
     config.gateway = GatewayNetwork {
         listen: Some(([127, 0, 0, 1], listen).into()),
@@ -110,8 +133,10 @@ async fn mail_leaves_through_the_gateway_and_the_reply_comes_back() {
         },
         ..GatewayNetwork::default()
     };
-    gw.start_with(loopback(&reg), config).await;
-    alice.start(loopback(&reg)).await;
+    let t = transport(&gw);
+    gw.start_with(t, config).await;
+    let t = transport(&alice);
+    alice.start(t).await;
 
     // Out: Alice → her gateway → the MX → Bob's mailbox, signed by the gateway's domain.
     alice

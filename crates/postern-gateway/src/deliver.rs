@@ -13,6 +13,7 @@ use mail_send::smtp::tls::build_tls_connector;
 use mail_send::SmtpClient;
 use smtp_proto::EXT_START_TLS;
 use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::TcpStream;
 
 /// Where MX lookups go.
 #[derive(Debug, Clone)]
@@ -64,12 +65,6 @@ impl std::fmt::Debug for MxDelivery {
             .field("helo", &self.helo)
             .finish_non_exhaustive()
     }
-}
-
-enum Attempt {
-    Done(DeliveryOutcome),
-    /// This host did not work; try the next.
-    NextHost(String),
 }
 
 /// A resolver for `dns` (MX lookups here; SPF, DKIM and DMARC in `inbound`).
@@ -130,108 +125,233 @@ impl MxDelivery {
 
     /// Deliver `message` from `mail_from` to `rcpt`.
     pub async fn deliver(&self, mail_from: &str, rcpt: &str, message: &[u8]) -> DeliveryOutcome {
-        let Some((_, domain)) = rcpt.rsplit_once('@') else {
-            return DeliveryOutcome::Permanent(format!("not an address: {rcpt}"));
-        };
-        let hosts = match self.hosts(&domain.to_ascii_lowercase()).await {
-            Ok(h) => h,
-            Err(outcome) => return outcome,
-        };
-        let mut last = String::from("no mail server answered");
-        for host in hosts {
-            let ips: Vec<IpAddr> = match self.dns.resolver().lookup_ip(host.as_str()).await {
-                Ok(ips) => ips.iter().collect(),
-                Err(e) => {
-                    last = format!("{host}: {e}");
-                    continue;
-                }
-            };
-            for ip in ips {
-                match self
-                    .attempt(
-                        &host,
-                        SocketAddr::new(ip, self.port),
-                        mail_from,
-                        rcpt,
-                        message,
-                    )
-                    .await
-                {
-                    Attempt::Done(outcome) => return outcome,
-                    Attempt::NextHost(why) => last = format!("{host}: {why}"),
+        let one = [Outgoing {
+            mail_from,
+            rcpt,
+            message,
+        }];
+        self.deliver_all(&one)
+            .await
+            .pop()
+            .unwrap_or_else(|| DeliveryOutcome::Transient("not attempted".into()))
+    }
+
+    /// Deliver `items` over at most `sessions` sessions at once: grouped by recipient domain,
+    /// each domain's messages shared among its sessions, each session carrying several messages
+    /// (as an MTA reuses connections). Outcomes in the order of `items`.
+    pub async fn deliver_many(
+        &self,
+        items: &[Outgoing<'_>],
+        sessions: usize,
+    ) -> Vec<DeliveryOutcome> {
+        let mut domains: Vec<(String, Vec<usize>)> = Vec::new();
+        for (i, o) in items.iter().enumerate() {
+            let d = o
+                .rcpt
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+                .unwrap_or_default();
+            match domains.iter_mut().find(|(k, _)| *k == d) {
+                Some((_, v)) => v.push(i),
+                None => domains.push((d, vec![i])),
+            }
+        }
+        // Sessions per domain in proportion to its messages, at least one each.
+        let sessions = sessions.max(1);
+        let mut chunks: Vec<Vec<usize>> = Vec::new();
+        for (_, idx) in &domains {
+            let share = (idx.len() * sessions)
+                .div_ceil(items.len().max(1))
+                .clamp(1, sessions);
+            let per = idx.len().div_ceil(share);
+            chunks.extend(idx.chunks(per.max(1)).map(<[usize]>::to_vec));
+        }
+        let mut outcomes: Vec<Option<DeliveryOutcome>> = vec![None; items.len()];
+        for wave in chunks.chunks(sessions) {
+            let runs = wave.iter().map(|chunk| {
+                let batch: Vec<Outgoing<'_>> = chunk.iter().map(|&i| items[i]).collect();
+                async move { (chunk, self.deliver_all(&batch).await) }
+            });
+            for (chunk, results) in futures::future::join_all(runs).await {
+                for (&i, r) in chunk.iter().zip(results) {
+                    outcomes[i] = Some(r);
                 }
             }
         }
-        DeliveryOutcome::Transient(last)
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| DeliveryOutcome::Transient("not attempted".into())))
+            .collect()
     }
 
-    async fn attempt(
+    /// Deliver messages for one recipient domain over as few sessions as it takes (one, when
+    /// all goes well: `RSET` between transactions — as an MTA reuses its connections). The
+    /// outcomes are in the order of `batch`. Messages for other domains than the first's are
+    /// delivered one by one.
+    pub async fn deliver_all(&self, batch: &[Outgoing<'_>]) -> Vec<DeliveryOutcome> {
+        let domain_of =
+            |o: &Outgoing<'_>| o.rcpt.rsplit_once('@').map(|(_, d)| d.to_ascii_lowercase());
+        let Some(first) = batch.first() else {
+            return Vec::new();
+        };
+        let Some(domain) = domain_of(first) else {
+            let mut out = vec![DeliveryOutcome::Permanent(format!(
+                "not an address: {}",
+                first.rcpt
+            ))];
+            out.extend(Box::pin(self.deliver_all(&batch[1..])).await);
+            return out;
+        };
+        let mut outcomes: Vec<Option<DeliveryOutcome>> = vec![None; batch.len()];
+        let (mine, others): (Vec<usize>, Vec<usize>) =
+            (0..batch.len()).partition(|&i| domain_of(&batch[i]).as_deref() == Some(&domain));
+        for i in others {
+            let o = &batch[i];
+            outcomes[i] = Some(Box::pin(self.deliver(o.mail_from, o.rcpt, o.message)).await);
+        }
+        match self.hosts(&domain).await {
+            Err(outcome) => {
+                for &i in &mine {
+                    outcomes[i] = Some(outcome.clone());
+                }
+            }
+            Ok(hosts) => {
+                let mut last = String::from("no mail server answered");
+                'hosts: for host in hosts {
+                    let ips: Vec<IpAddr> = match self.dns.resolver().lookup_ip(host.as_str()).await
+                    {
+                        Ok(ips) => ips.iter().collect(),
+                        Err(e) => {
+                            last = format!("{host}: {e}");
+                            continue;
+                        }
+                    };
+                    for ip in ips {
+                        let pending: Vec<usize> = mine
+                            .iter()
+                            .copied()
+                            .filter(|&i| outcomes[i].is_none())
+                            .collect();
+                        if pending.is_empty() {
+                            break 'hosts;
+                        }
+                        let addr = SocketAddr::new(ip, self.port);
+                        if let Some(why) = self
+                            .session(&host, addr, batch, &pending, &mut outcomes)
+                            .await
+                        {
+                            last = format!("{host}: {why}");
+                        }
+                    }
+                }
+                for &i in &mine {
+                    if outcomes[i].is_none() {
+                        outcomes[i] = Some(DeliveryOutcome::Transient(last.clone()));
+                    }
+                }
+            }
+        }
+        outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|| DeliveryOutcome::Transient("not attempted".into())))
+            .collect()
+    }
+
+    /// One session to `addr`: the `pending` messages of `batch`, each outcome written as it is
+    /// known. Returns why the session ended early (the rest to try on the next host), if it did.
+    async fn session(
         &self,
         host: &str,
         addr: SocketAddr,
-        mail_from: &str,
-        rcpt: &str,
-        message: &[u8],
-    ) -> Attempt {
-        let mut client = match SmtpClient::connect(addr, self.timeout).await {
-            Ok(c) => c,
-            Err(e) => return Attempt::NextHost(e.to_string()),
+        batch: &[Outgoing<'_>],
+        pending: &[usize],
+        outcomes: &mut [Option<DeliveryOutcome>],
+    ) -> Option<String> {
+        let stream = match tokio::time::timeout(self.timeout, TcpStream::connect(addr)).await {
+            Ok(Ok(s)) => s,
+            Ok(Err(e)) => return Some(e.to_string()),
+            Err(_) => return Some("connection timed out".into()),
+        };
+        // Commands and replies are small and answered one by one: no Nagle delay.
+        let _ = stream.set_nodelay(true);
+        let mut client = SmtpClient {
+            stream,
+            timeout: self.timeout,
         };
         match client.read().await {
             Ok(greeting) if greeting.code == 220 => {}
-            Ok(greeting) => return Attempt::NextHost(format!("greeted with {greeting}")),
-            Err(e) => return Attempt::NextHost(e.to_string()),
+            Ok(greeting) => return Some(format!("greeted with {greeting}")),
+            Err(e) => return Some(e.to_string()),
         }
         let ehlo = match client.ehlo(&self.helo).await {
             Ok(e) => e,
-            Err(e) => return Attempt::NextHost(e.to_string()),
+            Err(e) => return Some(e.to_string()),
         };
         if !ehlo.has_capability(EXT_START_TLS) {
-            return transaction(client, host, false, mail_from, rcpt, message).await;
+            return transactions(client, host, false, batch, pending, outcomes).await;
         }
         // Opportunistic: the certificate is not checked (an MX's name is not authenticated by
         // DNS anyway without DANE/MTA-STS), but the session is encrypted.
         let mut tls = match client.start_tls(&build_tls_connector(true), host).await {
             Ok(t) => t,
-            Err(e) => return Attempt::NextHost(format!("STARTTLS failed: {e}")),
+            Err(e) => return Some(format!("STARTTLS failed: {e}")),
         };
         if let Err(e) = tls.ehlo(&self.helo).await {
-            return Attempt::NextHost(e.to_string());
+            return Some(e.to_string());
         }
-        transaction(tls, host, true, mail_from, rcpt, message).await
+        transactions(tls, host, true, batch, pending, outcomes).await
     }
 }
 
-async fn transaction<T: AsyncRead + AsyncWrite + Unpin>(
+/// One message to deliver.
+#[derive(Debug, Clone, Copy)]
+pub struct Outgoing<'a> {
+    /// Envelope sender.
+    pub mail_from: &'a str,
+    /// The recipient.
+    pub rcpt: &'a str,
+    /// The message.
+    pub message: &'a [u8],
+}
+
+async fn transactions<T: AsyncRead + AsyncWrite + Unpin>(
     mut client: SmtpClient<T>,
     host: &str,
     tls: bool,
-    mail_from: &str,
-    rcpt: &str,
-    message: &[u8],
-) -> Attempt {
+    batch: &[Outgoing<'_>],
+    pending: &[usize],
+    outcomes: &mut [Option<DeliveryOutcome>],
+) -> Option<String> {
     let params = Parameters::default();
-    let result = async {
-        client.mail_from(mail_from, &params).await?;
-        client.rcpt_to(rcpt, &params).await?;
-        client.data(message).await
-    }
-    .await;
-    match result {
-        Ok(()) => {
-            // The message is accepted; a failed QUIT changes nothing.
-            let _ = client.quit().await;
-            Attempt::Done(DeliveryOutcome::Delivered {
+    for (n, &i) in pending.iter().enumerate() {
+        let o = &batch[i];
+        if n > 0 {
+            if let Err(e) = client.rset().await {
+                return Some(e.to_string());
+            }
+        }
+        let result = async {
+            client.mail_from(o.mail_from, &params).await?;
+            client.rcpt_to(o.rcpt, &params).await?;
+            client.data(o.message).await
+        }
+        .await;
+        outcomes[i] = Some(match result {
+            Ok(()) => DeliveryOutcome::Delivered {
                 host: host.to_owned(),
                 tls,
-            })
-        }
-        Err(mail_send::Error::UnexpectedReply(reply)) if (500..600).contains(&reply.code) => {
-            Attempt::Done(DeliveryOutcome::Permanent(format!("{host} said: {reply}")))
-        }
-        Err(mail_send::Error::UnexpectedReply(reply)) => {
-            Attempt::Done(DeliveryOutcome::Transient(format!("{host} said: {reply}")))
-        }
-        Err(e) => Attempt::NextHost(e.to_string()),
+            },
+            Err(mail_send::Error::UnexpectedReply(reply)) if (500..600).contains(&reply.code) => {
+                DeliveryOutcome::Permanent(format!("{host} said: {reply}"))
+            }
+            Err(mail_send::Error::UnexpectedReply(reply)) => {
+                DeliveryOutcome::Transient(format!("{host} said: {reply}"))
+            }
+            // The connection broke: this message and the rest go to the next host.
+            Err(e) => return Some(e.to_string()),
+        });
     }
+    // Everything is answered; a failed QUIT changes nothing.
+    let _ = client.quit().await;
+    None
 }

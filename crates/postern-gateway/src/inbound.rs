@@ -222,6 +222,8 @@ impl PublicServer {
     }
 
     async fn connection(self: Arc<Self>, mut stream: TcpStream, peer: SocketAddr) {
+        // Replies are small and each awaited by the client: no Nagle delay.
+        let _ = stream.set_nodelay(true);
         let ip = peer.ip();
         if !self.enter(ip) {
             let busy = Reply::new(421, "4.7.0", "Too many connections, try again later");

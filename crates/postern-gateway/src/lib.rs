@@ -25,7 +25,7 @@ pub mod reply;
 pub mod testing;
 
 #[cfg(feature = "net")]
-pub use deliver::{resolver, DeliveryOutcome, Dns, MxDelivery};
+pub use deliver::{resolver, DeliveryOutcome, Dns, MxDelivery, Outgoing};
 #[cfg(feature = "net")]
 pub use inbound::{
     tls_acceptor, InboundChecks, InboundMail, PublicLimits, PublicServer, ReplySink,

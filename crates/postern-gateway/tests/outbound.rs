@@ -9,7 +9,7 @@ use postern_gateway::testing::dns::{serve, Entry, Zone};
 use postern_gateway::testing::postfix::Postfix;
 use postern_gateway::{
     mint_local_part, resolver, DeliveryOutcome, DkimKey, Dns, MxDelivery, OutboundMessage,
-    ReplySecret,
+    Outgoing, ReplySecret,
 };
 
 const GATEWAY: &str = "gw.example.net";
@@ -174,4 +174,58 @@ async fn delivered_to_the_mx_over_starttls_into_postfix() {
     ));
     // Nothing else reached the mailbox.
     assert_eq!(postfix.delivered().len(), 1, "{}", postfix.log());
+
+    // Several messages in one session: a refusal in the middle is answered by RSET and the
+    // session goes on; each message gets its own outcome.
+    let for_carol = message("carol@example.org", "Carol's copy.\n");
+    let many = [
+        Outgoing {
+            mail_from: &bounce,
+            rcpt: "bob@example.org",
+            message: &signed,
+        },
+        Outgoing {
+            mail_from: &bounce,
+            rcpt: "nobody@example.org",
+            message: &signed,
+        },
+        Outgoing {
+            mail_from: &bounce,
+            rcpt: "busy@example.org",
+            message: &signed,
+        },
+        Outgoing {
+            mail_from: &bounce,
+            rcpt: "carol@example.org",
+            message: &for_carol,
+        },
+        Outgoing {
+            mail_from: &bounce,
+            rcpt: "x@nomail.example.org",
+            message: &signed,
+        },
+    ];
+    let outcomes = delivery.deliver_many(&many, 2).await;
+    assert!(
+        matches!(outcomes[0], DeliveryOutcome::Delivered { tls: true, .. }),
+        "{outcomes:?}"
+    );
+    assert!(matches!(&outcomes[1], DeliveryOutcome::Permanent(w) if w.contains("No such user")));
+    assert!(matches!(&outcomes[2], DeliveryOutcome::Transient(w) if w.contains("Try again later")));
+    assert!(
+        matches!(outcomes[3], DeliveryOutcome::Delivered { .. }),
+        "{outcomes:?}"
+    );
+    assert!(matches!(&outcomes[4], DeliveryOutcome::Permanent(w) if w.contains("null MX")));
+    let got = postfix.wait_for(3);
+    assert!(String::from_utf8_lossy(&got.concat()).contains("Carol's copy."));
+    // The four example.org messages went over (at most) the two sessions asked for: with the
+    // three single deliveries before, at most five sessions that sent mail (Postfix logs each
+    // as "disconnect from … mail=…"; its own readiness probes send none).
+    let sessions = postfix
+        .log()
+        .lines()
+        .filter(|l| l.contains("]: disconnect from") && l.contains(" mail="))
+        .count();
+    assert!((3..=5).contains(&sessions), "{sessions} sessions\n{}", postfix.log());
 }
