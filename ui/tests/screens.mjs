@@ -459,6 +459,19 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#outbox li:has-text('Hi to')");
   expect((await p.locator(".error").count()) === 0, `${tag} the earlier error is gone once the message is queued`);
   await shot(p, size, "compose");
+  // An ordinary address: the app says, before sending, that it leaves a gateway in clear, and
+  // sends it to the chosen gateway contact.
+  expect(await p.locator("#gateway-row").isHidden(), `${tag} no gateway choice for a Postern address`);
+  await p.fill("#to", "someone@example.org");
+  await p.waitForSelector("#gateway-warning", { state: "visible" });
+  expect((await text(p, "#gateway-warning")).includes("Not end-to-end encrypted"), `${tag} the gateway warning is shown before sending`);
+  await p.selectOption("#via-gateway", world.addr.bob);
+  await p.fill("#subject", "Through the gateway");
+  await p.fill("#text", "Hello from Postern.");
+  await p.click("#send");
+  await p.waitForSelector("#outbox li:has-text('Through the gateway')");
+  expect((await text(p, "#draft-state")).includes("Sent through the gateway"), `${tag} sending through a gateway is confirmed`);
+  expect((await text(p, "#outbox li:has-text('Through the gateway')")).includes(world.addr.bob.split("@")[1].slice(0, 8)), `${tag} mail for an ordinary address goes to the gateway contact`);
   if (size.name === "phone") {
     // Tapping into the message with the keyboard coming up: the text stays in view.
     await p.goto(base + "#/compose");

@@ -227,5 +227,9 @@ async fn delivered_to_the_mx_over_starttls_into_postfix() {
         .lines()
         .filter(|l| l.contains("]: disconnect from") && l.contains(" mail="))
         .count();
-    assert!((3..=5).contains(&sessions), "{sessions} sessions\n{}", postfix.log());
+    assert!(
+        (3..=5).contains(&sessions),
+        "{sessions} sessions\n{}",
+        postfix.log()
+    );
 }

@@ -28,6 +28,24 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
   const subject = h("input", { id: "subject", value: draft?.subject ?? "" });
   const text = h("textarea", { id: "text", rows: "10" });
   text.value = draft?.text ?? "";
+  // An ordinary address (name@domain) goes through a gateway contact, and leaves it readable.
+  const gatewayChoice = h(
+    "select",
+    { id: "via-gateway", "aria-label": "Through gateway" },
+    ...contacts.map((c) => h("option", { value: c.address }, `${c.display_name || c.address.split("@")[0]} — ${short(c.address)}`)),
+  );
+  const gatewayWarning = h(
+    "p",
+    { id: "gateway-warning", class: "warning", role: "alert" },
+    "Not end-to-end encrypted: this goes to an ordinary email address. It travels sealed to the gateway you choose, which opens it to send it on — the gateway and the recipient's mail servers can read it.",
+  );
+  const gatewayRow = h("div", { id: "gateway-row", hidden: true }, h("label", { for: "via-gateway" }, "Through gateway"), gatewayChoice, gatewayWarning);
+  const ordinary = () => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to.value.trim()) && !to.value.trim().toLowerCase().endsWith(".onion");
+  const drawGateway = () => {
+    gatewayRow.hidden = !ordinary();
+  };
+  to.addEventListener("input", drawGateway);
+  drawGateway();
   const files = h("input", { type: "file", id: "attach", multiple: true });
   const attached = h("ul", { class: "attached", id: "attached" });
   const saved = h("p", { class: "meta", id: "draft-state", "aria-live": "polite" });
@@ -102,6 +120,7 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
     h("label", { for: "to" }, "To"),
     to,
     h("datalist", { id: "contact-list" }, ...contacts.map((c) => h("option", { value: c.address }, c.display_name))),
+    gatewayRow,
     h("label", { for: "subject" }, "Subject"),
     subject,
     h("label", { for: "text" }, "Message"),
@@ -124,6 +143,23 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
     ev.preventDefault();
     try {
       window.clearTimeout(timer);
+      if (ordinary()) {
+        if (!gatewayChoice.value) throw new Error("To write to an ordinary email address, add a contact who runs a gateway first.");
+        await save();
+        await saving;
+        if (draft && draft.attachments.length > 0) throw new Error("Attachments through a gateway are not sent from the app yet; remove them, or use `postern send --via-gateway`.");
+        const out = await api.send(identity, to.value.trim(), subject.value, text.value, [], gatewayChoice.value);
+        if (draft) await api.discardDraft(draft.id).catch(() => undefined);
+        draft = null;
+        root.querySelector(".error")?.remove();
+        form.reset();
+        text.value = "";
+        drawGateway();
+        history.replaceState(null, "", "#/compose");
+        saved.textContent = `Sent through the gateway: ${out.status}.`;
+        await refresh();
+        return;
+      }
       const check = await api.checkRecipient(identity, to.value);
       if (check.confirm && !(await ask(check.sentence))) return;
       await save();
