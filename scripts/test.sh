@@ -16,7 +16,7 @@ if [ "$(id -u)" -eq 0 ]; then export POSTERN_REQUIRE_POSTFIX=1; fi
 scripts/setup.sh build-essential pkg-config libssl-dev tor gnupg \
   libwebkit2gtk-4.1-dev libxdo-dev libayatana-appindicator3-dev librsvg2-dev file \
   chromium webkit2gtk-driver xvfb xauth dbus python3-dbusmock isync curl dovecot-imapd neomutt tmux torsocks \
-  desktop-file-utils appstream postfix python3-dkim
+  desktop-file-utils appstream postfix python3-dkim openssl
 
 # The web UI first: the app crate embeds its build. (`npm install` rather than `npm ci`: the
 # registry's metadata for other platforms' optional packages differs from the lockfile's, which
