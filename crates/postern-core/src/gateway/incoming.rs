@@ -138,18 +138,23 @@ impl ReplySink for Inbox {
         let now = self.shared.clock.now_unix();
         let result = self.shared.with_store(|s| {
             s.in_transaction(|s| {
+                let mut queued = 0;
                 for route in &mail.routes {
                     let Some(user) = s.gateway_route_address(self.identity_id, route.route)? else {
                         continue;
                     };
                     let id = postern_mime::random_message_id(&mut rand::rngs::OsRng);
                     s.enqueue(self.identity_id, &user, &id, &draft.to_bytes(), now)?;
+                    queued += 1;
                 }
-                Ok::<_, postern_store::StoreError>(())
+                Ok::<_, postern_store::StoreError>(queued)
             })
         });
         match result {
-            Ok(()) => {
+            // A valid token whose route is gone (its sender's identity was deleted here): refused,
+            // not acknowledged and dropped.
+            Ok(0) => Err(postern_gateway::recipient::no_such_reply_address()),
+            Ok(_) => {
                 self.shared.wake.notify_one();
                 Ok(())
             }
