@@ -21,7 +21,7 @@ if ! command -v cargo-fuzz >/dev/null; then
 fi
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(smtp_server imap_session smtp_reply card invite vcard revocation carrier_statements pgp_mime_open letter stamp cargo list_wire list_frame device_requests device_flags gateway_recipient)
+  targets=(smtp_server imap_session smtp_reply card invite vcard revocation carrier_statements pgp_mime_open letter stamp cargo list_wire list_frame device_requests device_flags gateway_recipient autocrypt_key)
 fi
 cd fuzz
 cargo +nightly fuzz build -O

@@ -85,6 +85,25 @@ fn main() {
         b"victim%other.example@gw.example.net\n",
     );
     put("gateway_recipient", 2, b"@gw.example.net:victim@other.example\n<>");
+    // Carol's key (the core tests' GnuPG fixture) in an Autocrypt header, and as given.
+    let carol = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../crates/postern-core/tests/fixtures/gnupg/carol.sec.asc"),
+    )
+    .expect("fixture key");
+    let carol = postern_mime::OutsiderKey::parse(&carol)
+        .and_then(|k| k.to_bytes())
+        .expect("key");
+    put(
+        "autocrypt_key",
+        0,
+        format!(
+            "addr=carol@example.org; prefer-encrypt=mutual; keydata={}",
+            data_encoding::BASE64.encode(&carol)
+        )
+        .as_bytes(),
+    );
+    put("autocrypt_key", 1, &carol);
 
     let mut rng = rand::thread_rng();
     let msg = compose(

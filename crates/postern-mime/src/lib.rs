@@ -6,6 +6,7 @@ pub mod device_flags;
 mod error;
 mod letter;
 mod open;
+mod outsider;
 pub mod stamp;
 
 pub use compose::{
@@ -17,3 +18,4 @@ pub use letter::{BindingHeader, Letter};
 pub use open::{
     decrypt, decrypt_and_verify, encrypted_for, open, Decrypted, Opened, SignerCheck, MAX_PLAINTEXT,
 };
+pub use outsider::{OutsiderKey, MAX_OUTSIDER_KEY};
