@@ -244,6 +244,29 @@ fn main() {
         )
         .expect("gateway outbox");
     }
+    if has("gateway_keys") {
+        // Alice carries Bob's mail only, ten a day; she knows someone@example.org's key.
+        s.set_gateway_policy(
+            id,
+            &postern_store::GatewayPolicy {
+                all_contacts: false,
+                senders: vec![bob.to_owned()],
+                max_messages_per_day: 10,
+                max_bytes_per_day: 1_000_000,
+            },
+        )
+        .expect("policy");
+        s.gateway_count_use(id, bob, 19675, 120).expect("usage");
+        s.set_gateway_key(
+            id,
+            bob,
+            "someone@example.org",
+            b"OPENPGP-PUBLIC-KEY",
+            "autocrypt",
+            1700005000,
+        )
+        .expect("key");
+    }
     drop(s);
     println!("wrote schema version {version} to {out}");
 }

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0011_own_devices.sql"),
     include_str!("migrations/0012_list_blobs.sql"),
     include_str!("migrations/0013_gateway.sql"),
+    include_str!("migrations/0014_gateway_policy.sql"),
 ];
 
 /// The schema version this build writes.

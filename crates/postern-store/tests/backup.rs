@@ -81,10 +81,10 @@ fn mail(s: &mut Store, identity_id: i64, n: usize, size: usize) {
         .expect("attach");
 }
 
-/// A store from the v13 fixture (a row in every table), with two more identities, one hosting
+/// A store from the v14 fixture (a row in every table), with two more identities, one hosting
 /// an account, and mail with attachments (one larger than a chunk).
 fn full_store(dir: &Path) -> Store {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v13.db");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/v14.db");
     let db = dir.join("postern.db");
     std::fs::copy(&fixture, &db).expect("copy fixture");
     std::fs::copy(fixture.with_extension("keys"), db.with_extension("keys")).expect("keys");
