@@ -4,8 +4,12 @@ use mail_auth::common::crypto::{RsaKey, Sha256};
 use mail_auth::common::headers::HeaderWriter;
 use mail_auth::dkim::{Canonicalization, DkimSigner, Done};
 use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::date::Date;
 use mail_builder::headers::message_id::MessageId;
 use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 
 /// Headers the DKIM signature covers (RFC 6376 §5.4.1's recommendations, and the ones the
@@ -38,6 +42,9 @@ pub enum OutboundError {
     /// Writing the message failed.
     #[error("could not write the message: {0}")]
     Write(#[from] std::io::Error),
+    /// Encrypting to the recipient's key failed.
+    #[error("could not encrypt to the recipient's key: {0}")]
+    Encrypt(String),
 }
 
 /// The gateway's DKIM signing key (RSA-SHA256, relaxed/relaxed: what every receiver checks).
@@ -124,15 +131,17 @@ pub struct OutboundMessage {
 }
 
 impl OutboundMessage {
-    /// RFC 5322 bytes, CRLF line ends, quoted-printable or base64 where needed.
-    pub fn render(&self) -> Result<Vec<u8>, OutboundError> {
+    fn sender_address(&self) -> Address<'_> {
+        Address::new_address(Some(self.sender_name.as_str()), self.reply_address.as_str())
+    }
+
+    /// The envelope every form shares: addresses, date, Message-ID, threading, and the note
+    /// that a Postern user sent it.
+    fn envelope(&self, subject: &str) -> MessageBuilder<'_> {
         let mut builder = MessageBuilder::new()
-            .from(Address::new_address(
-                Some(self.sender_name.as_str()),
-                self.reply_address.as_str(),
-            ))
+            .from(self.sender_address())
             .to(Address::new_address(None::<&str>, self.to.as_str()))
-            .subject(self.subject.as_str())
+            .subject(subject.to_owned())
             .message_id(MessageId::new(self.message_id.as_str()))
             .date(self.date)
             .header(
@@ -141,16 +150,66 @@ impl OutboundMessage {
                     "sent by a Postern user through {}; replies reach them",
                     self.gateway_domain
                 )),
-            )
-            .text_body(self.text.as_str());
-        for (name, content_type, data) in &self.attachments {
-            builder = builder.attachment(content_type.as_str(), name.as_str(), data.as_slice());
-        }
+            );
         if let Some(parent) = &self.in_reply_to {
             builder = builder
                 .in_reply_to(MessageId::new(parent.as_str()))
                 .references(MessageId::new(parent.as_str()));
         }
+        builder
+    }
+
+    /// RFC 5322 bytes, CRLF line ends, quoted-printable or base64 where needed.
+    pub fn render(&self) -> Result<Vec<u8>, OutboundError> {
+        let mut builder = self.envelope(&self.subject).text_body(self.text.as_str());
+        for (name, content_type, data) in &self.attachments {
+            builder = builder.attachment(content_type.as_str(), name.as_str(), data.as_slice());
+        }
         Ok(builder.write_to_vec()?)
+    }
+
+    /// The message encrypted to the recipient's OpenPGP key (RFC 3156 PGP/MIME, encrypt-only):
+    /// `encrypt` turns the inner entity — text, attachments, and the real subject as a
+    /// protected header — into an armored OpenPGP message; outside it the subject is "...".
+    pub fn render_encrypted(
+        &self,
+        encrypt: impl FnOnce(&[u8]) -> Result<Vec<u8>, String>,
+    ) -> Result<Vec<u8>, OutboundError> {
+        let mut parts = vec![MimePart::new("text/plain", self.text.as_str())];
+        for (name, content_type, data) in &self.attachments {
+            parts.push(
+                MimePart::new(ContentType::new(content_type.as_str()), data.as_slice())
+                    .attachment(name.as_str()),
+            );
+        }
+        let inner = MimePart::new(
+            ContentType::new("multipart/mixed").attribute("protected-headers", "v1"),
+            parts,
+        )
+        .header("From", self.sender_address())
+        .header("To", Address::new_address(None::<&str>, self.to.as_str()))
+        .header("Subject", Text::new(self.subject.as_str()))
+        .header("Date", Date::new(self.date))
+        .header("Message-ID", MessageId::new(self.message_id.as_str()));
+        let mut inner_bytes = Vec::new();
+        inner.write_part(&mut inner_bytes)?;
+        let armored = String::from_utf8(encrypt(&inner_bytes).map_err(OutboundError::Encrypt)?)
+            .map_err(|_| OutboundError::Encrypt("the armored message is not text".into()))?;
+        let body = MimePart::new(
+            ContentType::new("multipart/encrypted")
+                .attribute("protocol", "application/pgp-encrypted"),
+            vec![
+                MimePart::new(
+                    ContentType::new("application/pgp-encrypted"),
+                    "Version: 1\r\n",
+                ),
+                MimePart::new(
+                    ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+                    armored,
+                )
+                .inline(),
+            ],
+        );
+        Ok(self.envelope("...").body(body).write_to_vec()?)
     }
 }
