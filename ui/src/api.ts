@@ -116,8 +116,8 @@ export const api = {
   discardDraft: (id: number) => call("discard_draft", { id }),
   sendDraft: (id: number) => call("send_draft", { id }),
   checkRecipient: (identity: string, to: string) => call("check_recipient", { identity, to }),
-  send: (identity: string, to: string, subject: string, text: string, attachments: Attachment[], via_gateway: string | null = null) =>
-    call("send", { identity, to, subject, text, attachments, via_gateway }),
+  send: (identity: string, to: string, subject: string, text: string, attachments: Attachment[], via_gateway: string | null = null, to_key: string | null = null) =>
+    call("send", { identity, to, subject, text, attachments, via_gateway, to_key }),
   gateway: (identity: string) => call("gateway", { identity }),
   outbox: (identity: string) => call("outbox", { identity }),
   contacts: (identity: string) => call("contacts", { identity }),

@@ -472,6 +472,22 @@ async function screensAt(size, tag) {
   await p.waitForSelector("#outbox li:has-text('Through the gateway')");
   expect((await text(p, "#draft-state")).includes("Sent through the gateway"), `${tag} sending through a gateway is confirmed`);
   expect((await text(p, "#outbox li:has-text('Through the gateway')")).includes(world.addr.bob.split("@")[1].slice(0, 8)), `${tag} mail for an ordinary address goes to the gateway contact`);
+  // With the recipient's key: a file that is no key is refused with a message, nothing queued;
+  // a real one (the core tests' GnuPG fixture) is taken and the app says it will be encrypted.
+  await p.fill("#to", "carol@example.org");
+  await p.waitForSelector("#gateway-key", { state: "visible" });
+  await p.selectOption("#via-gateway", world.addr.bob);
+  await p.fill("#subject", "Keyed");
+  await p.fill("#text", "For Carol only.");
+  await p.setInputFiles("#gateway-key", { name: "carol.asc", mimeType: "text/plain", buffer: Buffer.from("-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n-----END PGP PUBLIC KEY BLOCK-----\n") });
+  await p.click("#send");
+  await p.waitForSelector(".error");
+  expect((await text(p, ".error")).includes("key"), `${tag} a broken recipient key is refused with a message`);
+  expect((await p.locator("#outbox li:has-text('Keyed')").count()) === 0, `${tag} nothing is queued with a broken key`);
+  await p.setInputFiles("#gateway-key", new URL("../../crates/postern-core/tests/fixtures/gnupg/carol.sec.asc", import.meta.url).pathname);
+  await p.click("#send");
+  await p.waitForSelector("#outbox li:has-text('Keyed')");
+  expect((await text(p, "#draft-state")).includes("encrypted to the recipient's key"), `${tag} sending with a key is confirmed as encrypted`);
   if (size.name === "phone") {
     // Tapping into the message with the keyboard coming up: the text stays in view.
     await p.goto(base + "#/compose");

@@ -77,6 +77,10 @@ pub(crate) struct Send {
     /// leaves the gateway as ordinary email, readable there and by the recipient's servers.
     #[serde(default)]
     pub(crate) via_gateway: Option<String>,
+    /// With `via_gateway`: the recipient's OpenPGP public key (armored), which the gateway
+    /// encrypts the message to.
+    #[serde(default)]
+    pub(crate) to_key: Option<String>,
 }
 
 #[derive(Debug, Deserialize, TS)]

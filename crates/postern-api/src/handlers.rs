@@ -239,9 +239,15 @@ impl Handlers<'_> {
             .0
             .with(|p| {
                 Ok(match &s.via_gateway {
-                    Some(gw) => {
-                        p.send_via_gateway(&s.identity, gw, &s.to, &s.subject, &s.text, &add)?
-                    }
+                    Some(gw) => p.send_via_gateway(
+                        &s.identity,
+                        gw,
+                        &s.to,
+                        &s.subject,
+                        &s.text,
+                        &add,
+                        s.to_key.as_deref().map(str::as_bytes),
+                    )?,
                     None => p.send(&s.identity, &s.to, &s.subject, &s.text, &add)?,
                 })
             })

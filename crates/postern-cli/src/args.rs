@@ -557,6 +557,21 @@ pub(crate) enum GatewayCommand {
         #[arg(long, value_name = "FILE")]
         dkim_key: PathBuf,
     },
+    /// Set whose mail the gateway carries out and how much per sender per day (the whole
+    /// policy: what is not given returns to its default).
+    Policy {
+        /// The gateway identity.
+        identity: String,
+        /// A contact that may send through it (repeatable); none: every contact may.
+        #[arg(long = "allow", value_name = "CONTACT")]
+        allow: Vec<String>,
+        /// Messages one sender may hand over per day (UTC).
+        #[arg(long, default_value_t = 200, value_name = "N")]
+        max_messages_per_day: i64,
+        /// MiB one sender may hand over per day (UTC).
+        #[arg(long, default_value_t = 100, value_name = "MIB")]
+        max_mib_per_day: i64,
+    },
     /// Show an identity's gateway settings and queue.
     Show {
         /// The gateway identity.
@@ -642,9 +657,14 @@ pub(crate) struct SendArgs {
     pub attach: Vec<PathBuf>,
     /// Send to an ordinary email address (--to name@domain) through this contact, a gateway.
     /// It travels sealed to the gateway, which must open it to deliver it: the gateway and the
-    /// recipient's mail servers can read it.
+    /// recipient's mail servers can read it (unless it leaves encrypted to their key).
     #[arg(long, value_name = "CONTACT")]
     pub via_gateway: Option<String>,
+    /// With --via-gateway: the recipient's OpenPGP public key (armored or binary). The gateway
+    /// encrypts the message to it (PGP/MIME) and keeps it for your next messages to them; the
+    /// gateway itself still reads the message.
+    #[arg(long, value_name = "FILE", requires = "via_gateway")]
+    pub to_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

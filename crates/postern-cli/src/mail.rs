@@ -73,13 +73,31 @@ pub(crate) fn send(p: &mut Postern, a: &SendArgs, out: &Output) -> Result<(), Cl
     let attachments = attachments_from(&a.attach, &mail_attachment_limit())?;
     let queued = match &a.via_gateway {
         Some(gateway) => {
-            let q = p.send_via_gateway(&a.from, gateway, &a.to, &a.subject, &text, &attachments)?;
+            let key = a.to_key.as_deref().map(read_file).transpose()?;
+            let q = p.send_via_gateway(
+                &a.from,
+                gateway,
+                &a.to,
+                &a.subject,
+                &text,
+                &attachments,
+                key.as_deref(),
+            )?;
             if !out.json() {
-                eprintln!(
-                    "Note: this message leaves the gateway {gateway} as ordinary email, not \
-                     end-to-end encrypted: the gateway and {}'s mail servers can read it.",
-                    a.to.trim()
-                );
+                if key.is_some() {
+                    eprintln!(
+                        "Note: the gateway {gateway} reads this message to deliver it, and \
+                         encrypts it to {}'s key (PGP/MIME): it is not end-to-end encrypted.",
+                        a.to.trim()
+                    );
+                } else {
+                    eprintln!(
+                        "Note: this message leaves the gateway {gateway} as ordinary email, not \
+                         end-to-end encrypted: the gateway and {}'s mail servers can read it \
+                         (unless the gateway knows their OpenPGP key; --to-key gives it).",
+                        a.to.trim()
+                    );
+                }
             }
             q
         }

@@ -238,6 +238,19 @@ fn run(cli: &Cli, out: &Output) -> Result<(), CliError> {
                     })?;
                     out.gateway(&p.enable_gateway(identity, domain, selector, &pem)?);
                 }
+                GatewayCommand::Policy {
+                    identity,
+                    allow,
+                    max_messages_per_day,
+                    max_mib_per_day,
+                } => {
+                    let rules = postern_core::GatewayRules {
+                        senders: allow.clone(),
+                        max_messages_per_day: *max_messages_per_day,
+                        max_bytes_per_day: max_mib_per_day.saturating_mul(1024 * 1024),
+                    };
+                    out.gateway(&p.set_gateway_rules(identity, &rules)?);
+                }
                 GatewayCommand::Show { identity } => match p.gateway_settings(identity)? {
                     Some(g) => out.gateway(&g),
                     None => {

@@ -445,6 +445,16 @@ impl Output {
         }
         say!("Gateway:  {} for {}", g.identity, g.domain);
         say!("Waiting:  {} message(s) to leave", g.waiting);
+        if g.all_contacts {
+            say!("Carries:  mail of every contact");
+        } else {
+            say!("Carries:  mail of {}", g.senders.join(", "));
+        }
+        say!(
+            "Per sender per day: {} message(s), {} MiB",
+            g.max_messages_per_day,
+            g.max_bytes_per_day / (1024 * 1024)
+        );
         say!("Publish in DNS (TXT):");
         say!(
             "  {}._domainkey.{}  \"{}\"",

@@ -218,4 +218,139 @@ fn a_gateway_is_enabled_shown_and_used() {
         ),
         "nobody@example.onion",
     );
+
+    // With the recipient's key: taken and said so; a file that is not a usable key is refused
+    // (exit 2) and nothing more is queued.
+    let carol = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../postern-core/tests/fixtures/gnupg/carol.sec.asc"
+    );
+    let keyed = postern(
+        &dir,
+        &[
+            "send",
+            "--from",
+            "alice",
+            "--to",
+            "carol@example.org",
+            "--via-gateway",
+            &gw_address,
+            "--to-key",
+            carol,
+            "--body",
+            "Hi Carol",
+        ],
+    );
+    ok(&keyed);
+    let note = String::from_utf8_lossy(&keyed.stderr);
+    assert!(
+        note.contains("encrypts it to carol@example.org's key"),
+        "{note}"
+    );
+    let junk = tmp.path().join("junk.asc");
+    std::fs::write(&junk, "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nAAAA\n").expect("write");
+    assert_eq!(
+        fails(
+            &postern(
+                &dir,
+                &[
+                    "send",
+                    "--from",
+                    "alice",
+                    "--to",
+                    "carol@example.org",
+                    "--via-gateway",
+                    &gw_address,
+                    "--to-key",
+                    junk.to_str().expect("p"),
+                    "--body",
+                    "x",
+                ],
+            ),
+            "carol@example.org's key",
+        ),
+        2
+    );
+    let outbox = ok(&postern(&dir, &["--json", "outbox"]));
+    let outbox: serde_json::Value = serde_json::from_str(&outbox).expect("json");
+    assert_eq!(outbox.as_array().map(Vec::len), Some(2), "{outbox}");
+
+    // The policy: only named contacts, a daily allowance; shown; a non-contact is refused.
+    let alice_address: String = serde_json::from_str::<serde_json::Value>(&ok(&postern(
+        &dir,
+        &["--json", "identity", "show", "alice"],
+    )))
+    .expect("json")["address"]
+        .as_str()
+        .expect("address")
+        .to_owned();
+    let card = tmp.path().join("alice.card");
+    ok(&postern(
+        &dir,
+        &[
+            "identity",
+            "export-card",
+            "alice",
+            "--out",
+            card.to_str().expect("p"),
+        ],
+    ));
+    ok(&postern(
+        &dir,
+        &[
+            "contact",
+            "add",
+            "-i",
+            "gw",
+            "--file",
+            card.to_str().expect("p"),
+        ],
+    ));
+    let shown = ok(&postern(
+        &dir,
+        &[
+            "gateway",
+            "policy",
+            "gw",
+            "--allow",
+            &alice_address,
+            "--max-messages-per-day",
+            "20",
+            "--max-mib-per-day",
+            "5",
+        ],
+    ));
+    assert!(
+        shown.contains(&format!("Carries:  mail of {alice_address}")),
+        "{shown}"
+    );
+    assert!(shown.contains("20 message(s), 5 MiB"), "{shown}");
+    assert_eq!(
+        fails(
+            &postern(
+                &dir,
+                &[
+                    "gateway",
+                    "policy",
+                    "gw",
+                    "--allow",
+                    "stranger@nowhere.onion"
+                ]
+            ),
+            "stranger@nowhere.onion",
+        ),
+        6
+    );
+    assert_eq!(
+        fails(
+            &postern(
+                &dir,
+                &["gateway", "policy", "gw", "--max-messages-per-day", "0"]
+            ),
+            "at least one message",
+        ),
+        2
+    );
+    let shown = ok(&postern(&dir, &["gateway", "show", "gw"]));
+    assert!(shown.contains("20 message(s), 5 MiB"), "kept: {shown}");
 }

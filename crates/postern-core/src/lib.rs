@@ -47,7 +47,7 @@ pub use config::{
 pub use devices::{DeviceLink, DeviceOfferReady, DEVICE_PORT};
 pub use error::CoreError;
 pub use events::{EventView, MAX_EVENTS};
-pub use gateway::{GatewayView, VERIFIED_BY_GATEWAY};
+pub use gateway::{GatewayRules, GatewayView, VERIFIED_BY_GATEWAY};
 pub use inbound::{HANDOVER_REFUSED, UNAUTHENTICATED};
 pub use introductions::INTRODUCED;
 pub use invites::{

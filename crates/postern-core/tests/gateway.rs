@@ -2,8 +2,11 @@
 //! message to bob@example.org travels sealed to her gateway contact, leaves it DKIM-signed
 //! through a DNS-found MX into Debian's Postfix; Bob's reply, relayed by Postfix over STARTTLS
 //! to the gateway's public server, reaches Alice's inbox as from bob@example.org "via gateway",
-//! never as verified; mail Postfix refuses comes back to Alice as a bounce. Once between
-//! loopback nodes, once between arti nodes on the project's private Tor network.
+//! never as verified; mail Postfix refuses comes back to Alice as a bounce. Bob's reply carried
+//! an Autocrypt header, so Alice's next message to him leaves encrypted to his key; a message
+//! to Carol leaves encrypted to the key Alice gave — GnuPG reads both. Once between loopback
+//! nodes, once between arti nodes on the project's private Tor network. And the gateway's
+//! outbound policy: who may send through it, and how much a day.
 
 mod common;
 
@@ -19,6 +22,46 @@ use postern_gateway::testing::postfix::Postfix;
 const DOMAIN: &str = "gw.example.net";
 const SELECTOR: &str = "postern1";
 const W: Duration = Duration::from_secs(120);
+
+/// The message in the Maildir whose `To` is `to`, the `nth` such (0-based).
+fn delivered_to(postfix: &Postfix, to: &str, nth: usize) -> Option<String> {
+    postfix
+        .delivered()
+        .into_iter()
+        .map(|m| String::from_utf8_lossy(&m).into_owned())
+        .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(to)))
+        .nth(nth)
+}
+
+/// `Autocrypt: addr=…; prefer-encrypt=mutual; keydata=…`, folded as mail software folds it.
+fn autocrypt_header(addr: &str, key: &[u8]) -> String {
+    let b64 = data_encoding::BASE64.encode(key);
+    let mut folded = String::new();
+    for (i, chunk) in b64.as_bytes().chunks(76).enumerate() {
+        if i > 0 {
+            folded.push_str("\r\n ");
+        }
+        folded.push_str(std::str::from_utf8(chunk).expect("ascii"));
+    }
+    format!("Autocrypt: addr={addr}; prefer-encrypt=mutual; keydata=\r\n {folded}\r\n")
+}
+
+/// A message the gateway sent encrypted: PGP/MIME outside, DKIM-valid, subject hidden; what
+/// `reader` decrypts (the inner entity).
+fn read_encrypted(reader: &gnupg::Holder, text: &str) -> String {
+    assert!(
+        text.contains("multipart/encrypted") && text.contains("application/pgp-encrypted"),
+        "{text}"
+    );
+    assert!(text.contains("Subject: ..."), "{text}");
+    assert!(
+        postern_gateway::testing::dkim::verifies(text.as_bytes(), SELECTOR, DOMAIN),
+        "{text}"
+    );
+    let (ok, plain, status) = reader.decrypt_unsigned(text);
+    assert!(ok, "GnuPG decrypts: {status}");
+    plain
+}
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -109,6 +152,7 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
         Zone::default()
             .with("example.org", Entry::Mx(10, "mx.example.org"))
             .with("example.org", Entry::Txt("v=spf1 ip4:127.0.0.1 -all"))
+            .with("_dmarc.example.org", Entry::Txt("v=DMARC1; p=none"))
             .with("mx.example.org", Entry::A(Ipv4Addr::LOCALHOST)),
     )
     .await;
@@ -148,6 +192,7 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
             "Lunch?",
             "Thursday at noon?\n",
             &[],
+            None,
         )
         .expect("send via gateway");
     alice.node.as_ref().expect("node").wake_outbox();
@@ -168,13 +213,16 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
     );
     let reply_to = reply_address(&text);
 
-    // Back: Bob replies; Postfix relays to the gateway; Alice gets it, marked as such.
+    // Back: Bob replies (his mail program adds its Autocrypt header); Postfix relays to the
+    // gateway; Alice gets it, marked as such.
+    let bob = gnupg::Holder::from_fixture(&tmp.join("bob-gnupg"), "bob");
     postfix.submit(
         "bob@example.org",
         &reply_to,
         &format!(
             "From: Bob <bob@example.org>\r\nTo: <{reply_to}>\r\nSubject: Re: Lunch?\r\n\
-             Message-ID: <re1@example.org>\r\n\r\nNoon is perfect.\r\n"
+             Message-ID: <re1@example.org>\r\n{}\r\nNoon is perfect.\r\n",
+            autocrypt_header("bob@example.org", &bob.public_binary())
         ),
     );
     let summary = wait_for(W, "the reply in Alice's inbox", || {
@@ -196,6 +244,62 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
     let m = alice.api.read(summary.id).expect("read");
     assert!(m.text.contains("Noon is perfect."), "{}", m.text);
 
+    // The gateway learnt Bob's key from his authenticated reply: Alice's next message to him
+    // leaves encrypted to it, and his GnuPG reads it.
+    alice
+        .api
+        .send_via_gateway(
+            &alice.name(),
+            &gw.address,
+            "bob@example.org",
+            "Second thoughts",
+            "Make it one o'clock.\n",
+            &[],
+            None,
+        )
+        .expect("send via gateway");
+    alice.node.as_ref().expect("node").wake_outbox();
+    let second = wait_for(W, "the second message in Bob's mailbox", || {
+        delivered_to(&postfix, "bob@example.org", 1)
+    })
+    .await;
+    assert!(!second.contains("one o'clock"), "not in clear:\n{second}");
+    let inner = read_encrypted(&bob, &second);
+    assert!(inner.contains("Make it one o'clock."), "{inner}");
+    assert!(inner.contains("Subject: Second thoughts"), "{inner}");
+    assert!(inner.contains(&format!("<{reply_to}>")), "{inner}");
+
+    // A key Alice gives: her message to Carol leaves encrypted to it.
+    let carol = gnupg::Holder::from_fixture(&tmp.join("carol-gnupg"), "carol");
+    alice
+        .api
+        .send_via_gateway(
+            &alice.name(),
+            &gw.address,
+            "carol@example.org",
+            "For your eyes",
+            "The plans are attached.\n",
+            &[postern_mime::Attachment {
+                name: "plans.txt".into(),
+                content_type: "text/plain".into(),
+                data: b"step one\n".to_vec(),
+            }],
+            Some(&carol.public),
+        )
+        .expect("send with a key");
+    alice.node.as_ref().expect("node").wake_outbox();
+    let to_carol = wait_for(W, "Carol's message", || {
+        delivered_to(&postfix, "carol@example.org", 0)
+    })
+    .await;
+    let inner = read_encrypted(&carol, &to_carol);
+    assert!(inner.contains("The plans are attached."), "{inner}");
+    assert!(inner.contains("Subject: For your eyes"), "{inner}");
+    assert!(inner.contains("plans.txt"), "{inner}");
+    // Bob cannot read Carol's.
+    let (ok, _, _) = bob.decrypt_unsigned(&to_carol);
+    assert!(!ok, "only Carol's key opens it");
+
     // A recipient the MX refuses: Alice is told, by her gateway.
     alice
         .api
@@ -206,6 +310,7 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
             "Hello",
             "Hi\n",
             &[],
+            None,
         )
         .expect("send");
     alice.node.as_ref().expect("node").wake_outbox();
@@ -221,5 +326,134 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
     assert_eq!(bounce.from, gw.address);
     let m = alice.api.read(bounce.id).expect("read");
     assert!(m.text.contains("No such user here"), "{}", m.text);
-    assert_eq!(postfix.delivered().len(), 1, "{}", postfix.log());
+    assert_eq!(postfix.delivered().len(), 3, "{}", postfix.log());
+}
+
+/// The gateway's outbound policy: only the contacts it names may send through it, each a few
+/// messages and bytes a day; what is over is refused at hand-over with a reply that says why,
+/// and nothing refused is counted or queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_carries_only_whom_it_allows_and_only_so_much_a_day() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let reg = tmp.path().join("registry");
+    let mut alice = Device::new(tmp.path(), "alice");
+    let mut dave = Device::new(tmp.path(), "dave");
+    let mut gw = Device::new(tmp.path(), "gateway");
+    for d in [&mut alice, &mut dave] {
+        d.add_contact(&gw, true);
+    }
+    gw.add_contact(&alice, true);
+    gw.add_contact(&dave, true);
+    gw.api
+        .enable_gateway(
+            &gw.name(),
+            DOMAIN,
+            SELECTOR,
+            postern_gateway::testing::dkim::KEY_PEM,
+        )
+        .expect("enable gateway");
+    assert!(
+        gw.api
+            .set_gateway_rules(
+                &gw.name(),
+                &postern_core::GatewayRules {
+                    senders: vec!["nobody-known".into()],
+                    ..Default::default()
+                },
+            )
+            .is_err(),
+        "only contacts can be allowed"
+    );
+    let view = gw
+        .api
+        .set_gateway_rules(
+            &gw.name(),
+            &postern_core::GatewayRules {
+                senders: vec![alice.address.clone()],
+                max_messages_per_day: 2,
+                max_bytes_per_day: 512 * 1024,
+            },
+        )
+        .expect("rules");
+    assert!(!view.all_contacts);
+    assert_eq!(view.senders, vec![alice.address.clone()]);
+
+    // No MX anywhere: what the gateway takes is bounced back to its sender, which is fine here.
+    let dns = serve(Zone::default()).await;
+    let mut config = test_config();
+    config.gateway = GatewayNetwork {
+        dns: postern_gateway::Dns::Server(dns),
+        ..GatewayNetwork::default()
+    };
+    gw.start_with(loopback(&reg), config).await;
+    alice.start(loopback(&reg)).await;
+    dave.start(loopback(&reg)).await;
+
+    let send = |d: &mut Device, subject: &str, attachments: &[postern_mime::Attachment]| {
+        let name = d.name();
+        d.api
+            .send_via_gateway(
+                &name,
+                &gw.address,
+                "someone@example.org",
+                subject,
+                "Hello\n",
+                attachments,
+                None,
+            )
+            .expect("queued");
+        d.node.as_ref().expect("node").wake_outbox();
+    };
+    let outcome = |d: &Device, subject: &str| {
+        d.api.outbox(None).ok()?.into_iter().find(|o| {
+            o.subject == subject
+                && (matches!(o.state.as_str(), "failed" | "delivered")
+                    || (o.state == "queued" && o.last_error.is_some()))
+        })
+    };
+
+    // Dave is a contact, but not one the gateway carries for: refused for good.
+    send(&mut dave, "From Dave", &[]);
+    let o = wait_for(W, "Dave's refusal", || outcome(&dave, "From Dave")).await;
+    assert_eq!(o.state, "failed", "{o:?}");
+    assert!(
+        o.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("5.7.1") && e.contains("does not carry your mail")),
+        "{o:?}"
+    );
+
+    // More than a day's bytes in one message: refused for good.
+    send(
+        &mut alice,
+        "Too big",
+        &[postern_mime::Attachment {
+            name: "big.bin".into(),
+            content_type: "application/octet-stream".into(),
+            data: vec![7; 600 * 1024],
+        }],
+    );
+    let o = wait_for(W, "the oversize refusal", || outcome(&alice, "Too big")).await;
+    assert_eq!(o.state, "failed", "{o:?}");
+    assert!(
+        o.last_error.as_deref().is_some_and(|e| e.contains("5.3.4")),
+        "{o:?}"
+    );
+
+    // Two a day: the first two are taken, the third waits for tomorrow (a temporary refusal,
+    // so Alice's node keeps it and tries again).
+    for subject in ["One", "Two"] {
+        send(&mut alice, subject, &[]);
+        let o = wait_for(W, "a hand-over", || outcome(&alice, subject)).await;
+        assert_eq!(o.state, "delivered", "{o:?}");
+    }
+    send(&mut alice, "Three", &[]);
+    let o = wait_for(W, "the daily limit", || outcome(&alice, "Three")).await;
+    assert_eq!(o.state, "queued", "{o:?}");
+    assert!(
+        o.last_error
+            .as_deref()
+            .is_some_and(|e| e.contains("4.5.3") && e.contains("2 messages")),
+        "{o:?}"
+    );
 }

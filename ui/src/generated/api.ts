@@ -453,7 +453,23 @@ dkim_record: string,
 /**
  * Messages waiting to leave.
  */
-waiting: number, };
+waiting: number, 
+/**
+ * Whether every contact may send through it (else only `senders`).
+ */
+all_contacts: boolean, 
+/**
+ * The contacts that may, when not every contact may.
+ */
+senders: Array<string>, 
+/**
+ * Messages one sender may hand over per day (UTC).
+ */
+max_messages_per_day: number, 
+/**
+ * Bytes one sender may hand over per day (UTC).
+ */
+max_bytes_per_day: number, };
 
 /**
  * One of the device's identities.
@@ -1277,7 +1293,12 @@ export type Send = { identity: string, to: string, subject: string, text: string
  * Send to an ordinary address (`to` is name@domain) through this contact, a gateway: it
  * leaves the gateway as ordinary email, readable there and by the recipient's servers.
  */
-via_gateway: string | null, };
+via_gateway: string | null, 
+/**
+ * With `via_gateway`: the recipient's OpenPGP public key (armored), which the gateway
+ * encrypts the message to.
+ */
+to_key: string | null, };
 
 /**
  * Whether an identity is served on this device, for the app and the CLI.

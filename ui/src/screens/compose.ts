@@ -39,7 +39,17 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
     { id: "gateway-warning", class: "warning", role: "alert" },
     "Not end-to-end encrypted: this goes to an ordinary email address. It travels sealed to the gateway you choose, which opens it to send it on — the gateway and the recipient's mail servers can read it.",
   );
-  const gatewayRow = h("div", { id: "gateway-row", hidden: true }, h("label", { for: "via-gateway" }, "Through gateway"), gatewayChoice, gatewayWarning);
+  // The recipient's OpenPGP key, if the sender has it: the gateway encrypts to it.
+  const gatewayKey = h("input", { type: "file", id: "gateway-key", accept: ".asc,.txt,application/pgp-keys" });
+  const gatewayRow = h(
+    "div",
+    { id: "gateway-row", hidden: true },
+    h("label", { for: "via-gateway" }, "Through gateway"),
+    gatewayChoice,
+    gatewayWarning,
+    h("label", { for: "gateway-key" }, "Recipient's OpenPGP key (optional, armored .asc): the gateway encrypts to it"),
+    gatewayKey,
+  );
   const ordinary = () => /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(to.value.trim()) && !to.value.trim().toLowerCase().endsWith(".onion");
   const drawGateway = () => {
     gatewayRow.hidden = !ordinary();
@@ -148,7 +158,13 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
         await save();
         await saving;
         if (draft && draft.attachments.length > 0) throw new Error("Attachments through a gateway are not sent from the app yet; remove them, or use `postern send --via-gateway`.");
-        const out = await api.send(identity, to.value.trim(), subject.value, text.value, [], gatewayChoice.value);
+        const keyFile = gatewayKey.files?.[0];
+        let key: string | null = null;
+        if (keyFile) {
+          key = await keyFile.text();
+          if (!key.includes("-----BEGIN PGP")) throw new Error("The recipient's key must be an armored OpenPGP key (a .asc file starting “-----BEGIN PGP”).");
+        }
+        const out = await api.send(identity, to.value.trim(), subject.value, text.value, [], gatewayChoice.value, key);
         if (draft) await api.discardDraft(draft.id).catch(() => undefined);
         draft = null;
         root.querySelector(".error")?.remove();
@@ -156,7 +172,7 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
         text.value = "";
         drawGateway();
         history.replaceState(null, "", "#/compose");
-        saved.textContent = `Sent through the gateway: ${out.status}.`;
+        saved.textContent = `Sent through the gateway${key ? ", to be encrypted to the recipient's key" : ""}: ${out.status}.`;
         await refresh();
         return;
       }

@@ -123,6 +123,14 @@ impl ReplySink for Inbox {
             })
             .collect();
         let c = &mail.checks;
+        // An Autocrypt key is learnt only from mail whose From domain authenticated it (DMARC
+        // pass): anyone can write the header, and a key planted for someone would turn mail
+        // to them into mail they cannot read.
+        let autocrypt = (c.dmarc == "pass")
+            .then(|| parsed.header_raw("Autocrypt"))
+            .flatten()
+            .and_then(|h| postern_mime::OutsiderKey::from_autocrypt(h, &from))
+            .and_then(|k| k.to_bytes().ok());
         let origin = format!(
             "from={from}; spf={}; dkim={}; dmarc={}; tls={}; gateway={}",
             c.spf,
@@ -145,6 +153,16 @@ impl ReplySink for Inbox {
                     };
                     let id = postern_mime::random_message_id(&mut rand::rngs::OsRng);
                     s.enqueue(self.identity_id, &user, &id, &draft.to_bytes(), now)?;
+                    if let Some(key) = &autocrypt {
+                        s.set_gateway_key(
+                            self.identity_id,
+                            &user,
+                            &from,
+                            key,
+                            postern_store::gateway_key_source::AUTOCRYPT,
+                            now,
+                        )?;
+                    }
                     queued += 1;
                 }
                 Ok::<_, postern_store::StoreError>(queued)

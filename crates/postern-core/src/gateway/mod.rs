@@ -12,17 +12,19 @@
 //!   user's node files it as from that address, verification `gateway`: not end-to-end
 //!   encrypted, not a verified sender.
 
+mod hand_over;
 pub(crate) mod incoming;
 pub(crate) mod outgoing;
 
-use postern_gateway::{mint_local_part, DkimKey, OutboundMessage, ReplySecret};
-use postern_mime::Letter;
+pub(crate) use hand_over::hand_over;
+
+use postern_gateway::DkimKey;
+use postern_mime::OutsiderKey;
 use postern_smtp::Reply;
-use postern_store::{GatewaySettings, Store};
+use postern_store::{GatewayPolicy, GatewaySettings};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::context::LocalIdentity;
 use crate::mail::draft::QueuedDraft;
 use crate::{CoreError, OutboxView, Postern};
 
@@ -51,6 +53,36 @@ pub struct GatewayView {
     pub dkim_record: String,
     /// Messages waiting to leave.
     pub waiting: i64,
+    /// Whether every contact may send through it (else only `senders`).
+    pub all_contacts: bool,
+    /// The contacts that may, when not every contact may.
+    pub senders: Vec<String>,
+    /// Messages one sender may hand over per day (UTC).
+    pub max_messages_per_day: i64,
+    /// Bytes one sender may hand over per day (UTC).
+    pub max_bytes_per_day: i64,
+}
+
+/// Whose mail a gateway carries out, and how much, as its operator sets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayRules {
+    /// The contacts that may send through it; empty: every contact.
+    pub senders: Vec<String>,
+    /// Messages one sender may hand over per day (UTC), at least 1.
+    pub max_messages_per_day: i64,
+    /// Bytes one sender may hand over per day (UTC), at least 1 KiB.
+    pub max_bytes_per_day: i64,
+}
+
+impl Default for GatewayRules {
+    fn default() -> Self {
+        let p = GatewayPolicy::default();
+        GatewayRules {
+            senders: Vec::new(),
+            max_messages_per_day: p.max_messages_per_day,
+            max_bytes_per_day: p.max_bytes_per_day,
+        }
+    }
 }
 
 fn refuse(text: &str) -> Reply {
@@ -122,116 +154,6 @@ pub(crate) fn origin(header: &str, gateway_name: &str) -> Option<(String, String
     Some((from, name))
 }
 
-/// Take a contact's hand-over, inside the transaction that stores its message.
-pub(crate) fn hand_over(
-    store: &mut Store,
-    now: i64,
-    me: &LocalIdentity,
-    letter: &Letter,
-) -> Result<(), Reply> {
-    let Some(settings) = store.gateway(me.id).map_err(busy)? else {
-        return Err(refuse("This identity is not a gateway to ordinary email"));
-    };
-    let to = letter
-        .gateway
-        .as_deref()
-        .map(fields)
-        .and_then(|f| f.into_iter().find(|(k, _)| k == "to").map(|(_, v)| v))
-        .and_then(|v| ordinary_address(&v))
-        .ok_or_else(|| {
-            Reply::new(
-                550,
-                "5.1.3",
-                "The gateway needs one ordinary address (to=name@domain)",
-            )
-        })?;
-    let waiting = store
-        .gateway_waiting_from(me.id, &letter.from)
-        .map_err(busy)?;
-    if waiting >= MAX_WAITING_PER_SENDER {
-        return Err(Reply::new(
-            452,
-            "4.5.3",
-            "Enough of your mail waits at this gateway; try again later",
-        ));
-    }
-    let route = store
-        .gateway_route(me.id, &letter.from, rand::rngs::OsRng.next_u64(), now)
-        .map_err(busy)?;
-    let secret = ReplySecret::from_bytes(*settings.secret);
-    let expires = u64::try_from(now + REPLY_VALIDITY_SECS).unwrap_or(0);
-    let bounce = format!(
-        "{}@{}",
-        mint_local_part(&secret, route, expires, ""),
-        settings.domain
-    );
-    let signed = render(&settings, letter, &to, route, now)?;
-    store
-        .gateway_enqueue(
-            me.id,
-            &letter.from,
-            &bounce,
-            &to,
-            &letter.subject,
-            &signed,
-            now,
-        )
-        .map_err(busy)?;
-    Ok(())
-}
-
-/// The message for `to` from the gateway's domain, with a reply address for `route`, signed.
-fn render(
-    settings: &GatewaySettings,
-    letter: &Letter,
-    to: &str,
-    route: u64,
-    now: i64,
-) -> Result<Vec<u8>, Reply> {
-    let failed = |e: postern_gateway::OutboundError| {
-        tracing::error!("gateway: {e}");
-        Reply::new(
-            451,
-            "4.3.5",
-            "The gateway cannot sign mail now; try again later",
-        )
-    };
-    let key = DkimKey::from_pem(&settings.dkim_pem, &settings.domain, &settings.selector)
-        .map_err(failed)?;
-    let secret = ReplySecret::from_bytes(*settings.secret);
-    let domain = &settings.domain;
-    let mut id = [0u8; 12];
-    rand::rngs::OsRng.fill_bytes(&mut id);
-    let expires = u64::try_from(now + REPLY_VALIDITY_SECS).unwrap_or(0);
-    let message = OutboundMessage {
-        sender_name: letter
-            .from_name
-            .clone()
-            .filter(|n| !n.trim().is_empty())
-            .unwrap_or_else(|| "A Postern user".into()),
-        reply_address: format!("{}@{domain}", mint_local_part(&secret, route, expires, to)),
-        to: to.to_owned(),
-        subject: letter.subject.clone(),
-        text: letter.text.replace('\n', "\r\n"),
-        message_id: format!(
-            "{}@{domain}",
-            data_encoding::BASE32_NOPAD.encode(&id).to_ascii_lowercase()
-        ),
-        in_reply_to: letter
-            .in_reply_to
-            .clone()
-            .filter(|p| !p.ends_with(".onion")),
-        date: now,
-        gateway_domain: domain.clone(),
-        attachments: letter
-            .attachments
-            .iter()
-            .map(|a| (a.name.clone(), a.content_type.clone(), a.data.clone()))
-            .collect(),
-    };
-    key.sign(&message.render().map_err(failed)?).map_err(failed)
-}
-
 impl Postern {
     /// Make `identity` a gateway for `domain`, signing with the RSA key `dkim_pem` published
     /// under `selector`. Its reply-address secret is made here (kept if it was one already).
@@ -283,13 +205,57 @@ impl Postern {
             .ok_or_else(|| CoreError::Corrupt("gateway settings vanished".into()))
     }
 
+    /// Set whose mail gateway `identity` carries out (contacts of it; none named: every
+    /// contact) and how much per sender per day.
+    pub fn set_gateway_rules(
+        &mut self,
+        identity: &str,
+        rules: &GatewayRules,
+    ) -> Result<GatewayView, CoreError> {
+        let me = self.find_identity(identity)?;
+        if self.store.gateway(me.id)?.is_none() {
+            return Err(CoreError::BadSetting(format!(
+                "{identity} is not a gateway (enable it first)"
+            )));
+        }
+        if rules.max_messages_per_day < 1 || rules.max_bytes_per_day < 1024 {
+            return Err(CoreError::BadSetting(
+                "a gateway's daily allowance is at least one message and 1 KiB per sender".into(),
+            ));
+        }
+        let mut senders = Vec::new();
+        for name in &rules.senders {
+            let contact = self
+                .store
+                .contact(me.id, name.trim())
+                .map_err(|_| CoreError::ContactNotFound(name.trim().to_owned()))?;
+            senders.push(contact.address);
+        }
+        self.store.set_gateway_policy(
+            me.id,
+            &GatewayPolicy {
+                all_contacts: senders.is_empty(),
+                senders,
+                max_messages_per_day: rules.max_messages_per_day,
+                max_bytes_per_day: rules.max_bytes_per_day,
+            },
+        )?;
+        self.gateway_settings(identity)?
+            .ok_or_else(|| CoreError::Corrupt("gateway settings vanished".into()))
+    }
+
     /// The identity's gateway settings, if it is a gateway.
     pub fn gateway_settings(&self, identity: &str) -> Result<Option<GatewayView>, CoreError> {
         let me = self.find_identity(identity)?;
         let Some(s) = self.store.gateway(me.id)? else {
             return Ok(None);
         };
+        let policy = self.store.gateway_policy(me.id)?;
         Ok(Some(GatewayView {
+            all_contacts: policy.all_contacts,
+            senders: policy.senders,
+            max_messages_per_day: policy.max_messages_per_day,
+            max_bytes_per_day: policy.max_bytes_per_day,
             identity: self.address_of(me.id),
             dkim_record: DkimKey::dns_record(&s.dkim_pem)
                 .map_err(|e| CoreError::BadSetting(e.to_string()))?,
@@ -301,7 +267,11 @@ impl Postern {
 
     /// Send a message to an ordinary address through `gateway`, a contact of `identity` that
     /// is a gateway. It travels sealed to the gateway, which must read it to deliver it: the
-    /// gateway and the recipient's mail servers see its content.
+    /// gateway sees its content, and the recipient's mail servers do too unless it leaves
+    /// encrypted — to `to_key` (the recipient's OpenPGP public key, armored or binary) when
+    /// given, else to a key the gateway keeps for them (given before, or learnt from an
+    /// `Autocrypt` header in their authenticated replies).
+    #[allow(clippy::too_many_arguments)]
     pub fn send_via_gateway(
         &mut self,
         identity: &str,
@@ -310,6 +280,7 @@ impl Postern {
         subject: &str,
         text: &str,
         attachments: &[postern_mime::Attachment],
+        to_key: Option<&[u8]>,
     ) -> Result<OutboxView, CoreError> {
         let me = self.find_identity(identity)?;
         let to = ordinary_address(to).ok_or_else(|| {
@@ -321,9 +292,19 @@ impl Postern {
             .store
             .contact(me.id, gateway.trim())
             .map_err(|_| CoreError::ContactNotFound(gateway.trim().to_owned()))?;
+        let mut route = format!("to={to}");
+        if let Some(bytes) = to_key {
+            let key = OutsiderKey::parse(bytes)
+                .map_err(|e| CoreError::BadDraft(format!("{to}'s key: {e}")))?;
+            let bytes = key
+                .to_bytes()
+                .map_err(|e| CoreError::BadDraft(format!("{to}'s key: {e}")))?;
+            route.push_str("; key=");
+            route.push_str(&data_encoding::BASE64.encode(&bytes));
+        }
         let draft = QueuedDraft::new(subject, text, attachments).with_headers(vec![
             ("Postern-Kind".into(), KIND_OUT.into()),
-            ("Postern-Gateway".into(), format!("to={to}")),
+            ("Postern-Gateway".into(), route),
         ]);
         self.queue(me.id, &contact.address, draft)
     }

@@ -87,6 +87,48 @@ impl Holder {
         }
     }
 
+    /// A GnuPG user whose secret key is the committed fixture `name`
+    /// (`tests/fixtures/gnupg/<name>.sec.asc`): the same key every run.
+    pub fn from_fixture(home: &Path, name: &str) -> Holder {
+        std::fs::create_dir_all(home).expect("home");
+        std::fs::set_permissions(home, std::os::unix::fs::PermissionsExt::from_mode(0o700))
+            .expect("chmod");
+        let agent = Agent(home.to_owned());
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/gnupg")
+            .join(format!("{name}.sec.asc"));
+        let secret = std::fs::read(&fixture).expect("fixture key");
+        let (ok, _, err) = gpg(home, &["--import"], &secret);
+        assert!(ok, "import: {err}");
+        let (ok, public, err) = gpg(home, &["--armor", "--export"], b"");
+        assert!(ok, "export: {err}");
+        Holder {
+            home: home.to_owned(),
+            public,
+            _agent: agent,
+        }
+    }
+
+    /// The public key, binary (as an `Autocrypt` header carries it).
+    pub fn public_binary(&self) -> Vec<u8> {
+        let (ok, public, err) = gpg(&self.home, &["--export"], b"");
+        assert!(ok, "export: {err}");
+        public
+    }
+
+    /// Decrypt the first armored OpenPGP message in `text`, which is not signed: (succeeded,
+    /// plaintext, status lines).
+    pub fn decrypt_unsigned(&self, text: &str) -> (bool, String, String) {
+        let start = text.find("-----BEGIN PGP MESSAGE-----").expect("armor");
+        let end = text.find("-----END PGP MESSAGE-----").expect("end") + 25;
+        let (ok, plain, status) = gpg(
+            &self.home,
+            &["--status-fd", "2", "--decrypt"],
+            text[start..end].replace("\r\n", "\n").as_bytes(),
+        );
+        (ok, String::from_utf8_lossy(&plain).into_owned(), status)
+    }
+
     /// Decrypt the first armored OpenPGP message in `text` (after importing `signer`'s key):
     /// (succeeded, plaintext, status lines).
     pub fn decrypt(&self, text: &str, signer: &[u8]) -> (bool, String, String) {
