@@ -109,9 +109,9 @@ export const api = {
   reply: (id: number, all: boolean) => call("reply", { id, all }),
   forward: (id: number) => call("forward", { id }),
   saveDraft: (
-    draft: { id: number | null; identity: string; to: string; subject: string; text: string },
+    draft: { id: number | null; identity: string; to: string; subject: string; text: string; via_gateway?: string | null; to_key?: string | null },
     attach: Attachment[] = [],
-  ) => call("save_draft", { ...draft, in_reply_to: null, references: [], attach }),
+  ) => call("save_draft", { via_gateway: null, to_key: null, ...draft, in_reply_to: null, references: [], attach }),
   draft: (id: number) => call("draft", { id }),
   discardDraft: (id: number) => call("discard_draft", { id }),
   sendDraft: (id: number) => call("send_draft", { id }),

@@ -485,6 +485,9 @@ async function screensAt(size, tag) {
   expect((await text(p, ".error")).includes("key"), `${tag} a broken recipient key is refused with a message`);
   expect((await p.locator("#outbox li:has-text('Keyed')").count()) === 0, `${tag} nothing is queued with a broken key`);
   await p.setInputFiles("#gateway-key", new URL("../../crates/postern-core/tests/fixtures/gnupg/carol.sec.asc", import.meta.url).pathname);
+  // Attachments go through a gateway too.
+  await p.setInputFiles("#attach", { name: "plans.txt", mimeType: "text/plain", buffer: Buffer.from("step one") });
+  await p.waitForSelector("#attached li:has-text('plans.txt')");
   await p.click("#send");
   await p.waitForSelector("#outbox li:has-text('Keyed')");
   expect((await text(p, "#draft-state")).includes("encrypted to the recipient's key"), `${tag} sending with a key is confirmed as encrypted`);

@@ -212,6 +212,13 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
         "{text}"
     );
     let reply_to = reply_address(&text);
+    let answered = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Message-ID: "))
+        .expect("a Message-ID")
+        .trim()
+        .to_owned();
+    assert!(!answered.contains(".onion"), "{answered}");
 
     // Back: Bob replies (his mail program adds its Autocrypt header); Postfix relays to the
     // gateway; Alice gets it, marked as such.
@@ -221,7 +228,8 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
         &reply_to,
         &format!(
             "From: Bob <bob@example.org>\r\nTo: <{reply_to}>\r\nSubject: Re: Lunch?\r\n\
-             Message-ID: <re1@example.org>\r\n{}\r\nNoon is perfect.\r\n",
+             Message-ID: <re1@example.org>\r\nIn-Reply-To: {answered}\r\n\
+             References: {answered}\r\n{}\r\nNoon is perfect.\r\n",
             autocrypt_header("bob@example.org", &bob.public_binary())
         ),
     );
@@ -244,26 +252,58 @@ async fn scenario(root: &std::path::Path, transport: &dyn Fn(&Device) -> Arc<dyn
     let m = alice.api.read(summary.id).expect("read");
     assert!(m.text.contains("Noon is perfect."), "{}", m.text);
 
-    // The gateway learnt Bob's key from his authenticated reply: Alice's next message to him
-    // leaves encrypted to it, and his GnuPG reads it.
-    alice
+    // What Alice sent is in her Sent as to Bob's address; his reply threads under it (its
+    // In-Reply-To is her message's own id).
+    let sent = alice
         .api
-        .send_via_gateway(
-            &alice.name(),
-            &gw.address,
-            "bob@example.org",
-            "Second thoughts",
-            "Make it one o'clock.\n",
+        .mailbox(&alice.name(), "sent")
+        .expect("sent")
+        .into_iter()
+        .find(|o| o.subject == "Lunch?")
+        .expect("in Sent");
+    assert_eq!(sent.to, "bob@example.org");
+    assert_eq!(summary.thread, sent.thread, "one conversation");
+    let conversation = alice.api.thread(summary.id).expect("thread");
+    assert_eq!(conversation.len(), 2, "{conversation:?}");
+
+    // Alice answers from her mailbox, as with any mail: the reply goes back through the
+    // gateway that brought Bob's, threaded (In-Reply-To his Message-ID). The gateway learnt
+    // Bob's key from his authenticated reply, so it leaves encrypted to it, and his GnuPG
+    // reads it.
+    let draft = alice.api.reply(summary.id, false).expect("reply");
+    assert_eq!(draft.to, "bob@example.org");
+    assert_eq!(draft.via_gateway.as_deref(), Some(gw.address.as_str()));
+    assert_eq!(draft.in_reply_to.as_deref(), Some("re1@example.org"));
+    let draft = alice
+        .api
+        .save_draft(
+            &postern_core::DraftInput {
+                id: Some(draft.id),
+                identity: alice.name(),
+                to: draft.to.clone(),
+                subject: "Second thoughts".into(),
+                text: format!("Make it one o'clock.\n{}", draft.text),
+                ..Default::default()
+            },
             &[],
-            None,
         )
-        .expect("send via gateway");
+        .expect("save");
+    assert_eq!(
+        draft.via_gateway.as_deref(),
+        Some(gw.address.as_str()),
+        "kept"
+    );
+    alice.api.send_draft(draft.id).expect("send the reply");
     alice.node.as_ref().expect("node").wake_outbox();
     let second = wait_for(W, "the second message in Bob's mailbox", || {
         delivered_to(&postfix, "bob@example.org", 1)
     })
     .await;
     assert!(!second.contains("one o'clock"), "not in clear:\n{second}");
+    assert!(
+        second.contains("In-Reply-To: <re1@example.org>"),
+        "{second}"
+    );
     let inner = read_encrypted(&bob, &second);
     assert!(inner.contains("Make it one o'clock."), "{inner}");
     assert!(inner.contains("Subject: Second thoughts"), "{inner}");
@@ -412,6 +452,49 @@ async fn the_gateway_carries_only_whom_it_allows_and_only_so_much_a_day() {
         })
     };
 
+    // A contact that is not a gateway Alice sends through cannot bring her "replies from
+    // ordinary addresses": refused, nothing filed.
+    alice.add_contact(&dave, true);
+    let alice_key = alice
+        .api
+        .identity_keys(&alice.name())
+        .expect("keys")
+        .openpgp_public()
+        .expect("pub");
+    let alice_address = alice.address.clone();
+    let forged = |from: &Device| {
+        let keys = from.api.identity_keys(&from.name()).expect("keys");
+        compose_with(
+            &keys,
+            &from.address,
+            &alice_address,
+            &alice_key,
+            "Your account",
+            "Please log in at once.",
+            vec![],
+            vec![
+                ("Postern-Kind".into(), "gateway-in".into()),
+                (
+                    "Postern-Gateway".into(),
+                    "from=security@bank.example; spf=pass; dkim=pass; dmarc=pass; tls=yes; gateway=bank.example".into(),
+                ),
+            ],
+        )
+        .0
+    };
+    let (code, text) = submit(&reg, &dave.address, &alice, &forged(&dave)).await;
+    assert_eq!(code, 550, "{text}");
+    assert!(
+        text.contains("not a gateway this identity sends through"),
+        "{text}"
+    );
+    assert!(alice
+        .api
+        .inbox(None)
+        .expect("inbox")
+        .iter()
+        .all(|m| m.subject != "Your account"));
+
     // Dave is a contact, but not one the gateway carries for: refused for good.
     send(&mut dave, "From Dave", &[]);
     let o = wait_for(W, "Dave's refusal", || outcome(&dave, "From Dave")).await;
@@ -447,6 +530,11 @@ async fn the_gateway_carries_only_whom_it_allows_and_only_so_much_a_day() {
         let o = wait_for(W, "a hand-over", || outcome(&alice, subject)).await;
         assert_eq!(o.state, "delivered", "{o:?}");
     }
+    let (code, text) = submit(&reg, &gw.address, &alice, &forged(&gw)).await;
+    assert_eq!(
+        code, 250,
+        "the gateway Alice sends through brings her replies: {text}"
+    );
     send(&mut alice, "Three", &[]);
     let o = wait_for(W, "the daily limit", || outcome(&alice, "Three")).await;
     assert_eq!(o.state, "queued", "{o:?}");

@@ -266,6 +266,7 @@ fn main() {
             1700005000,
         )
         .expect("key");
+        s.note_gateway_choice(id, bob, 1700005000).expect("choice");
     }
     drop(s);
     println!("wrote schema version {version} to {out}");

@@ -194,3 +194,33 @@ impl Store {
 fn key_context(identity_id: i64, sender: &str, correspondent: &str) -> String {
     format!("gateway/{identity_id}/key/{sender}/{correspondent}")
 }
+
+impl Store {
+    /// Record that identity `identity_id` sends through gateway `gateway` (a contact).
+    pub fn note_gateway_choice(
+        &mut self,
+        identity_id: i64,
+        gateway: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO gateway_choices (identity_id, gateway, first_used_at)
+             VALUES (?1, ?2, ?3)",
+            params![identity_id, gateway, now],
+        )?;
+        Ok(())
+    }
+
+    /// Whether identity `identity_id` has sent through gateway `gateway`.
+    pub fn is_gateway_choice(&self, identity_id: i64, gateway: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM gateway_choices WHERE identity_id = ?1 AND gateway = ?2",
+                params![identity_id, gateway],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+}

@@ -389,7 +389,15 @@ attachments: Array<AttachmentInfo>,
 /**
  * When it was last saved.
  */
-saved_at: number, };
+saved_at: number, 
+/**
+ * For an ordinary address (name@domain): the gateway contact it goes through.
+ */
+via_gateway: string | null, 
+/**
+ * The fingerprint of the recipient's OpenPGP key the gateway is to encrypt to, if given.
+ */
+recipient_key: string | null, };
 
 /**
  * What a person (or a script) can do about an error.
@@ -1163,7 +1171,17 @@ in_reply_to: string | null,
 /**
  * The thread's Message-IDs (kept from the stored draft when empty).
  */
-references: Array<string>, };
+references: Array<string>, 
+/**
+ * For an ordinary address: the gateway contact to send through (kept from the stored
+ * draft when absent).
+ */
+via_gateway: string | null, 
+/**
+ * For an ordinary address: the recipient's OpenPGP public key, armored, for the gateway to
+ * encrypt to (kept from the stored draft when absent).
+ */
+to_key: string | null, };
 
 export type SaveListAttachments = { identity: string, list: string, 
 /**

@@ -41,6 +41,8 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
   );
   // The recipient's OpenPGP key, if the sender has it: the gateway encrypts to it.
   const gatewayKey = h("input", { type: "file", id: "gateway-key", accept: ".asc,.txt,application/pgp-keys" });
+  if (draft?.via_gateway) gatewayChoice.value = draft.via_gateway;
+  gatewayChoice.addEventListener("change", () => later());
   const gatewayRow = h(
     "div",
     { id: "gateway-row", hidden: true },
@@ -68,7 +70,7 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
   const save = (attach: Attachment[] = []) => {
     saving = saving.then(async () => {
       try {
-        draft = await api.saveDraft({ id: draft?.id ?? null, identity, to: to.value, subject: subject.value, text: text.value }, attach);
+        draft = await api.saveDraft({ id: draft?.id ?? null, identity, to: to.value, subject: subject.value, text: text.value, via_gateway: ordinary() ? gatewayChoice.value || null : null }, attach);
         saved.textContent = "Draft saved.";
         drawAttached();
         if (!location.hash.endsWith(`/${draft.id}`)) history.replaceState(null, "", `#/compose/${draft.id}`);
@@ -155,24 +157,26 @@ export async function composeScreen(root: HTMLElement, draftId?: number) {
       window.clearTimeout(timer);
       if (ordinary()) {
         if (!gatewayChoice.value) throw new Error("To write to an ordinary email address, add a contact who runs a gateway first.");
-        await save();
         await saving;
-        if (draft && draft.attachments.length > 0) throw new Error("Attachments through a gateway are not sent from the app yet; remove them, or use `postern send --via-gateway`.");
         const keyFile = gatewayKey.files?.[0];
         let key: string | null = null;
         if (keyFile) {
           key = await keyFile.text();
           if (!key.includes("-----BEGIN PGP")) throw new Error("The recipient's key must be an armored OpenPGP key (a .asc file starting “-----BEGIN PGP”).");
         }
-        const out = await api.send(identity, to.value.trim(), subject.value, text.value, [], gatewayChoice.value, key);
-        if (draft) await api.discardDraft(draft.id).catch(() => undefined);
+        // Saved with the gateway (and the key) first: a key that is refused leaves the draft
+        // as it was, unsent.
+        draft = await api.saveDraft({ id: draft?.id ?? null, identity, to: to.value, subject: subject.value, text: text.value, via_gateway: gatewayChoice.value, to_key: key });
+        const encrypted = draft.recipient_key !== null;
+        const out = await api.sendDraft(draft.id);
         draft = null;
         root.querySelector(".error")?.remove();
         form.reset();
         text.value = "";
+        replace(attached);
         drawGateway();
         history.replaceState(null, "", "#/compose");
-        saved.textContent = `Sent through the gateway${key ? ", to be encrypted to the recipient's key" : ""}: ${out.status}.`;
+        saved.textContent = `Sent through the gateway${encrypted ? ", to be encrypted to the recipient's key" : ""}: ${out.status}.`;
         await refresh();
         return;
       }

@@ -109,6 +109,7 @@ mod tests {
                 text: "text".into(),
                 in_reply_to: None,
                 references: Vec::new(),
+                ..Default::default()
             },
             &[],
         )
@@ -166,6 +167,7 @@ mod tests {
                 text: "text".into(),
                 in_reply_to: None,
                 references: Vec::new(),
+                ..Default::default()
             },
             &[],
         )

@@ -319,6 +319,7 @@ impl Mailstore for AccountMail {
                     text: letter.text,
                     in_reply_to: letter.in_reply_to,
                     references: letter.references,
+                    ..Default::default()
                 },
                 &letter.attachments,
             )

@@ -43,6 +43,7 @@ impl Postern {
                     text: letter.text.clone(),
                     in_reply_to: letter.in_reply_to.clone(),
                     references: letter.references.clone(),
+                    ..Default::default()
                 },
                 &letter.attachments,
             )?;

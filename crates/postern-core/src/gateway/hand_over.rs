@@ -8,7 +8,10 @@ use postern_smtp::Reply;
 use postern_store::{gateway_key_source, GatewayPolicy, GatewaySettings, Store};
 use rand::RngCore;
 
-use super::{busy, fields, ordinary_address, refuse, MAX_WAITING_PER_SENDER, REPLY_VALIDITY_SECS};
+use super::{
+    busy, fields, ordinary_address, portable_message_id, refuse, MAX_WAITING_PER_SENDER,
+    REPLY_VALIDITY_SECS,
+};
 use crate::context::LocalIdentity;
 
 /// Take a contact's hand-over, inside the transaction that stores its message.
@@ -198,10 +201,18 @@ fn render(
         to: to.to_owned(),
         subject: letter.subject.clone(),
         text: letter.text.replace('\n', "\r\n"),
-        message_id: format!(
-            "{}@{domain}",
-            data_encoding::BASE32_NOPAD.encode(&id).to_ascii_lowercase()
-        ),
+        // The Postern message's own (random) Message-ID, so that a reply's In-Reply-To finds
+        // it in the sender's Sent; a fresh one at the gateway's domain if it cannot travel.
+        message_id: letter
+            .message_id
+            .as_deref()
+            .and_then(portable_message_id)
+            .unwrap_or_else(|| {
+                format!(
+                    "{}@{domain}",
+                    data_encoding::BASE32_NOPAD.encode(&id).to_ascii_lowercase()
+                )
+            }),
         in_reply_to: letter
             .in_reply_to
             .clone()

@@ -88,6 +88,8 @@ struct Inbox {
 
 /// Attachments a reply may bring in.
 const MAX_ATTACHMENTS: usize = 32;
+/// Message-IDs of a reply's thread kept.
+const MAX_REFERENCES: usize = 50;
 
 #[async_trait::async_trait]
 impl ReplySink for Inbox {
@@ -131,7 +133,7 @@ impl ReplySink for Inbox {
             .flatten()
             .and_then(|h| postern_mime::OutsiderKey::from_autocrypt(h, &from))
             .and_then(|k| k.to_bytes().ok());
-        let origin = format!(
+        let mut origin = format!(
             "from={from}; spf={}; dkim={}; dmarc={}; tls={}; gateway={}",
             c.spf,
             c.dkim,
@@ -139,10 +141,36 @@ impl ReplySink for Inbox {
             if mail.tls { "yes" } else { "no" },
             self.domain
         );
-        let draft = QueuedDraft::new(&subject, &text, &attachments).with_headers(vec![
+        // The reply's own Message-ID and threading travel with it, so that the user's mailbox
+        // threads it under what they sent, and their answer threads at the correspondent's.
+        if let Some(id) = parsed.message_id().and_then(super::portable_message_id) {
+            origin.push_str("; id=");
+            origin.push_str(&id);
+        }
+        let mut headers = vec![
             ("Postern-Kind".into(), KIND_IN.into()),
             ("Postern-Gateway".into(), origin),
-        ]);
+        ];
+        let ids = |v: &mail_parser::HeaderValue<'_>| -> Vec<String> {
+            match v {
+                mail_parser::HeaderValue::Text(t) => vec![t.to_string()],
+                mail_parser::HeaderValue::TextList(l) => l.iter().map(|t| t.to_string()).collect(),
+                _ => Vec::new(),
+            }
+            .into_iter()
+            .filter_map(|id| super::portable_message_id(&id))
+            .take(MAX_REFERENCES)
+            .collect()
+        };
+        if let Some(parent) = ids(parsed.in_reply_to()).into_iter().next() {
+            headers.push(("In-Reply-To".into(), format!("<{parent}>")));
+        }
+        let references = ids(parsed.references());
+        if !references.is_empty() {
+            let refs: Vec<String> = references.iter().map(|r| format!("<{r}>")).collect();
+            headers.push(("References".into(), refs.join(" ")));
+        }
+        let draft = QueuedDraft::new(&subject, &text, &attachments).with_headers(headers);
         let now = self.shared.clock.now_unix();
         let result = self.shared.with_store(|s| {
             s.in_transaction(|s| {

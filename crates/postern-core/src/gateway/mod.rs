@@ -19,14 +19,12 @@ pub(crate) mod outgoing;
 pub(crate) use hand_over::hand_over;
 
 use postern_gateway::DkimKey;
-use postern_mime::OutsiderKey;
 use postern_smtp::Reply;
 use postern_store::{GatewayPolicy, GatewaySettings};
 use rand::RngCore;
 use serde::Serialize;
 
-use crate::mail::draft::QueuedDraft;
-use crate::{CoreError, OutboxView, Postern};
+use crate::{CoreError, DraftInput, OutboxView, Postern};
 
 /// A contact's message for an ordinary address, handed to its gateway.
 pub(crate) const KIND_OUT: &str = "gateway-out";
@@ -112,13 +110,30 @@ pub(crate) fn ordinary_address(text: &str) -> Option<String> {
     ok.then_some(a)
 }
 
-/// `k=v; k=v` fields of a `Postern-Gateway` header.
+/// A Message-ID that can travel between Postern and ordinary mail as it is: printable ASCII,
+/// no brackets, spaces or ';' (the `Postern-Gateway` field separator), one '@', no onion.
+pub(crate) fn portable_message_id(id: &str) -> Option<String> {
+    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
+    let ok = !id.is_empty()
+        && id.len() <= 250
+        && id.bytes().filter(|b| *b == b'@').count() == 1
+        && !id.to_ascii_lowercase().ends_with(".onion")
+        && id
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !matches!(b, b'<' | b'>' | b';' | b'"'));
+    ok.then(|| id.to_owned())
+}
+
+/// `k=v; k=v` fields of a `Postern-Gateway` header. No value has whitespace of its own: what
+/// a header carries is where a writer folded it, and is dropped.
 pub(crate) fn fields(header: &str) -> Vec<(String, String)> {
     header
         .split(';')
         .filter_map(|f| {
             let (k, v) = f.split_once('=')?;
-            Some((k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            let k: String = k.chars().filter(|c| !c.is_whitespace()).collect();
+            let v: String = v.chars().filter(|c| !c.is_whitespace()).collect();
+            Some((k.to_ascii_lowercase(), v))
         })
         .collect()
 }
@@ -282,30 +297,33 @@ impl Postern {
         attachments: &[postern_mime::Attachment],
         to_key: Option<&[u8]>,
     ) -> Result<OutboxView, CoreError> {
-        let me = self.find_identity(identity)?;
         let to = ordinary_address(to).ok_or_else(|| {
             CoreError::BadDraft(format!(
                 "{to:?} is not an ordinary email address (name@domain; Postern addresses are sent to directly)"
             ))
         })?;
-        let contact = self
-            .store
-            .contact(me.id, gateway.trim())
-            .map_err(|_| CoreError::ContactNotFound(gateway.trim().to_owned()))?;
-        let mut route = format!("to={to}");
-        if let Some(bytes) = to_key {
-            let key = OutsiderKey::parse(bytes)
-                .map_err(|e| CoreError::BadDraft(format!("{to}'s key: {e}")))?;
-            let bytes = key
-                .to_bytes()
-                .map_err(|e| CoreError::BadDraft(format!("{to}'s key: {e}")))?;
-            route.push_str("; key=");
-            route.push_str(&data_encoding::BASE64.encode(&bytes));
+        let key = to_key
+            .map(|bytes| crate::mail::gateway_draft::parse_key(&to, bytes))
+            .transpose()?;
+        let draft = self.save_draft_keyed(
+            &DraftInput {
+                identity: identity.to_owned(),
+                to,
+                subject: subject.to_owned(),
+                text: text.to_owned(),
+                via_gateway: Some(gateway.trim().to_owned()),
+                ..DraftInput::default()
+            },
+            attachments,
+            key,
+        )?;
+        match self.send_draft(draft.id) {
+            Ok(o) => Ok(o),
+            Err(e) => {
+                // Nothing half-done: a message that cannot be sent is not left as a draft.
+                let _ = self.discard_draft(draft.id);
+                Err(e)
+            }
         }
-        let draft = QueuedDraft::new(subject, text, attachments).with_headers(vec![
-            ("Postern-Kind".into(), KIND_OUT.into()),
-            ("Postern-Gateway".into(), route),
-        ]);
-        self.queue(me.id, &contact.address, draft)
     }
 }

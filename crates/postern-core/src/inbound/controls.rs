@@ -118,6 +118,14 @@ pub(super) fn apply(
         crate::gateway::hand_over(store, now, me, letter)?;
         changed = Some(SYSTEM);
     }
+    if letter.kind.as_deref() == Some(crate::gateway::KIND_IN) {
+        // Only a gateway this identity chose (sent through) brings it mail from ordinary
+        // addresses: no other contact can make mail look like it came from one.
+        let chosen = from_contact && store.is_gateway_choice(me.id, &letter.from).map_err(busy)?;
+        if !chosen {
+            return Err(refuse("You are not a gateway this identity sends through"));
+        }
+    }
     if letter.kind.as_deref() == Some(KIND_LIST) && from_contact {
         list_mail(store, now, me, letter)?;
         changed = Some(SYSTEM);

@@ -345,7 +345,19 @@ async fn store(
         Some((_, shown_name)) => (crate::gateway::VERIFIED_BY_GATEWAY, shown_name.clone()),
         None => (verification, sender_name),
     };
-    let message_id = shown.message_id.clone().unwrap_or_default();
+    // Mail through a gateway keeps the ordinary message's own Message-ID (what a reply to it
+    // answers).
+    let message_id = through_gateway
+        .as_ref()
+        .and(letter.gateway.as_deref())
+        .and_then(|h| {
+            crate::gateway::fields(h)
+                .into_iter()
+                .find(|(k, _)| k == "id")
+                .and_then(|(_, v)| crate::gateway::portable_message_id(&v))
+        })
+        .or_else(|| shown.message_id.clone())
+        .unwrap_or_default();
     let (sender, subject, sent_at, text) = (
         through_gateway
             .map(|(from, _)| from)

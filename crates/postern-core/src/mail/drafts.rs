@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::api::{AttachmentInfo, OutboxView, MAX_SEND_BYTES};
 use super::draft::QueuedDraft;
-use super::{DRAFTS, SENT};
+use super::{gateway_draft, DRAFTS, SENT};
 use crate::{CoreError, Postern};
 
 /// A draft, as the Write screen edits it.
@@ -35,6 +35,10 @@ pub struct DraftView {
     pub attachments: Vec<AttachmentInfo>,
     /// When it was last saved.
     pub saved_at: i64,
+    /// For an ordinary address (name@domain): the gateway contact it goes through.
+    pub via_gateway: Option<String>,
+    /// The fingerprint of the recipient's OpenPGP key the gateway is to encrypt to, if given.
+    pub recipient_key: Option<String>,
 }
 
 /// What the Write screen saves.
@@ -61,6 +65,14 @@ pub struct DraftInput {
     /// The thread's Message-IDs (kept from the stored draft when empty).
     #[serde(default)]
     pub references: Vec<String>,
+    /// For an ordinary address: the gateway contact to send through (kept from the stored
+    /// draft when absent).
+    #[serde(default)]
+    pub via_gateway: Option<String>,
+    /// For an ordinary address: the recipient's OpenPGP public key, armored, for the gateway to
+    /// encrypt to (kept from the stored draft when absent).
+    #[serde(default)]
+    pub to_key: Option<String>,
 }
 
 /// Whether writing from an identity to an address needs a second look.
@@ -178,6 +190,22 @@ impl Postern {
         d: &DraftInput,
         add: &[Attachment],
     ) -> Result<DraftView, CoreError> {
+        let key = d
+            .to_key
+            .as_deref()
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| gateway_draft::parse_key(d.to.trim(), k.as_bytes()))
+            .transpose()?;
+        self.save_draft_keyed(d, add, key)
+    }
+
+    /// [`Self::save_draft`] with the recipient's key already read.
+    pub(crate) fn save_draft_keyed(
+        &mut self,
+        d: &DraftInput,
+        add: &[Attachment],
+        key: Option<postern_mime::OutsiderKey>,
+    ) -> Result<DraftView, CoreError> {
         let me = self.find_identity(&d.identity)?;
         Self::check_subject(&d.subject)?;
         let old = d.id.map(|id| self.draft_record(id)).transpose()?;
@@ -217,7 +245,9 @@ impl Postern {
             None => random_message_id(&mut rand::rngs::OsRng),
         };
         let now = self.clock.now_unix();
-        let headers = threading_headers(&threading.in_reply_to, &threading.references);
+        let mut headers = threading_headers(&threading.in_reply_to, &threading.references);
+        let route = gateway_draft::Route::for_draft(self, &me, d, old.as_ref(), key)?;
+        headers.extend(route.header());
         let letter = unsealed_letter(
             &Unsealed {
                 from: &from,
@@ -288,6 +318,7 @@ impl Postern {
         let m = self.draft_record(id)?;
         let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
             .map_err(|e| CoreError::Corrupt(format!("draft {id}: {e}")))?;
+        let route = gateway_draft::Route::of(&letter);
         Ok(DraftView {
             id,
             identity: self.address_of(m.identity_id),
@@ -298,6 +329,8 @@ impl Postern {
             references: m.threading.references.clone(),
             attachments: self.attachment_infos(&m)?,
             saved_at: m.received_at,
+            recipient_key: route.key_fingerprint(),
+            via_gateway: route.via,
         })
     }
 
@@ -344,6 +377,17 @@ impl Postern {
             "\n\nOn {when} UTC, {who} wrote:\n{}\n",
             quoted(&letter.text)
         );
+        // A reply to an ordinary address goes back through a gateway: the one that brought
+        // the message, or the one our own message went through.
+        let via_gateway = if m.verification == crate::gateway::VERIFIED_BY_GATEWAY {
+            Some(letter.from.clone())
+        } else {
+            gateway_draft::Route::of(&letter).via
+        }
+        .filter(|_| {
+            to.iter()
+                .all(|a| crate::gateway::ordinary_address(a).is_some())
+        });
         self.save_draft(
             &DraftInput {
                 id: None,
@@ -353,6 +397,8 @@ impl Postern {
                 text,
                 in_reply_to: Some(m.message_id.clone()),
                 references,
+                via_gateway,
+                to_key: None,
             },
             &[],
         )
@@ -385,6 +431,7 @@ impl Postern {
                 text,
                 in_reply_to: None,
                 references: Vec::new(),
+                ..Default::default()
             },
             &attachments,
         )
@@ -482,26 +529,38 @@ impl Postern {
             .store
             .identity(m.identity_id)
             .map_err(|_| CoreError::DraftNotFound(id))?;
-        let to = self.check_sendable(&me, &m.recipients, &m.subject)?;
         let letter = Letter::parse(m.inner.as_deref().unwrap_or_default())
             .map_err(|e| CoreError::Corrupt(format!("draft {id}: {e}")))?;
+        let t = &m.threading;
+        let mut headers = threading_headers(&t.in_reply_to, &t.references);
+        // To an ordinary address: queued to the gateway it goes through, filed in Sent as to
+        // the address. To a Postern address: queued and filed as to it.
+        let (deliver_to, to, gateway) = match crate::gateway::ordinary_address(&m.recipients) {
+            Some(to) => {
+                Self::check_subject(&m.subject)?;
+                let (gateway, handover) = gateway_draft::Route::of(&letter).out(self, &me, &to)?;
+                headers.extend(handover);
+                (gateway.clone(), to, Some(gateway))
+            }
+            None => {
+                let to = self
+                    .check_sendable(&me, &m.recipients, &m.subject)?
+                    .to_string();
+                (to.clone(), to, None)
+            }
+        };
         let attachments = self.attachments(id)?;
         Self::check_size(&letter.text, &attachments)?;
-        let t = &m.threading;
-        let queued = QueuedDraft::new(&m.subject, &letter.text, &attachments)
-            .with_headers(threading_headers(&t.in_reply_to, &t.references));
+        let queued = QueuedDraft::new(&m.subject, &letter.text, &attachments).with_headers(headers);
         let now = self.clock.now_unix();
         let names: Vec<&str> = attachments.iter().map(|a| a.name.as_str()).collect();
         let row = self.store.in_transaction(|s| -> Result<_, CoreError> {
-            let row = s.enqueue(
-                me.id,
-                &to.to_string(),
-                &m.message_id,
-                &queued.to_bytes(),
-                now,
-            )?;
+            let row = s.enqueue(me.id, &deliver_to, &m.message_id, &queued.to_bytes(), now)?;
             let thread = s.thread_for(me.id, &t.in_reply_to, &t.references, &m.message_id)?;
-            s.file_as_sent(id, &m.message_id, &to.to_string(), &thread, now)?;
+            s.file_as_sent(id, &m.message_id, &to, &thread, now)?;
+            if let Some(gateway) = &gateway {
+                s.note_gateway_choice(me.id, gateway, now)?;
+            }
             if !t.in_reply_to.is_empty() {
                 if let Some(parent) = s.message_by_message_id(me.id, &t.in_reply_to)? {
                     let before = s.message(parent)?;
@@ -520,7 +579,7 @@ impl Postern {
                     subject: &m.subject,
                     body: &letter.text,
                     sender_name: &me.display_name,
-                    sender: &to.to_string(),
+                    sender: &to,
                     attachment_names: &names.join(" "),
                 },
             )?;
@@ -552,6 +611,7 @@ impl Postern {
                 text: text.to_owned(),
                 in_reply_to: None,
                 references: Vec::new(),
+                ..Default::default()
             },
             attachments,
         )?;

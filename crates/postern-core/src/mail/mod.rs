@@ -5,6 +5,7 @@
 pub(crate) mod api;
 pub(crate) mod draft;
 mod drafts;
+pub(crate) mod gateway_draft;
 mod mailbox;
 pub(crate) mod reading;
 mod search;

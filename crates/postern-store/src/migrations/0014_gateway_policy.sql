@@ -1,4 +1,4 @@
--- Migration 14: a gateway's outbound policy, and its correspondents' OpenPGP keys
+-- Migration 14: a gateway's outbound policy and its correspondents' OpenPGP keys; a user's gateways
 -- (docs/protocol.md §19).
 -- Whose mail it carries out: every contact (`all_contacts` = 1), or only those listed in
 -- `gateway_senders`; and how much per sender per day (UTC).
@@ -34,4 +34,13 @@ CREATE TABLE gateway_keys (
     source        TEXT    NOT NULL CHECK (source IN ('sender', 'autocrypt')),
     updated_at    INTEGER NOT NULL,
     PRIMARY KEY (identity_id, sender, correspondent)
+) STRICT;
+
+-- On the user's side: the contacts this identity has sent mail through as gateways. Only they
+-- may bring it `gateway-in` mail (replies from ordinary addresses).
+CREATE TABLE gateway_choices (
+    identity_id INTEGER NOT NULL REFERENCES identities(id) ON DELETE CASCADE,
+    gateway     TEXT    NOT NULL,
+    first_used_at INTEGER NOT NULL,
+    PRIMARY KEY (identity_id, gateway)
 ) STRICT;
