@@ -36,7 +36,7 @@ run() {
   case "$1" in
     tor) target/release/tor-bench "${@:2}" ;;
     pgp) target/release/pgp-bench "${@:2}" ;;
-    ingest) postfix; target/release/ingest-bench "${@:2}" ;;
+    ingest) postfix; scripts/setup.sh postfix; target/release/ingest-bench "${@:2}" ;;
     mail) target/release/mail-tor-bench "${@:2}" ;;
     device) target/release/device-bench "${@:2}" ;;
     carrier) target/release/carrier-bench "${@:2}" ;;

@@ -195,6 +195,13 @@ biff = no
             .collect()
     }
 
+    /// How many messages are delivered so far (without reading them).
+    pub fn delivered_count(&self) -> usize {
+        std::fs::read_dir(self.dir.path().join("mail/inbox/new"))
+            .map(|d| d.count())
+            .unwrap_or(0)
+    }
+
     /// Wait until `n` messages are delivered.
     pub fn wait_for(&self, n: usize) -> Vec<Vec<u8>> {
         let started = Instant::now();
