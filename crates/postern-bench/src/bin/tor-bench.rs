@@ -200,8 +200,9 @@ fn report(name: &str, s: &Stats) {
     );
 }
 
-/// A `postern run` node with 3 identities on the network; returns its RSS after it settles.
-fn node_rss(net: &Testnet, dir: &Path) -> Result<u64> {
+/// A `postern run` node with `identities` identities — on the private Tor network, or on
+/// loopback TCP (no Tor at all) when `net` is `None` —; returns its RSS after it settles.
+fn node_rss(net: Option<&Testnet>, dir: &Path, identities: usize) -> Result<u64> {
     let exe = std::env::current_exe()?;
     let postern = exe.with_file_name("postern");
     if !postern.is_file() {
@@ -223,16 +224,22 @@ fn node_rss(net: &Testnet, dir: &Path) -> Result<u64> {
         Ok(())
     };
     run(&["init"])?;
-    for name in ["one", "two", "three"] {
-        run(&["identity", "new", name])?;
+    for i in 0..identities {
+        run(&["identity", "new", &format!("id{i}")])?;
     }
-    let cfg = dir.join("network.toml");
-    std::fs::write(&cfg, net.arti_network_toml())?;
-    let mut child = Command::new(&postern)
-        .arg("--data-dir")
-        .arg(dir.join("data"))
-        .args(["run", "--network-config"])
-        .arg(&cfg)
+    let mut command = Command::new(&postern);
+    command.arg("--data-dir").arg(dir.join("data")).arg("run");
+    match net {
+        Some(net) => {
+            let cfg = dir.join("network.toml");
+            std::fs::write(&cfg, net.arti_network_toml())?;
+            command.arg("--network-config").arg(cfg);
+        }
+        None => {
+            command.arg("--loopback").arg(dir.join("registry"));
+        }
+    }
+    let mut child = command
         .env("POSTERN_PASSPHRASE", "bench")
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(dir.join("node.log"))?)
@@ -257,8 +264,58 @@ fn node_rss(net: &Testnet, dir: &Path) -> Result<u64> {
     rss.context("no RSS")
 }
 
+/// P5: a node's resident memory for 1, 3 and 10 identities, on the private Tor network and on
+/// loopback (the difference is what Tor costs the node: arti, its directory, circuits), beside
+/// as many C tor client processes as there are identities (what a client per identity in C tor
+/// would cost). `tor-bench memory`.
+fn memory() -> Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let net = Testnet::start(&tmp.path().join("net"), &TestnetOptions::default())?;
+    println!("P5 resident memory, 15 s after \"Connected.\" (KiB)");
+    println!(
+        "  {:>10} {:>12} {:>14} {:>12} {:>16} {:>8}",
+        "identities", "node (Tor)", "node (no Tor)", "Tor's share", "C tor x N (sum)", "ratio"
+    );
+    let mut ctor_dirs = Vec::new();
+    let mut ctors: Vec<CTorClient> = Vec::new();
+    let mut previous: Option<(usize, u64)> = None;
+    for k in [1usize, 3, 10] {
+        let tor = node_rss(Some(&net), &tmp.path().join(format!("tor-{k}")), k)?;
+        let bare = node_rss(None, &tmp.path().join(format!("loop-{k}")), k)?;
+        while ctors.len() < k {
+            let dir = tmp.path().join(format!("ctor-{}", ctors.len()));
+            ctors.push(CTorClient::start(&net, &dir)?);
+            ctor_dirs.push(dir);
+        }
+        std::thread::sleep(Duration::from_secs(15));
+        let sum: u64 = ctors
+            .iter()
+            .map(|c| c.pid().and_then(rss_kib).unwrap_or(0))
+            .sum();
+        println!(
+            "  {k:>10} {tor:>12} {bare:>14} {:>12} {sum:>16} {:>7.2}x",
+            tor.saturating_sub(bare),
+            tor as f64 / sum.max(1) as f64
+        );
+        if let Some((pk, pt)) = previous {
+            let per = (tor as f64 - pt as f64) / (k - pk) as f64;
+            let per_ctor = sum as f64 / k as f64;
+            println!(
+                "  {:>10} per added identity: node +{per:.0} KiB; one C tor client {per_ctor:.0} KiB ({:.2}x)",
+                "",
+                per / per_ctor
+            );
+        }
+        previous = Some((k, tor));
+    }
+    Ok(())
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("memory") {
+        return memory();
+    }
     let n: usize = std::env::args()
         .nth(1)
         .and_then(|a| a.parse().ok())
@@ -391,7 +448,7 @@ async fn main() -> Result<()> {
     );
 
     // 3. Memory.
-    let node = node_rss(&net2, &tmp.path().join("node"))?;
+    let node = node_rss(Some(&net2), &tmp.path().join("node"), 3)?;
     let ctor_rss = ctor.pid().and_then(rss_kib).context("C tor RSS")?;
     println!("\n3. resident memory");
     println!("  postern node serving 3 identities: {:>7} KiB", node);
