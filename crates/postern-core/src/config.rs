@@ -190,6 +190,28 @@ pub struct NodeConfig {
     pub devices: DeviceLeases,
     /// Gateway mode's network side (used when an identity is a gateway).
     pub gateway: GatewayNetwork,
+    /// Keeping one device's identities from being linked by when they act.
+    pub unlinking: Unlinking,
+}
+
+/// What a node does so that its identities do not act in step (`docs/protocol.md` §5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unlinking {
+    /// When a node serving more than one identity comes online, each identity asks its
+    /// carriers for held mail after its own random delay, up to this — not all back to back,
+    /// which would tell a carrier that serves several of them (or watches them) that they are
+    /// one device. `0`: at once.
+    pub pull_spread: Duration,
+}
+
+impl Default for Unlinking {
+    fn default() -> Self {
+        Unlinking {
+            // Long enough that pulls of different identities rarely fall within the same few
+            // seconds; short enough that mail held while offline still arrives soon.
+            pull_spread: Duration::from_secs(30),
+        }
+    }
 }
 
 /// Gateway mode's network side: where replies come in, how the world's MX hosts are found and
@@ -296,6 +318,7 @@ impl Default for NodeConfig {
             lists: ListTimers::default(),
             devices: DeviceLeases::default(),
             gateway: GatewayNetwork::default(),
+            unlinking: Unlinking::default(),
         }
     }
 }

@@ -42,7 +42,7 @@ pub use clients::{
 pub use clock::{Clock, SystemClock};
 pub use config::{
     ClientTimeouts, DeliveryLimits, GatewayNetwork, InboundLimits, ListTimers, NodeConfig,
-    RetryPolicy, SmtpLimits,
+    RetryPolicy, SmtpLimits, Unlinking,
 };
 pub use devices::{DeviceLink, DeviceOfferReady, DEVICE_PORT};
 pub use error::CoreError;

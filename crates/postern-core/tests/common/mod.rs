@@ -40,6 +40,8 @@ pub fn test_config() -> NodeConfig {
     c.smtp.data_timeout = Duration::from_secs(4);
     c.smtp.max_message_size = 256 * 1024;
     c.smtp.max_recipients = 1;
+    // Identities pull from their carriers at once (the product spreads them out).
+    c.unlinking.pull_spread = Duration::ZERO;
     c.lists = postern_core::ListTimers {
         graft: Duration::from_secs(1),
         retry: Duration::from_secs(2),
