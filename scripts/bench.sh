@@ -4,7 +4,7 @@
 #   tor      onion connect + first byte, launch -> connect, memory: arti vs C tor (private Tor net);
 #            `tor memory`: P5, node RSS for 1, 3, 10 identities, with and without Tor, vs N C tor clients
 #   pgp      P3: OpenPGP encrypt+sign / decrypt+verify, in-process vs the gpg CLI
-#   ingest   P2: durable ingest vs Postfix's smtp-sink (Debian's postfix package, unpacked only)
+#   ingest   P2: durable ingest vs Postfix's smtp-sink (unpacked only) and Postfix storing durably (installed)
 #   mail     P1: send -> stored over the private Tor network vs raw onion connect + echo
 #   carrier  P7: a carrier drains 10,000 held messages vs the recipient's direct ingest
 #   crash    kill -9 during DATA, 1000 trials
