@@ -64,7 +64,18 @@ pub fn take_out(inner: &[u8]) -> Result<(Vec<u8>, Vec<Cargo>), MimeError> {
         if start >= end || end > inner.len() {
             continue;
         }
-        let data = part.contents().to_vec();
+        // The bytes the base64 body encodes, decoded here and strictly: what the parser hands
+        // out for a text part is converted from its charset (and lenient decoding may have
+        // dropped bytes), which put back would not be the part the message had. A body that is
+        // not clean base64 stays where it is.
+        let compact: Vec<u8> = inner[start..end]
+            .iter()
+            .copied()
+            .filter(|b| !b.is_ascii_whitespace())
+            .collect();
+        let Ok(data) = BASE64.decode(&compact) else {
+            continue;
+        };
         // Nothing to store once (and an empty body would not read back as an attachment).
         if data.is_empty() {
             continue;
@@ -185,6 +196,37 @@ Content-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encodin
         }
         m.extend_from_slice(b"--B--\r\n");
         m
+    }
+
+    #[test]
+    fn a_text_attachment_in_another_charset_keeps_its_bytes() {
+        // Latin-1 "café" as an attachment: stored as the bytes the message carried, not as
+        // the parser's UTF-8 rendering of them, and put back the same.
+        let latin1 = b"caf\xe9\r\n";
+        let m = format!(
+            "From: a@b.onion\r\nTo: c@d.onion\r\nSubject: s\r\nMIME-Version: 1.0\r\n\
+Content-Type: multipart/mixed; boundary=\"B\"\r\n\r\n--B\r\nContent-Type: text/plain\r\n\r\nHi\r\n\
+--B\r\nContent-Type: text/plain; charset=iso-8859-1\r\n\
+Content-Disposition: attachment; filename=\"menu.txt\"\r\nContent-Transfer-Encoding: base64\r\n\r\n\
+{}\r\n--B--\r\n",
+            BASE64.encode(latin1)
+        );
+        let (skeleton, cargo) = take_out(m.as_bytes()).expect("take out");
+        assert_eq!(cargo.len(), 1);
+        assert_eq!(cargo[0].data, latin1);
+        let back = put_back(&skeleton, |_| Some(cargo[0].data.clone()));
+        let (_, again) = take_out(&back).expect("again");
+        assert_eq!(again, cargo);
+    }
+
+    #[test]
+    fn a_body_that_is_not_clean_base64_stays_in_place() {
+        let mut m = message(&[("a.bin", b"0123456789")]);
+        let at = find(&m, b"MDEy").expect("body");
+        m.splice(at..at, b"!!\r\n\r\n".iter().copied());
+        let (skeleton, cargo) = take_out(&m).expect("take out");
+        assert!(cargo.is_empty());
+        assert_eq!(skeleton, m);
     }
 
     #[test]
