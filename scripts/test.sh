@@ -72,6 +72,7 @@ awk '/^test result:|^ui screens:|^app window:/ { for (i = 1; i <= NF; i++) { if 
      /^mail clients: [0-9]+ checks passed$/ { p += $3 }
      /^android check: [0-9]+ crates passed/ { p += $3 }
      /^arm64 node: [0-9]+ checks passed$/ { p += $3 }
+     /^arm64 package: its Depends resolve for arm64$/ { p++ }
      /^arm64 node: skipped/ { s++ }
      /^android check: skipped/ { s++ }
      /^fuzz [a-z_]+: (CRASH|a past crash)/ { f++ }

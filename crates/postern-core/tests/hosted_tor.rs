@@ -174,7 +174,25 @@ async fn a_hosted_account_is_read_and_written_through_torsocks() {
         .send("carol", &bob, "Over Tor", "For the hosted account.", &[])
         .expect("send");
     carol.node.as_ref().expect("node").wake_outbox();
-    wait_for(Duration::from_secs(240), "Bob's inbox", || {
+    // The first message over a fresh network waits for the account's first descriptor, and a
+    // time period may turn meanwhile: a generous bound, and what Carol's outbox last heard.
+    let waiting = Instant::now();
+    let mut said = Instant::now();
+    wait_for(Duration::from_secs(420), "Bob's inbox", || {
+        if said.elapsed() > Duration::from_secs(30) {
+            said = Instant::now();
+            let last = carol.api.outbox(Some("carol")).ok().and_then(|o| {
+                o.into_iter()
+                    .map(|m| {
+                        format!(
+                            "{} after {} attempts: {:?}",
+                            m.state, m.attempts, m.last_error
+                        )
+                    })
+                    .next()
+            });
+            eprintln!("{:?}: Carol's outbox: {last:?}", waiting.elapsed());
+        }
         alice.api.mailbox(&bob, "inbox").ok()?.first().map(|m| m.id)
     })
     .await;
