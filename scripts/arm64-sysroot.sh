@@ -40,6 +40,7 @@ others=$(grep -v ':arm64$' <<<"$names" || true)
 all=$(apt-cache show --no-all-versions $others 2>/dev/null \
   | awk '/^Package: /{p=$2} /^Architecture: all$/{print p}' | sort -u)
 wanted=$(printf '%s\n%s\n' "$arm64" "$all" | sed '/^$/d' | sort -u)
+[ -n "$arm64" ] || { echo "arm64-sysroot: apt-cache names no arm64 packages for ${dev[*]}" >&2; exit 1; }
 stamp=$(printf '%s\n' "$wanted" | xargs apt-cache show --no-all-versions 2>/dev/null \
   | sed -n 's/^SHA256: //p' | sha256sum | cut -d' ' -f1)
 if [ -f "$dir/stamp" ] && [ "$(cat "$dir/stamp")" = "$stamp" ] && [ -d "$root" ]; then
@@ -64,7 +65,7 @@ for deb in "$debs"/*.deb; do
 done
 # Absolute links (libfoo.so -> /lib/aarch64-linux-gnu/libfoo.so.1) point into the sysroot instead.
 find "$root" -type l -lname '/*' | while read -r link; do
-  ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$root$(readlink "$link")")" "$link"
+  ln -sfn "$(realpath -m -s --relative-to="$(dirname "$link")" "$root$(readlink "$link")")" "$link"
 done
 echo "$stamp" > "$dir/stamp"
 echo "arm64-sysroot: $(du -sh "$root" | cut -f1) in $root" >&2

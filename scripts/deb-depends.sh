@@ -33,10 +33,17 @@ from=()
 if [ -n "$sysroot" ]; then
   needed=$(for f in "${files[@]}"; do "${tools}readelf" -d "$f"; done \
     | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort -u)
-  for deb in $(awk -v needed="$needed" -v dir="/$multiarch/" '
+  # One package per library: two packages shipping the same soname (libsystemd0 and
+  # libelogind0 both do) would leave the choice to the order of -S, so that is an error.
+  owners=$(awk -v needed="$needed" -v dir="/$multiarch/" '
       BEGIN { split(needed, l, "\n"); for (i in l) want[l[i]] = 1 }
-      { n = split($3, part, "/"); if (index($3, dir) && (part[n] in want)) print $2 }' \
-      "$(dirname "$sysroot")/index" | sort -u); do
+      { n = split($3, part, "/"); if (index($3, dir) && (part[n] in want)) print part[n], $2 }' \
+      "$(dirname "$sysroot")/index" | sort -u)
+  twice=$(cut -d' ' -f1 <<<"$owners" | uniq -d)
+  [ -z "$twice" ] || {
+    echo "deb-depends: more than one package in the sysroot ships a library it needs:" >&2
+    grep -F "$twice" <<<"$owners" >&2; exit 1; }
+  for deb in $(cut -d' ' -f2 <<<"$owners" | sort -u); do
     unpacked=$tmp/$(basename "$deb" .deb)
     dpkg-deb -R "$deb" "$unpacked"
     from+=("-S$unpacked")
@@ -47,15 +54,24 @@ depends=$(cd "$tmp" && DEB_HOST_ARCH=$arch DEB_HOST_MULTIARCH=$multiarch \
   dpkg-shlibdeps -O "${from[@]}" "${files[@]}" 2>"$tmp/errors" | sed -n 's/^shlibs:Depends=//p') || true
 [ -n "$depends" ] || { echo "deb-depends: dpkg-shlibdeps found no Depends:" >&2; cat "$tmp/errors" >&2; exit 1; }
 
-names=()
-while read -r name op want; do
-  names+=("$name:$arch")
-  [ -n "$op" ] || continue
+# One alternative, "name (op version)", resolves if the architecture has a candidate of a
+# version that satisfies it; prints the name:arch to install.
+resolves() {
+  local name=$1 op=${2#(} want=${3%)} have
   have=$(apt-cache policy "$name:$arch" | sed -n 's/^ *Candidate: //p')
-  [ -n "$have" ] && [ "$have" != "(none)" ] || {
-    echo "deb-depends: $name has no candidate for $arch" >&2; exit 1; }
-  dpkg --compare-versions "$have" "${op#(}" "${want%)}" || {
-    echo "deb-depends: needs $name $op $want, Debian has $have for $arch" >&2; exit 1; }
+  [ -n "$have" ] && [ "$have" != "(none)" ] || return 1
+  [ -z "$op" ] || dpkg --compare-versions "$have" "$op" "$want" || return 1
+  echo "$name:$arch"
+}
+names=()
+while read -r entry; do
+  # Any one of "a (>= 1) | b" will do: the first that resolves.
+  chosen=""
+  while read -r name op want; do
+    chosen=$(resolves "$name" "$op" "$want") && break
+  done < <(tr '|' '\n' <<<"$entry" | sed 's/^ *//')
+  [ -n "$chosen" ] || { echo "deb-depends: nothing in Debian's $arch lists satisfies: $entry" >&2; exit 1; }
+  names+=("$chosen")
 done < <(tr ',' '\n' <<<"$depends" | sed 's/^ *//')
 apt-get install --simulate -qq "${names[@]}" >/dev/null || {
   echo "deb-depends: apt-get cannot install ${names[*]} for $arch" >&2; exit 1; }
