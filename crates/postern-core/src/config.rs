@@ -194,7 +194,7 @@ pub struct NodeConfig {
     pub unlinking: Unlinking,
 }
 
-/// What a node does so that its identities do not act in step (`docs/protocol.md` §5).
+/// What a node does so that its identities do not act in step (`docs/protocol.md` §13).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Unlinking {
     /// When a node serving more than one identity comes online, each identity asks its
@@ -202,6 +202,28 @@ pub struct Unlinking {
     /// which would tell a carrier that serves several of them (or watches them) that they are
     /// one device. `0`: at once.
     pub pull_spread: Duration,
+    /// When a node serving more than one onion service starts, each service is launched after
+    /// its own random delay, up to this — not all in one loop, which would show on the network
+    /// (descriptors published together, introduction circuits built together) that they came
+    /// up together. A node with one service launches it at once. `0`: at once.
+    pub launch_spread: Duration,
+}
+
+/// When each of `n` things (identities' pulls, their services' launches) happens, from now: at
+/// once for one; for several, each after its own uniformly random delay up to `spread`, drawn
+/// independently.
+pub(crate) fn independent_delays(
+    n: usize,
+    spread: Duration,
+    rng: &mut impl rand::Rng,
+) -> Vec<Duration> {
+    if n <= 1 || spread.is_zero() {
+        return vec![Duration::ZERO; n];
+    }
+    let ms = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
+    (0..n)
+        .map(|_| Duration::from_millis(rng.gen_range(0..ms)))
+        .collect()
 }
 
 impl Default for Unlinking {
@@ -210,6 +232,8 @@ impl Default for Unlinking {
             // Long enough that pulls of different identities rarely fall within the same few
             // seconds; short enough that mail held while offline still arrives soon.
             pull_spread: Duration::from_secs(30),
+            // Like the pulls: apart by seconds, while a service is up within half a minute.
+            launch_spread: Duration::from_secs(30),
         }
     }
 }
@@ -320,5 +344,35 @@ impl Default for NodeConfig {
             gateway: GatewayNetwork::default(),
             unlinking: Unlinking::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::independent_delays;
+    use rand::SeedableRng;
+    use std::time::Duration;
+
+    #[test]
+    fn identities_act_on_their_own_schedules() {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let spread = Duration::from_secs(30);
+        assert_eq!(
+            independent_delays(1, spread, &mut rng),
+            vec![Duration::ZERO]
+        );
+        assert_eq!(
+            independent_delays(3, Duration::ZERO, &mut rng),
+            vec![Duration::ZERO; 3]
+        );
+        let delays = independent_delays(10, spread, &mut rng);
+        assert!(delays.iter().all(|d| *d < spread), "{delays:?}");
+        let mut sorted = delays.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), 10, "independent draws: {delays:?}");
+        // Spread over the window, not bunched: the draws span most of it.
+        let span = sorted[9] - sorted[0];
+        assert!(span > spread / 2, "{delays:?}");
     }
 }

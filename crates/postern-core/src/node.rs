@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use postern_store::Store;
 use postern_transport::{
-    ArtiOptions, ArtiTransport, BootstrapStatus, LoopbackTransport, ServiceOptions, Transport,
+    ArtiOptions, ArtiTransport, BootstrapStatus, Listener, LoopbackTransport, ServiceOptions,
+    Transport,
 };
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinHandle;
@@ -18,7 +19,7 @@ use crate::inbound::{serve_onion, MailWriter, Mailroom, OnionMembers, SessionTab
 use crate::leases::{before_serving, recheck_loop, ServiceLeases};
 use crate::outbound;
 use crate::{ClientAccess, ClientPorts, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
-use crate::{Clock, CoreError, NodeConfig, Postern};
+use crate::{Clock, CoreError, NodeConfig, Postern, SmtpLimits};
 
 /// The virtual port every identity's mail service listens on.
 pub const SMTP_PORT: u16 = 25;
@@ -337,8 +338,14 @@ impl PreparedNode {
             }
         }
         // One onion service per onion: an identity's own, answering also for the accounts it
-        // hosts (whose holders' mail clients reach it on the IMAP and submission ports).
-        for host in to_serve {
+        // hosts (whose holders' mail clients reach it on the IMAP and submission ports). Several
+        // services are launched each after its own random delay (`Unlinking::launch_spread`).
+        let delays = crate::config::independent_delays(
+            to_serve.len(),
+            shared.config.unlinking.launch_spread,
+            &mut rand::rngs::OsRng,
+        );
+        for (host, delay) in to_serve.into_iter().zip(delays) {
             let mut members = vec![host.clone()];
             members.extend(
                 shared
@@ -358,8 +365,6 @@ impl PreparedNode {
                 rendezvous_in_progress: inbound.transactions_per_identity,
                 proof_of_work: inbound.onion_pow,
             };
-            let listener = transport.serve(&host.keys, &service).await?;
-            tracing::info!(identity = %host.keys.address().redacted(), hosted = members.len() - 1, "serving");
             serving.extend(
                 members
                     .iter()
@@ -372,18 +377,37 @@ impl PreparedNode {
             let Some(host_member) = members.next() else {
                 continue;
             };
-            let task = tokio::spawn(serve_onion(
-                listener,
-                Arc::new(OnionMembers::new(host_member, members.collect())),
-                mailroom.clone(),
-                shared.config.smtp.clone(),
-                sessions.clone(),
-                if hosting {
+            let hosted = members.len();
+            let served = OnionService {
+                transport: transport.clone(),
+                host: host.clone(),
+                hosted,
+                options: service,
+                members: Arc::new(OnionMembers::new(host_member, members.collect())),
+                mailroom: mailroom.clone(),
+                limits: shared.config.smtp.clone(),
+                sessions: sessions.clone(),
+                clients: if hosting {
                     client_servers.clone()
                 } else {
                     None
                 },
-            ));
+            };
+            // A service launched at once fails the start if it cannot be launched.
+            let task = if delay.is_zero() {
+                let listener = served.launch().await?;
+                tokio::spawn(served.run(listener))
+            } else {
+                tokio::spawn(async move {
+                    tokio::time::sleep(delay).await;
+                    match served.launch().await {
+                        Ok(listener) => served.run(listener).await,
+                        Err(e) => {
+                            tracing::error!(error = %e, "an onion service could not be launched")
+                        }
+                    }
+                })
+            };
             leases.running(host.id, task.abort_handle());
             tasks.push(task);
         }
@@ -426,5 +450,39 @@ impl PreparedNode {
     /// The transport it will use (subscribe to its bootstrap progress before `start`).
     pub fn transport(&self) -> &Arc<dyn Transport> {
         &self.transport
+    }
+}
+
+/// One onion service of the node: launched on the transport, then served.
+struct OnionService {
+    transport: Arc<dyn Transport>,
+    host: Arc<LocalIdentity>,
+    /// Hosted accounts answered under the host's onion.
+    hosted: usize,
+    options: ServiceOptions,
+    members: Arc<OnionMembers>,
+    mailroom: Arc<Mailroom>,
+    limits: SmtpLimits,
+    sessions: Arc<SessionTable>,
+    clients: Option<Arc<ClientServers>>,
+}
+
+impl OnionService {
+    async fn launch(&self) -> Result<Listener, CoreError> {
+        let listener = self.transport.serve(&self.host.keys, &self.options).await?;
+        tracing::info!(identity = %self.host.keys.address().redacted(), hosted = self.hosted, "serving");
+        Ok(listener)
+    }
+
+    async fn run(self, listener: Listener) {
+        serve_onion(
+            listener,
+            self.members,
+            self.mailroom,
+            self.limits,
+            self.sessions,
+            self.clients,
+        )
+        .await
     }
 }

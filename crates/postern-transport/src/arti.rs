@@ -50,14 +50,22 @@ impl ArtiOptions {
         }
     }
 
-    fn config(&self) -> Result<TorClientConfig, TransportError> {
+    /// Where the client of the identity whose onion address is `onion` keeps its own state
+    /// (its guards, vanguards, circuit timeouts and onion-service state).
+    pub fn identity_state_dir(&self, onion: &OnionAddress) -> PathBuf {
+        self.state_dir
+            .join("identities")
+            .join(&onion.label()[..IDENTITY_DIR_CHARS])
+    }
+
+    fn config(&self, state_dir: &Path) -> Result<TorClientConfig, TransportError> {
         let path = |p: &Path| toml::Value::String(p.display().to_string()).to_string();
         // The onion-service identity keys come from Postern's store on every launch; arti keeps
         // them in memory only.
         let mut text = format!(
             "[storage]\ncache_dir = {}\nstate_dir = {}\n\n[storage.keystore.primary]\nkind = \"ephemeral\"\n\n",
             path(&self.cache_dir),
-            path(&self.state_dir)
+            path(state_dir)
         );
         if let Some(net) = &self.network_toml {
             text.push_str(net);
@@ -70,9 +78,24 @@ impl ArtiOptions {
     }
 }
 
-/// The arti transport.
+/// How many characters of an onion label name an identity's state directory (as they name its
+/// onion service).
+const IDENTITY_DIR_CHARS: usize = 16;
+
+type Client = Arc<TorClient<PreferredRuntime>>;
+
+/// The arti transport: one arti client per identity, and one that keeps the directory.
+///
+/// Each identity's onion service and outgoing circuits run on a client of its own, with its own
+/// state directory, so its entry guards, vanguards and circuit-timeout estimates are drawn and
+/// kept apart from every other identity's: learning one identity's guard says nothing about
+/// another's. The directory client fetches the consensus and microdescriptors into the shared
+/// cache (public documents, the same for every Tor user) and carries no identity's traffic; the
+/// identities' clients read the cache (arti's lock makes them readers while it is the writer)
+/// instead of each downloading the directory.
 pub struct ArtiTransport {
-    client: Arc<TorClient<PreferredRuntime>>,
+    directory: Client,
+    identities: Mutex<HashMap<OnionAddress, Arc<tokio::sync::OnceCell<Client>>>>,
     status: watch::Sender<BootstrapStatus>,
     isolation: Mutex<HashMap<OnionAddress, IsolationToken>>,
     options: ArtiOptions,
@@ -94,20 +117,66 @@ impl std::fmt::Debug for ArtiTransport {
 impl ArtiTransport {
     /// Create an (unbootstrapped) arti client. Must be called inside a tokio runtime.
     pub fn new(options: ArtiOptions) -> Result<Self, TransportError> {
-        let config = options.config()?;
-        let runtime = PreferredRuntime::current()
-            .map_err(|e| TransportError::Config(format!("no async runtime: {e}")))?;
-        let client = TorClient::with_runtime(runtime)
-            .config(config)
-            .create_unbootstrapped()
-            .map_err(|e| TransportError::Config(e.to_string()))?;
+        let directory = unbootstrapped_client(&options, &options.state_dir)?;
         let (status, _) = watch::channel(BootstrapStatus::starting());
         Ok(ArtiTransport {
-            client,
+            directory,
+            identities: Mutex::new(HashMap::new()),
             status,
             isolation: Mutex::new(HashMap::new()),
             options,
         })
+    }
+
+    /// Save every client's state (guards, circuit timeouts) now, as arti otherwise does each
+    /// minute and when a client goes: before a device may sleep or lose power.
+    pub fn save_state(&self) {
+        let identities: Vec<Client> = self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .values()
+            .filter_map(|cell| cell.get().cloned())
+            .collect();
+        // Arti runs its periodic tasks (among them saving state) whenever it is told it is not
+        // dormant.
+        for client in identities.iter().chain([&self.directory]) {
+            client.set_dormant(arti_client::DormantMode::Normal);
+        }
+    }
+
+    /// The client of the identity whose onion address is `onion`, made (and bootstrapped from
+    /// the directory cache) on first use.
+    async fn client_of(&self, onion: &OnionAddress) -> Result<Client, TransportError> {
+        if !self.status.borrow().ready {
+            return Err(TransportError::NotStarted);
+        }
+        let cell = self
+            .identities
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(*onion)
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let state_dir = self.options.identity_state_dir(onion);
+            let client = unbootstrapped_client(&self.options, &state_dir)?;
+            let bootstrapped =
+                tokio::time::timeout(self.options.bootstrap_timeout, client.bootstrap()).await;
+            match bootstrapped {
+                Ok(Ok(())) => Ok(client),
+                Ok(Err(e)) => Err(TransportError::Bootstrap {
+                    seconds: self.options.bootstrap_timeout.as_secs(),
+                    phase: format!("an identity's own client: {e}"),
+                }),
+                Err(_) => Err(TransportError::Bootstrap {
+                    seconds: self.options.bootstrap_timeout.as_secs(),
+                    phase: "an identity's own client, reading the directory cache".into(),
+                }),
+            }
+        })
+        .await
+        .cloned()
     }
 
     fn isolation_for(&self, from: &OnionAddress) -> IsolationToken {
@@ -128,6 +197,20 @@ impl ArtiTransport {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         map.insert(*from, IsolationToken::new());
     }
+}
+
+/// An arti client with its state in `state_dir` and the shared directory cache.
+fn unbootstrapped_client(
+    options: &ArtiOptions,
+    state_dir: &Path,
+) -> Result<Client, TransportError> {
+    let config = options.config(state_dir)?;
+    let runtime = PreferredRuntime::current()
+        .map_err(|e| TransportError::Config(format!("no async runtime: {e}")))?;
+    TorClient::with_runtime(runtime)
+        .config(config)
+        .create_unbootstrapped()
+        .map_err(|e| TransportError::Config(e.to_string()))
 }
 
 /// Keeps a service running; dropping it stops the service and its tasks.
@@ -195,7 +278,7 @@ async fn accept_loop(
 #[async_trait::async_trait]
 impl Transport for ArtiTransport {
     async fn start(&self) -> Result<(), TransportError> {
-        let mut events = self.client.bootstrap_events();
+        let mut events = self.directory.bootstrap_events();
         let status = self.status.clone();
         let forward = tokio::spawn(async move {
             while let Some(ev) = events.next().await {
@@ -207,7 +290,7 @@ impl Transport for ArtiTransport {
             }
         });
         let result =
-            tokio::time::timeout(self.options.bootstrap_timeout, self.client.bootstrap()).await;
+            tokio::time::timeout(self.options.bootstrap_timeout, self.directory.bootstrap()).await;
         let phase = self.status.borrow().phase.clone();
         match result {
             Ok(Ok(())) => {
@@ -263,7 +346,8 @@ impl Transport for ArtiTransport {
             *n += 1;
             *n
         };
-        let mut nickname = format!("postern-{}", &onion.label()[..16]);
+        let client = self.client_of(&onion).await?;
+        let mut nickname = format!("postern-{}", &onion.label()[..IDENTITY_DIR_CHARS]);
         if generation > 1 {
             nickname.push_str(&format!("-{generation}"));
         }
@@ -278,8 +362,7 @@ impl Transport for ArtiTransport {
             .map_err(|e| launch_err(e.to_string()))?;
         let keypair = identity.hsid_keypair();
         let expected = onion_address_of(&keypair);
-        let (service, requests) = self
-            .client
+        let (service, requests) = client
             .launch_onion_service_with_hsid(config, keypair)
             .map_err(|e| launch_err(e.to_string()))?
             .ok_or_else(|| launch_err("the service is disabled".into()))?;
@@ -317,9 +400,7 @@ impl Transport for ArtiTransport {
         to: &OnionAddress,
         port: u16,
     ) -> Result<Stream, TransportError> {
-        if !self.status.borrow().ready {
-            return Err(TransportError::NotStarted);
-        }
+        let client = self.client_of(from).await?;
         let mut prefs = StreamPrefs::new();
         prefs
             .set_isolation(self.isolation_for(from))
@@ -331,8 +412,7 @@ impl Transport for ArtiTransport {
         };
         let result = tokio::time::timeout(
             self.options.connect_timeout,
-            self.client
-                .connect_with_prefs((target.as_str(), port), &prefs),
+            client.connect_with_prefs((target.as_str(), port), &prefs),
         )
         .await;
         match result {

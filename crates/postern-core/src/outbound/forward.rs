@@ -279,23 +279,11 @@ async fn send_receipts(shared: &NodeShared) {
     }
 }
 
-/// When each of `n` identities pulls, from now: at once for one identity; for several, each
-/// after its own uniformly random delay up to `spread`, drawn independently.
-pub(crate) fn pull_delays(n: usize, spread: Duration, rng: &mut impl rand::Rng) -> Vec<Duration> {
-    if n <= 1 || spread.is_zero() {
-        return vec![Duration::ZERO; n];
-    }
-    let ms = u64::try_from(spread.as_millis()).unwrap_or(u64::MAX);
-    (0..n)
-        .map(|_| Duration::from_millis(rng.gen_range(0..ms)))
-        .collect()
-}
-
 /// Ask every carrier of every identity for what it holds for us (`XPULL`), once; each
-/// identity on its own schedule (`pull_delays`).
+/// identity on its own schedule (`independent_delays`).
 pub(crate) async fn pull_all(shared: Arc<NodeShared>) {
     let identities: Vec<Arc<LocalIdentity>> = shared.identities.values().cloned().collect();
-    let delays = pull_delays(
+    let delays = crate::config::independent_delays(
         identities.len(),
         shared.config.unlinking.pull_spread,
         &mut rand::rngs::OsRng,
@@ -347,32 +335,5 @@ async fn pull_for(shared: &NodeShared, me: &LocalIdentity) {
                 tracing::info!(carrier = %carrier.redacted(), "carrier not reachable for a pull: {e}")
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::pull_delays;
-    use rand::SeedableRng;
-    use std::time::Duration;
-
-    #[test]
-    fn identities_pull_on_their_own_schedules() {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
-        let spread = Duration::from_secs(30);
-        assert_eq!(pull_delays(1, spread, &mut rng), vec![Duration::ZERO]);
-        assert_eq!(
-            pull_delays(3, Duration::ZERO, &mut rng),
-            vec![Duration::ZERO; 3]
-        );
-        let delays = pull_delays(10, spread, &mut rng);
-        assert!(delays.iter().all(|d| *d < spread), "{delays:?}");
-        let mut sorted = delays.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted.len(), 10, "independent draws: {delays:?}");
-        // Spread over the window, not bunched: the draws span most of it.
-        let span = sorted[9] - sorted[0];
-        assert!(span > spread / 2, "{delays:?}");
     }
 }

@@ -42,6 +42,7 @@ pub fn test_config() -> NodeConfig {
     c.smtp.max_recipients = 1;
     // Identities pull from their carriers at once (the product spreads them out).
     c.unlinking.pull_spread = Duration::ZERO;
+    c.unlinking.launch_spread = Duration::ZERO;
     c.lists = postern_core::ListTimers {
         graft: Duration::from_secs(1),
         retry: Duration::from_secs(2),
