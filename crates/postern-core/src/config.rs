@@ -205,7 +205,9 @@ pub struct Unlinking {
     /// When a node serving more than one onion service starts, each service is launched after
     /// its own random delay, up to this — not all in one loop, which would show on the network
     /// (descriptors published together, introduction circuits built together) that they came
-    /// up together. A node with one service launches it at once. `0`: at once.
+    /// up together. A node with one service launches it at once, and so is the service of an
+    /// identity on several of the person's devices (the device holding its lease must answer
+    /// at its address when another device checks, `docs/protocol.md` §17). `0`: at once.
     pub launch_spread: Duration,
 }
 

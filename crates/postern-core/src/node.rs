@@ -16,7 +16,7 @@ use tokio::task::JoinHandle;
 use crate::clients::ClientServers;
 use crate::context::{LocalIdentity, NodeShared};
 use crate::inbound::{serve_onion, MailWriter, Mailroom, OnionMembers, SessionTable};
-use crate::leases::{before_serving, recheck_loop, ServiceLeases};
+use crate::leases::{before_serving, recheck_loop, Placement, ServiceLeases};
 use crate::outbound;
 use crate::{ClientAccess, ClientPorts, ONION_IMAP_PORT, ONION_SUBMISSION_PORT};
 use crate::{Clock, CoreError, NodeConfig, Postern, SmtpLimits};
@@ -334,18 +334,24 @@ impl PreparedNode {
                 CoreError::ServiceElsewhere(format!("asking for your other devices failed: {e}"))
             })??;
             if serve {
-                to_serve.push(host.clone());
+                // An identity on several of the person's devices is launched at once: the
+                // device holding its lease must answer at its address when another checks.
+                let alone = leases.placement(&host.keys)? == Placement::Alone;
+                to_serve.push((host.clone(), alone));
             }
         }
         // One onion service per onion: an identity's own, answering also for the accounts it
         // hosts (whose holders' mail clients reach it on the IMAP and submission ports). Several
-        // services are launched each after its own random delay (`Unlinking::launch_spread`).
-        let delays = crate::config::independent_delays(
+        // services are launched each after its own random delay (`Unlinking::launch_spread`),
+        // except those of identities on several devices.
+        let mut delays = crate::config::independent_delays(
             to_serve.len(),
             shared.config.unlinking.launch_spread,
             &mut rand::rngs::OsRng,
-        );
-        for (host, delay) in to_serve.into_iter().zip(delays) {
+        )
+        .into_iter();
+        for (host, alone) in to_serve {
+            let delay = delays.next().filter(|_| alone).unwrap_or_default();
             let mut members = vec![host.clone()];
             members.extend(
                 shared

@@ -6,13 +6,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arti_client::config::{BoolOrAuto, TorClientConfigBuilder};
-use arti_client::{IsolationToken, StreamPrefs, TorClient, TorClientConfig};
+use arti_client::{DirProviderBuilder, IsolationToken, StreamPrefs, TorClient, TorClientConfig};
 use futures::StreamExt;
 use postern_crypto::{onion_address_of, IdentityKeys};
 use postern_types::OnionAddress;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tor_cell::relaycell::msg::{Connected, End, EndReason};
+use tor_circmgr::CircMgr;
+use tor_dirmgr::{DirMgrConfig, DirMgrStore, DirProvider};
 use tor_hsservice::config::OnionServiceConfigBuilder;
 use tor_hsservice::{RendRequest, RunningOnionService};
 use tor_proto::stream::IncomingStreamRequest;
@@ -96,6 +98,8 @@ type Client = Arc<TorClient<PreferredRuntime>>;
 pub struct ArtiTransport {
     directory: Client,
     identities: Mutex<HashMap<OnionAddress, Arc<tokio::sync::OnceCell<Client>>>>,
+    /// The directory client has bootstrapped.
+    started: std::sync::atomic::AtomicBool,
     status: watch::Sender<BootstrapStatus>,
     isolation: Mutex<HashMap<OnionAddress, IsolationToken>>,
     options: ArtiOptions,
@@ -117,11 +121,12 @@ impl std::fmt::Debug for ArtiTransport {
 impl ArtiTransport {
     /// Create an (unbootstrapped) arti client. Must be called inside a tokio runtime.
     pub fn new(options: ArtiOptions) -> Result<Self, TransportError> {
-        let directory = unbootstrapped_client(&options, &options.state_dir)?;
+        let directory = unbootstrapped_client(&options, &options.state_dir, None)?;
         let (status, _) = watch::channel(BootstrapStatus::starting());
         Ok(ArtiTransport {
             directory,
             identities: Mutex::new(HashMap::new()),
+            started: std::sync::atomic::AtomicBool::new(false),
             status,
             isolation: Mutex::new(HashMap::new()),
             options,
@@ -148,7 +153,9 @@ impl ArtiTransport {
     /// The client of the identity whose onion address is `onion`, made (and bootstrapped from
     /// the directory cache) on first use.
     async fn client_of(&self, onion: &OnionAddress) -> Result<Client, TransportError> {
-        if !self.status.borrow().ready {
+        // Once bootstrapped: the status may dip later (a directory being refreshed) without the
+        // directory going away.
+        if !self.started.load(std::sync::atomic::Ordering::Acquire) {
             return Err(TransportError::NotStarted);
         }
         let cell = self
@@ -160,7 +167,11 @@ impl ArtiTransport {
             .clone();
         cell.get_or_try_init(|| async {
             let state_dir = self.options.identity_state_dir(onion);
-            let client = unbootstrapped_client(&self.options, &state_dir)?;
+            let directory = self
+                .directory
+                .dirmgr()
+                .map_err(|e| TransportError::Config(format!("the directory client: {e}")))?;
+            let client = unbootstrapped_client(&self.options, &state_dir, Some(directory))?;
             let bootstrapped =
                 tokio::time::timeout(self.options.bootstrap_timeout, client.bootstrap()).await;
             match bootstrapped {
@@ -199,18 +210,39 @@ impl ArtiTransport {
     }
 }
 
-/// An arti client with its state in `state_dir` and the shared directory cache.
+/// An arti client with its state in `state_dir`; with `directory`, it uses that directory (the
+/// directory client's, in memory) instead of keeping one of its own.
 fn unbootstrapped_client(
     options: &ArtiOptions,
     state_dir: &Path,
+    directory: Option<Arc<dyn DirProvider>>,
 ) -> Result<Client, TransportError> {
     let config = options.config(state_dir)?;
     let runtime = PreferredRuntime::current()
         .map_err(|e| TransportError::Config(format!("no async runtime: {e}")))?;
-    TorClient::with_runtime(runtime)
-        .config(config)
+    let mut builder = TorClient::with_runtime(runtime).config(config);
+    if let Some(directory) = directory {
+        builder = builder.dirmgr_builder::<SharedDirectory>(Arc::new(SharedDirectory(directory)));
+    }
+    builder
         .create_unbootstrapped()
         .map_err(|e| TransportError::Config(e.to_string()))
+}
+
+/// Hands an identity's client the directory client's directory: one consensus and one set of
+/// microdescriptors in memory, downloaded once, however many identities there are.
+struct SharedDirectory(Arc<dyn DirProvider>);
+
+impl DirProviderBuilder<PreferredRuntime> for SharedDirectory {
+    fn build(
+        &self,
+        _runtime: PreferredRuntime,
+        _store: DirMgrStore<PreferredRuntime>,
+        _circmgr: Arc<CircMgr<PreferredRuntime>>,
+        _config: DirMgrConfig,
+    ) -> arti_client::Result<Arc<dyn DirProvider + 'static>> {
+        Ok(self.0.clone())
+    }
 }
 
 /// Keeps a service running; dropping it stops the service and its tasks.
@@ -294,6 +326,8 @@ impl Transport for ArtiTransport {
         let phase = self.status.borrow().phase.clone();
         match result {
             Ok(Ok(())) => {
+                self.started
+                    .store(true, std::sync::atomic::Ordering::Release);
                 self.status.send_modify(|s| {
                     s.fraction = 1.0;
                     s.ready = true;
@@ -400,6 +434,9 @@ impl Transport for ArtiTransport {
         to: &OnionAddress,
         port: u16,
     ) -> Result<Stream, TransportError> {
+        if !self.status.borrow().ready {
+            return Err(TransportError::NotStarted);
+        }
         let client = self.client_of(from).await?;
         let mut prefs = StreamPrefs::new();
         prefs
