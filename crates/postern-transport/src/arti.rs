@@ -91,10 +91,9 @@ type Client = Arc<TorClient<PreferredRuntime>>;
 /// Each identity's onion service and outgoing circuits run on a client of its own, with its own
 /// state directory, so its entry guards, vanguards and circuit-timeout estimates are drawn and
 /// kept apart from every other identity's: learning one identity's guard says nothing about
-/// another's. The directory client fetches the consensus and microdescriptors into the shared
-/// cache (public documents, the same for every Tor user) and carries no identity's traffic; the
-/// identities' clients read the cache (arti's lock makes them readers while it is the writer)
-/// instead of each downloading the directory.
+/// another's. The directory client fetches the consensus and microdescriptors (public documents,
+/// the same for every Tor user) through its own guards and carries no identity's traffic; the
+/// identities' clients use its directory in memory instead of each downloading and holding one.
 pub struct ArtiTransport {
     directory: Client,
     identities: Mutex<HashMap<OnionAddress, Arc<tokio::sync::OnceCell<Client>>>>,
@@ -150,8 +149,8 @@ impl ArtiTransport {
         }
     }
 
-    /// The client of the identity whose onion address is `onion`, made (and bootstrapped from
-    /// the directory cache) on first use.
+    /// The client of the identity whose onion address is `onion`, made on first use (its
+    /// bootstrap finds the directory client's directory ready).
     async fn client_of(&self, onion: &OnionAddress) -> Result<Client, TransportError> {
         // Once bootstrapped: the status may dip later (a directory being refreshed) without the
         // directory going away.
@@ -182,7 +181,7 @@ impl ArtiTransport {
                 }),
                 Err(_) => Err(TransportError::Bootstrap {
                     seconds: self.options.bootstrap_timeout.as_secs(),
-                    phase: "an identity's own client, reading the directory cache".into(),
+                    phase: "an identity's own client".into(),
                 }),
             }
         })
