@@ -197,10 +197,10 @@ impl ArtiTransport {
         *map.entry(*from).or_insert_with(IsolationToken::new)
     }
 
-    /// After a failed attempt, give the identity a fresh isolation token: its next attempt builds
-    /// new circuits instead of reusing one that may lead to a service instance that is gone (a
-    /// restarted peer). Still never shared with another identity.
-    fn renew_isolation(&self, from: &OnionAddress) {
+    /// Give the identity a fresh isolation token: its next stream is opened on new circuits
+    /// instead of reusing one — done after a failed attempt, whose circuit may lead to a service
+    /// instance that is gone (a restarted peer). Still never shared with another identity.
+    pub fn renew_isolation(&self, from: &OnionAddress) {
         let mut map = self
             .isolation
             .lock()

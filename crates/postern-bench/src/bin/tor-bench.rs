@@ -46,7 +46,7 @@ fn serve_greeting(mut listener: Listener) {
     });
 }
 
-/// A fresh isolation key per connect, so every connect builds its own rendezvous circuit.
+/// The onion address of source identity `i` (each has its own arti client).
 fn fresh_source(i: u64) -> OnionAddress {
     let mut k = [0u8; 32];
     k[..8].copy_from_slice(&i.to_be_bytes());
@@ -54,11 +54,14 @@ fn fresh_source(i: u64) -> OnionAddress {
     OnionAddress::from_public_key(k)
 }
 
+/// One identity (`from`, with its own arti client, as in the product) connecting on new
+/// circuits each time: what C tor does for a new SOCKS username.
 async fn arti_connect_first_byte(
     t: &ArtiTransport,
     from: OnionAddress,
     to: OnionAddress,
 ) -> Result<Duration> {
+    t.renew_isolation(&from);
     let start = Instant::now();
     let mut s = t.connect(&from, &to, 25).await?;
     let mut b = [0u8; 1];
@@ -373,7 +376,7 @@ async fn main() -> Result<()> {
     );
     let (mut arti, mut ctor_s, mut failures) = (Vec::new(), Vec::new(), (0, 0));
     for i in 0..n {
-        match arti_connect_first_byte(&client_t, fresh_source(i as u64 + 1), b).await {
+        match arti_connect_first_byte(&client_t, fresh_source(0), b).await {
             Ok(d) => arti.push(d),
             Err(_) => failures.0 += 1,
         }
@@ -418,7 +421,7 @@ async fn main() -> Result<()> {
                 .await?,
         );
         let r = until_ok(Duration::from_secs(120), || {
-            arti_connect_first_byte(&client2, fresh_source(10_000 + i), onion)
+            arti_connect_first_byte(&client2, fresh_source(1), onion)
         })
         .await;
         match r {
