@@ -118,13 +118,14 @@ pub fn sign_and_encrypt(
     recipient: &openpgp::Cert,
 ) -> Result<Vec<u8>, MimeError> {
     let policy = StandardPolicy::new();
-    let mut recipients = encryption_keys(recipient, &policy);
+    // To the recipient alone. Autocrypt clients also encrypt to the sender, so that a copy
+    // fetched back from a server can be read; Postern's sender keeps its copy unsealed in its
+    // own encrypted store (Sent), and the sealed message only ever goes to the recipient, so
+    // a second session-key packet would cost a second X25519 and leave one more key that
+    // opens mail already sent (a carrier's hold, a captured stream).
+    let recipients = encryption_keys(recipient, &policy);
     if recipients.is_empty() {
         return Err(MimeError::RecipientKey("no usable encryption key".into()));
-    }
-    // The sender can read their own message later (Autocrypt's convention).
-    if sender.fingerprint() != recipient.fingerprint() {
-        recipients.extend(encryption_keys(sender, &policy));
     }
     sign_and_encrypt_to(inner, sender, recipients, &policy)
 }
@@ -246,11 +247,29 @@ fn encrypted_body(armored: String, rng: &mut dyn RngCore) -> MimePart<'static> {
             ),
             MimePart::new(
                 ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
-                armored,
+                crlf_lines(&armored),
             )
-            .inline(),
+            .inline()
+            .transfer_encoding("7bit"),
         ],
     )
+}
+
+/// `text` with CRLF line ends. Armor is short ASCII lines, so 7bit is what mail-builder's
+/// detection would choose; declaring it skips that byte-by-byte scan and copy of the largest part
+/// of every message (a tenth of composing one).
+fn crlf_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32 + 2);
+    for line in text.split_inclusive('\n') {
+        match line.strip_suffix('\n') {
+            Some(l) => {
+                out.push_str(l.strip_suffix('\r').unwrap_or(l));
+                out.push_str("\r\n");
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// `body` with the letter's headers: From, To, Subject, Date, Message-ID, the threading
@@ -305,9 +324,8 @@ pub fn unsealed_letter(
     Ok(out)
 }
 
-/// Compose the message `draft` from `sender` to `recipient`'s key. It is encrypted to the
-/// sender's key too, so the sender can read what they sent (on another device, or from a
-/// mail client).
+/// Compose the message `draft` from `sender` to `recipient`'s key, encrypted to the recipient
+/// alone (the sender's copy is the [`Unsealed`] letter it keeps).
 ///
 /// `date` (Unix seconds) is written in UTC; `message_id` should come from
 /// [`random_message_id`]; `rng` supplies MIME boundaries.
@@ -420,4 +438,34 @@ fn seal(
         .body(encrypted_body(armored, rng))
         .write_to_vec()
         .map_err(|e| MimeError::Build(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_armored_part_is_what_encoding_detection_would_write() {
+        let armored: String = std::iter::once("-----BEGIN PGP MESSAGE-----\n\n".to_owned())
+            .chain((0..40).map(|i| format!("{}\n", "wV4DR+/a9".repeat(7)[i % 5..].to_owned())))
+            .chain(["=AbCd\n-----END PGP MESSAGE-----\n".to_owned()])
+            .collect();
+        let detected = MimePart::new(
+            ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+            armored.clone(),
+        )
+        .inline();
+        let declared = MimePart::new(
+            ContentType::new("application/octet-stream").attribute("name", "encrypted.asc"),
+            crlf_lines(&armored),
+        )
+        .inline()
+        .transfer_encoding("7bit");
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        detected.write_part(&mut a).expect("detected");
+        declared.write_part(&mut b).expect("declared");
+        assert!(String::from_utf8_lossy(&a).contains("7bit"));
+        assert_eq!(String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        assert_eq!(crlf_lines("a\r\nb\nc"), "a\r\nb\r\nc");
+    }
 }

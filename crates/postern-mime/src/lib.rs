@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+mod armor;
 pub mod cargo;
 mod compose;
 pub mod device_flags;

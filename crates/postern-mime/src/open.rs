@@ -277,6 +277,9 @@ fn decrypt_payload(
         signatures: Vec::new(),
         encrypted: false,
     };
+    // Plain armor decoded at once; anything else goes to sequoia's tolerant armor reader.
+    let binary = crate::armor::dearmor_message(payload);
+    let payload = binary.as_deref().unwrap_or(payload);
     // Sequoia holds back up to `buffer_size` bytes until the signatures are checked; ours are
     // checked afterwards, so keep that small rather than a second copy of the message.
     let mut decryptor = DecryptorBuilder::from_bytes(payload)
