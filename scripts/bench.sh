@@ -2,7 +2,8 @@
 # Run benchmarks (release build), each with its baseline side by side in the same invocation.
 # Usage: scripts/bench.sh [NAME [ARGS...]]   (no NAME: all of them)
 #   tor      onion connect + first byte, launch -> connect, memory: arti vs C tor (private Tor net);
-#            `tor memory`: P5, node RSS for 1, 3, 10 identities, with and without Tor, vs N C tor clients
+#            `tor memory`: P5, node RSS for 1, 3, 10 identities, with and without Tor, vs N C tor clients;
+#            `tor connect [N]`: onion connect only, like for like (C tor's NEWNYM) and back to back
 #   pgp      P3: OpenPGP encrypt+sign / decrypt+verify, in-process vs the gpg CLI
 #   ingest   P2: durable ingest vs Postfix's smtp-sink (unpacked only) and Postfix storing durably (installed)
 #   mail     P1: send -> stored over the private Tor network vs raw onion connect + echo

@@ -1,5 +1,6 @@
 //! Tor benchmarks on the private Tor network (see the crate README). Usage:
-//! `tor-bench [N]` (default N = 30 connects per client).
+//! `tor-bench [N]` (default N = 30 connects per client), `tor-bench connect [N]` (the connect
+//! measurements only), `tor-bench memory` (P5).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -121,6 +122,7 @@ async fn ctor_connect_first_byte(socks: u16, user: String, to: OnionAddress) -> 
 struct CTorClient {
     dir: PathBuf,
     socks: u16,
+    control: u16,
 }
 
 impl CTorClient {
@@ -129,10 +131,15 @@ impl CTorClient {
         let socks = std::net::TcpListener::bind("127.0.0.1:0")?
             .local_addr()?
             .port();
+        let control = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let torrc = dir.join("torrc");
+        // A control port on loopback, without authentication: the bench's own throwaway client.
         std::fs::write(
             &torrc,
-            net.c_tor_client_torrc(dir, socks, std::process::id()),
+            net.c_tor_client_torrc(dir, socks, std::process::id())
+                + &format!("ControlPort 127.0.0.1:{control}\nCookieAuthentication 0\n"),
         )?;
         let out = Command::new("tor").arg("-f").arg(&torrc).output()?;
         if !out.status.success() {
@@ -144,6 +151,7 @@ impl CTorClient {
         let c = CTorClient {
             dir: dir.to_owned(),
             socks,
+            control,
         };
         let start = Instant::now();
         while start.elapsed() < Duration::from_secs(120) {
@@ -154,6 +162,21 @@ impl CTorClient {
             std::thread::sleep(Duration::from_millis(200));
         }
         bail!("C tor client did not bootstrap")
+    }
+
+    /// `SIGNAL NEWNYM`: new circuits for new streams, and the onion-service client state
+    /// (descriptors, introduction-point history) forgotten — what arti does for a stream in a
+    /// new isolation group, whose onion-service state is kept per group.
+    async fn new_identity(&self) -> Result<()> {
+        let mut c = TcpStream::connect(("127.0.0.1", self.control)).await?;
+        c.write_all(b"AUTHENTICATE\r\nSIGNAL NEWNYM\r\nQUIT\r\n")
+            .await?;
+        let mut reply = String::new();
+        c.read_to_string(&mut reply).await?;
+        if reply.lines().take(2).any(|l| !l.starts_with("250")) {
+            bail!("C tor control port: {reply}");
+        }
+        Ok(())
     }
 
     fn pid(&self) -> Option<u32> {
@@ -323,11 +346,14 @@ fn memory() -> Result<()> {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() -> Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("memory") {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("memory") {
         return memory();
     }
-    let n: usize = std::env::args()
-        .nth(1)
+    // `connect [N]`: section 1 only.
+    let connect_only = args.first().map(String::as_str) == Some("connect");
+    let n: usize = args
+        .get(usize::from(connect_only))
         .and_then(|a| a.parse().ok())
         .unwrap_or(30);
     let _ = tracing_subscriber::fmt()
@@ -374,31 +400,90 @@ async fn main() -> Result<()> {
         ms(warm_a),
         ms(warm_c)
     );
-    let (mut arti, mut ctor_s, mut failures) = (Vec::new(), Vec::new(), (0, 0));
+    // Back to back, as earlier runs measured: arti as below, C tor with a new SOCKS username
+    // only, so with its descriptor cached and its spare circuits built since the last connect.
+    let (mut arti_b2b, mut ctor_b2b, mut failures_b2b) = (Vec::new(), Vec::new(), (0, 0));
     for i in 0..n {
         match arti_connect_first_byte(&client_t, fresh_source(0), b).await {
-            Ok(d) => arti.push(d),
-            Err(_) => failures.0 += 1,
+            Ok(d) => arti_b2b.push(d),
+            Err(_) => failures_b2b.0 += 1,
         }
         match ctor_connect_first_byte(ctor.socks, format!("iso{i}"), b).await {
-            Ok(d) => ctor_s.push(d),
-            Err(_) => failures.1 += 1,
+            Ok(d) => ctor_b2b.push(d),
+            Err(_) => failures_b2b.1 += 1,
         }
     }
-    let (sa, sc) = (
-        Stats::of(&arti).context("no arti samples")?,
-        Stats::of(&ctor_s).context("no C tor samples")?,
+
+    // Each round: C tor forgets its circuits and onion-service state (NEWNYM, which Tor allows
+    // once per 10 s; the pause also lets it build spare circuits again, as arti keeps its own);
+    // then arti connects as one identity on new circuits — arti keeps onion-service state
+    // (descriptor, introduction points) per isolation group, so it fetches the descriptor again
+    // —; then C tor connects the same way (a new SOCKS username, nothing cached); then C tor
+    // once more on new circuits but with the descriptor it now has cached, which is what a new
+    // SOCKS username alone gives it.
+    let (mut arti, mut cold, mut cached) = (Vec::new(), Vec::new(), Vec::new());
+    let mut failures = (0, 0, 0);
+    let mut arti_errors = std::collections::BTreeMap::<String, usize>::new();
+    for i in 0..n {
+        ctor.new_identity().await?;
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        match arti_connect_first_byte(&client_t, fresh_source(0), b).await {
+            Ok(d) => arti.push(d),
+            Err(e) => {
+                failures.0 += 1;
+                *arti_errors.entry(format!("{e:#}")).or_default() += 1;
+            }
+        }
+        match ctor_connect_first_byte(ctor.socks, format!("cold{i}"), b).await {
+            Ok(d) => cold.push(d),
+            Err(_) => failures.1 += 1,
+        }
+        match ctor_connect_first_byte(ctor.socks, format!("cached{i}"), b).await {
+            Ok(d) => cached.push(d),
+            Err(_) => failures.2 += 1,
+        }
+    }
+    let sa = Stats::of(&arti).context("no arti samples")?;
+    let (sc, sk) = (
+        Stats::of(&cold).context("no C tor samples")?,
+        Stats::of(&cached).context("no C tor samples")?,
     );
-    println!("\n1. onion connect + first byte (fresh rendezvous circuit each time)");
+    println!("\n1. onion connect + first byte, new circuits each time, {n} rounds");
     report("arti client", &sa);
-    report("C tor client (SOCKS)", &sc);
+    report("C tor, nothing cached", &sc);
+    report("C tor, descriptor kept", &sk);
     println!(
-        "  ratio arti / C tor: median {}, p90 {}   (failures: arti {}, C tor {})",
+        "  arti / C tor with nothing cached (like for like): median {}, p90 {}",
         ratio(sa.median, sc.median),
-        ratio(sa.p90, sc.p90),
-        failures.0,
-        failures.1
+        ratio(sa.p90, sc.p90)
     );
+    println!(
+        "  arti / C tor keeping its descriptor:              median {}, p90 {}",
+        ratio(sa.median, sk.median),
+        ratio(sa.p90, sk.p90)
+    );
+    println!(
+        "  failures: arti {}, C tor {} + {}",
+        failures.0, failures.1, failures.2
+    );
+    for (e, k) in &arti_errors {
+        println!("    arti {k}x: {e}");
+    }
+    if let (Some(a), Some(c)) = (Stats::of(&arti_b2b), Stats::of(&ctor_b2b)) {
+        println!("  back to back, no pause ({n} each):");
+        report("arti client", &a);
+        report("C tor, warm", &c);
+        println!(
+            "  arti / warm C tor: median {}, p90 {}   (failures: arti {}, C tor {})",
+            ratio(a.median, c.median),
+            ratio(a.p90, c.p90),
+            failures_b2b.0,
+            failures_b2b.1
+        );
+    }
+    if connect_only {
+        return Ok(());
+    }
 
     // 2. Service launch -> first successful connect. A launch that is not reachable within the
     // limit counts as a failure. Arti clients are measured on a second network with Tor's
