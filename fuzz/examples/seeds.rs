@@ -200,10 +200,11 @@ fn list_frames() -> Vec<Vec<u8>> {
     out
 }
 
-/// A list's first exchanges (a join, heads, announcements, fetches, a post with a blob) as wire
-/// bytes, with the fuzz target's keys (member 1 creates the list, member 2 is its neighbour).
+/// A list's first exchanges (a join, heads, announcements, fetches, a post with a blob) and the
+/// anti-entropy messages (since, digest) as wire bytes, with the fuzz target's keys (member 1
+/// creates the list, member 2 is its neighbour).
 fn list_wires() -> Vec<Vec<u8>> {
-    use postern_list::{Config, ListNode, MemberId, SigningKey};
+    use postern_list::{Config, ListNode, MemberId, SigningKey, Wire};
     let (k1, k2) = (
         SigningKey::from_bytes(&[1; 32]),
         SigningKey::from_bytes(&[2; 32]),
@@ -236,5 +237,14 @@ fn list_wires() -> Vec<Vec<u8>> {
             a.handle(2_000, ib, w);
         }
     }
+    // The anti-entropy messages the first exchanges do not make.
+    out.push(Wire::Since { after: 1_000 }.encode());
+    out.push(
+        Wire::Digest {
+            cutoff: 2_000,
+            digest: [9; 32],
+        }
+        .encode(),
+    );
     out
 }

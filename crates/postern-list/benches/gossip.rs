@@ -87,5 +87,22 @@ fn main() {
             tree.ldh_mean - flood.ldh_mean,
             tree.payload_messages as f64 / flood.payload_messages as f64
         );
+        println!(
+            "  bytes per member: plumtree / flooding {:.2}",
+            tree.bytes_per_member / flood.bytes_per_member
+        );
+        kinds("plumtree", &tree);
+        kinds("flooding", &flood);
     }
+}
+
+/// KiB received per member by kind of message.
+fn kinds(name: &str, r: &Report) {
+    let n = r.members.max(1) as f64;
+    let parts: Vec<String> = r
+        .bytes_by_kind
+        .iter()
+        .map(|(kind, bytes)| format!("{kind} {:.1}", *bytes as f64 / n / 1024.0))
+        .collect();
+    println!("  {name:<9} KiB/member by kind: {}", parts.join(", "));
 }

@@ -24,8 +24,12 @@ pub struct Config {
     pub shortcut: u32,
     /// How long a graft, fetch or want may take before the next announcer is asked.
     pub retry_timeout: u64,
-    /// How often one neighbour (in turn) is sent this member's heads.
+    /// How often one neighbour (in turn) is sent a digest of this member's heads.
     pub sync_interval: u64,
+    /// How long a post normally takes to reach every member: digests count only posts older
+    /// than this, and a member back from an absence asks for posts from this long before it
+    /// left.
+    pub settle: u64,
     pub blob_timeout: u64,
     /// Posts an author may make at once, then one per `author_interval` of the author's clock.
     pub author_burst: u64,
@@ -53,6 +57,7 @@ impl Default for Config {
             shortcut: 0,
             retry_timeout: 1_500,
             sync_interval: 60_000,
+            settle: 30_000,
             blob_timeout: 60_000,
             author_burst: 20,
             author_interval: 2_000,

@@ -6,13 +6,15 @@
 //! Posts spread Plumtree-style: eagerly along a tree that forms itself from the first posts
 //! (a duplicate prunes the link it came over), announced lazily on every other link, and an
 //! announced post that does not arrive in time grafts its announcer back onto the tree.
-//! Gaps in a chain are asked for; heads are exchanged after being offline and now and then.
+//! Gaps in a chain are asked for; a member back from an absence asks for what came since it
+//! left, and neighbours compare digests of their heads now and then.
 //! Large attachments are blobs fetched by content hash, once per link.
 //!
 //! This crate has no sockets and no clock: [`ListNode`] is a state machine the caller drives,
 //! and [`sim`] drives a thousand of them deterministically.
 
 mod accept;
+mod catch_up;
 pub mod codec;
 mod config;
 mod events;

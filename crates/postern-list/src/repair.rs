@@ -1,13 +1,12 @@
 //! Getting what was missed: announced posts that did not arrive (graft or fetch), chains with
-//! gaps (want), heads exchanged after being offline and now and then (anti-entropy), and blobs
-//! fetched once per link.
+//! gaps (want), blobs fetched once per link, and the timers (catching up is in `catch_up.rs`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::node::{BlobWanted, DropReason, Event, ListNode, Missing, Mode, Standing};
 use crate::post::{BlobHash, Body, MemberId, Post, PostId};
-use crate::wire::{Announce, Head, Route, Wire, MAX_HEADS, MAX_ITEMS};
+use crate::wire::{Announce, Route, Wire, MAX_ITEMS};
 
 impl ListNode {
     pub(crate) fn on_ihave(
@@ -96,65 +95,6 @@ impl ListNode {
                 let (post, hops) = (h.post.clone(), h.hops);
                 self.gossip(to, &post, &id, hops + 1, route);
             }
-        }
-    }
-
-    /// This member's heads: how far it holds each chain (at most `MAX_HEADS` of them).
-    pub(crate) fn heads(&self) -> Vec<Head> {
-        self.chains
-            .iter()
-            .take(MAX_HEADS)
-            .map(|(author, c)| Head {
-                author: *author,
-                next: c.posts.len() as u64,
-            })
-            .collect()
-    }
-
-    /// Heads from a neighbour: announces what it lacks, for it to fetch at once.
-    pub(crate) fn on_heads(&mut self, from: MemberId, heads: Vec<Head>, reply: bool) {
-        let theirs: BTreeMap<MemberId, u64> = heads.iter().map(|h| (h.author, h.next)).collect();
-        let mut announces = Vec::new();
-        'chains: for (author, chain) in &self.chains {
-            let start = theirs.get(author).copied().unwrap_or(0) as usize;
-            for (seq, id) in chain.posts.iter().enumerate().skip(start) {
-                if announces.len() >= self.config.repair_batch {
-                    break 'chains;
-                }
-                let hops = self.held.get(id).map_or(0, |h| h.hops);
-                announces.push(Announce {
-                    id: *id,
-                    author: *author,
-                    seq: seq as u64,
-                    hops,
-                });
-            }
-        }
-        if !announces.is_empty() {
-            self.send(
-                from,
-                Wire::IHave {
-                    announces,
-                    sync: true,
-                },
-            );
-        }
-        let they_have_more = theirs.iter().any(|(author, next)| {
-            *next > self.chains.get(author).map_or(0, |c| c.posts.len() as u64)
-                && !matches!(
-                    self.members.get(author),
-                    Some(Standing::Removed | Standing::Left)
-                )
-        });
-        if reply && they_have_more {
-            let heads = self.heads();
-            self.send(
-                from,
-                Wire::Heads {
-                    heads,
-                    reply: false,
-                },
-            );
         }
     }
 
@@ -276,8 +216,9 @@ impl ListNode {
     }
 
     /// Timers: announced posts that did not come (graft the next announcer, or fetch), blobs
-    /// that did not come (ask another neighbour), and heads to one neighbour in turn.
+    /// that did not come (ask another neighbour), and a digest to one neighbour in turn.
     pub fn handle_timeout(&mut self, now: u64) {
+        self.last_active = self.last_active.max(now);
         let keep = self.config.blob_timeout / 2;
         self.blobs_sent.retain(|_, t| now < *t + keep);
         let due: Vec<PostId> = self
@@ -357,8 +298,9 @@ impl ListNode {
             if !neighbours.is_empty() {
                 let to = neighbours[self.sync_cursor % neighbours.len()];
                 self.sync_cursor += 1;
-                let heads = self.heads();
-                self.send(to, Wire::Heads { heads, reply: true });
+                let cutoff = now.saturating_sub(self.config.settle);
+                let digest = self.digest(cutoff);
+                self.send(to, Wire::Digest { cutoff, digest });
             }
         }
         self.flush_lazy();

@@ -3,7 +3,7 @@
 //! (real signatures, real wire messages) in simulated time. Same seed, same run.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::sync::Arc;
 
 use ed25519_dalek::SigningKey;
@@ -14,6 +14,10 @@ use rand_chacha::ChaCha20Rng;
 use crate::node::{Config, Event, ListNode, VerifiedPosts};
 use crate::post::{MemberId, Post, PostId};
 use crate::wire::Wire;
+
+/// When the measured run starts (ms): members joined at 0, an hour before, as a list that has
+/// been running a while rather than one whose whole roster is seconds old.
+const FORMED: u64 = 3_600_000;
 
 #[derive(Debug, Clone)]
 pub struct SimConfig {
@@ -93,6 +97,8 @@ pub struct Report {
     pub duplicates: u64,
     pub duplicate_routes: [u64; 3],
     pub edges: usize,
+    /// Bytes received, by kind of message (`Wire::kind`).
+    pub bytes_by_kind: BTreeMap<&'static str, u64>,
 }
 
 enum Action {
@@ -220,6 +226,17 @@ impl Sim {
         for &i in order.iter().take(offline) {
             online[i] = false;
         }
+        // Members offline at the start left at some time in the hour since the list formed;
+        // their state machines saw that time last (it is where they ask to start on return).
+        for (i, node) in nodes.iter_mut().enumerate() {
+            let left = if online[i] {
+                FORMED
+            } else {
+                rng.gen_range(0..FORMED)
+            };
+            node.handle_timeout(left);
+            while node.poll_transmit().is_some() {}
+        }
         let index = ids.iter().enumerate().map(|(i, m)| (*m, i)).collect();
         let mut sim = Sim {
             rng,
@@ -232,7 +249,7 @@ impl Sim {
             link_clock: HashMap::new(),
             wake_at: vec![u64::MAX; n],
             seq: 0,
-            now: 0,
+            now: FORMED,
             posts: Vec::new(),
             post_index: HashMap::new(),
             online_at_post: Vec::new(),
@@ -262,11 +279,11 @@ impl Sim {
             sim.schedule_wake(i);
         }
         for k in 0..sim.cfg.posts {
-            let at = 1_000 + k as u64 * sim.cfg.post_interval;
+            let at = FORMED + 1_000 + k as u64 * sim.cfg.post_interval;
             sim.at(at, Action::Post(k));
         }
-        let end = 1_000 + sim.cfg.posts as u64 * sim.cfg.post_interval;
-        let mut t = sim.cfg.churn_interval;
+        let end = FORMED + 1_000 + sim.cfg.posts as u64 * sim.cfg.post_interval;
+        let mut t = FORMED + sim.cfg.churn_interval;
         while t < end {
             sim.at(t, Action::Churn);
             t += sim.cfg.churn_interval;
@@ -324,8 +341,11 @@ impl Sim {
     }
 
     fn run(mut self) -> Report {
-        let end_time =
-            1_000 + self.cfg.posts as u64 * self.cfg.post_interval + 10_000 + self.cfg.settle;
+        let end_time = FORMED
+            + 1_000
+            + self.cfg.posts as u64 * self.cfg.post_interval
+            + 10_000
+            + self.cfg.settle;
         while let Some(Reverse((time, seq))) = self.queue.pop() {
             if time > end_time {
                 break;
@@ -342,6 +362,7 @@ impl Sim {
                     }
                     let len = wire.encoded_len() as u64;
                     self.bytes += len;
+                    *self.report.bytes_by_kind.entry(wire.kind()).or_default() += len;
                     match &wire {
                         Wire::Gossip { envelope, .. } => {
                             self.report.payload_messages += 1;

@@ -61,6 +61,15 @@ pub enum Wire {
     /// How far the sender holds each chain (after coming back online, and now and then);
     /// with `reply`, the receiver answers with its own heads if it lacks something.
     Heads { heads: Vec<Head>, reply: bool },
+    /// A digest of the sender's heads counting only posts timed (by their authors) at or before
+    /// `cutoff`, old enough to have reached every member: the periodic check between
+    /// neighbours. Equal on both sides, nothing more is said; different, the receiver answers
+    /// with its heads.
+    Digest { cutoff: u64, digest: [u8; 32] },
+    /// "Announce to me every post you hold timed from `after` on": a member back from an
+    /// absence asks for what came meanwhile without listing every chain. More than one batch,
+    /// the receiver answers with its heads instead.
+    Since { after: u64 },
     /// A gap in a chain: "send me `author`'s posts from `from` on".
     Want { author: MemberId, from: u64 },
     /// "Send me this blob" (once per link: the receiver asks one neighbour at a time).
@@ -112,6 +121,12 @@ impl Wire {
             Wire::Blob(bytes) => {
                 w.u8(9).bytes(bytes);
             }
+            Wire::Digest { cutoff, digest } => {
+                w.u8(10).u64(*cutoff).fixed(digest);
+            }
+            Wire::Since { after } => {
+                w.u8(11).u64(*after);
+            }
         }
         w.0
     }
@@ -121,6 +136,24 @@ impl Wire {
         match self {
             Wire::Blob(bytes) => 5 + bytes.len(),
             other => other.encode().len(),
+        }
+    }
+
+    /// What kind of message this is, for counting.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Wire::Gossip { .. } => "gossip",
+            Wire::IHave { sync: false, .. } => "ihave",
+            Wire::IHave { sync: true, .. } => "ihave-sync",
+            Wire::Graft(_) => "graft",
+            Wire::Fetch(_) => "fetch",
+            Wire::Prune => "prune",
+            Wire::Heads { .. } => "heads",
+            Wire::Digest { .. } => "digest",
+            Wire::Since { .. } => "since",
+            Wire::Want { .. } => "want",
+            Wire::BlobWant(_) => "blob-want",
+            Wire::Blob(_) => "blob",
         }
     }
 
@@ -207,6 +240,13 @@ impl Wire {
             },
             8 => Wire::BlobWant(BlobHash(r.array("blob hash")?)),
             9 => Wire::Blob(Arc::from(r.bytes(MAX_BLOB as usize, "blob")?)),
+            10 => Wire::Digest {
+                cutoff: r.u64("cutoff")?,
+                digest: r.array("digest")?,
+            },
+            11 => Wire::Since {
+                after: r.u64("after")?,
+            },
             tag => return Err(DecodeError::UnknownTag { what: "wire", tag }),
         };
         r.finish()?;

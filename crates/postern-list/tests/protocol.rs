@@ -321,6 +321,15 @@ fn wire_messages_round_trip_and_bad_bytes_are_refused() {
         },
         Wire::BlobWant(postern_list::BlobHash([3; 32])),
         Wire::Blob(Arc::from(&b"blob bytes"[..])),
+        Wire::Heads {
+            heads: vec![],
+            reply: true,
+        },
+        Wire::Digest {
+            cutoff: 9,
+            digest: [4; 32],
+        },
+        Wire::Since { after: 12 },
     ]);
     for wire in &wires {
         let bytes = wire.encode();
@@ -339,7 +348,7 @@ fn wire_messages_round_trip_and_bad_bytes_are_refused() {
         longer.push(0);
         assert!(Wire::decode(&longer).is_err(), "trailing bytes are refused");
     }
-    assert_eq!(kinds.len(), 9, "every kind of message went by: {kinds:?}");
+    assert_eq!(kinds.len(), 11, "every kind of message went by: {kinds:?}");
     let p: &Post = net.nodes[1].held(&post).expect("held");
     assert_eq!(Post::decode(&p.encode()).as_ref(), Ok(p));
     // Heads name every author: a list larger than one message of announcements still fits.

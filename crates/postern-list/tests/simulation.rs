@@ -49,6 +49,23 @@ fn plumtree_delivers_everything_with_little_redundancy() {
         tree.ldh_mean,
         flood.ldh_mean
     );
+    // Catching up costs little: members coming back ask `Since` they left, neighbours compare
+    // digests; whole heads (40 bytes per member) go only where those cannot do.
+    let kind = |r: &Report, k: &str| r.bytes_by_kind.get(k).copied().unwrap_or(0) as f64;
+    let total: f64 = tree.bytes_by_kind.values().sum::<u64>() as f64;
+    eprintln!("plumtree bytes by kind: {:?}", tree.bytes_by_kind);
+    assert!(
+        kind(&tree, "heads") <= 0.05 * total,
+        "heads {} of {total} bytes",
+        kind(&tree, "heads")
+    );
+    assert!(kind(&tree, "digest") > 0.0 && kind(&tree, "since") > 0.0);
+    assert!(
+        tree.bytes_per_member < 0.75 * flood.bytes_per_member,
+        "tree {} vs flooding {} bytes per member",
+        tree.bytes_per_member,
+        flood.bytes_per_member
+    );
 }
 
 #[test]

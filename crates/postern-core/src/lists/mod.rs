@@ -44,6 +44,9 @@ pub(crate) fn config(timers: &ListTimers) -> Config {
         graft_timeout: ms(timers.graft),
         retry_timeout: ms(timers.retry),
         sync_interval: ms(timers.sync),
+        // Posts cross each link as mail over Tor, with the outbox's retries: digests count
+        // only posts ten graft timeouts old, so in-step neighbours agree.
+        settle: ms(timers.graft).saturating_mul(10),
         blob_timeout: ms(timers.retry) * 5,
         // What one list mail carries; a larger blob is neither posted nor asked for.
         max_blob: MAX_LIST_ATTACHMENT as u64,
