@@ -554,7 +554,9 @@ async function screensAt(size, tag) {
   expect((await text(p, ".error")).includes("not a Postern invite"), `${tag} a pasted non-link is refused`);
   await p.fill("#paste", world.danaLink.toLowerCase());
   await p.click("form.inline button");
-  await p.waitForSelector("#confirm-add");
+  // The card read before left a preview (and its #confirm-add) on the page: wait for this
+  // link's answer, not for the element.
+  await p.waitForFunction(() => document.querySelector("#scan-result")?.textContent.includes("Dana"), null, { timeout: 10000 }).catch(() => undefined);
   expect((await text(p, "#scan-result")).includes("Dana"), `${tag} the scanned invite is previewed`);
   await p.click("#confirm-add");
   await p.waitForSelector("#added");
