@@ -2,7 +2,8 @@
 //! deterministic simulator (real signatures and wire messages; 1% of messages lost, 20% of
 //! members offline at any time and coming back). First a 10 MB attachment on a 50-member list
 //! (bytes per member), then lists of the given sizes.
-//! Usage: `scripts/bench.sh list [MEMBERS,...] [POSTS]` (default `1000,5000 60`).
+//! Usage: `scripts/bench.sh list [MEMBERS,...] [POSTS] [churn|stable|both]` (default
+//! `1000,5000 60 churn`).
 
 use std::time::Instant;
 
@@ -24,7 +25,7 @@ fn both(cfg: &SimConfig) -> (Report, Report, f64, f64) {
 
 fn row(name: &str, r: &Report, secs: f64) {
     println!(
-        "  {name:<9} delivery {:>7.3}%  RMR {:>6.3}  LDH mean {:>5.2} max {:>2}  payload msgs {:>8}  control msgs {:>8}  KiB/member {:>9.1}  ({:.1} s)",
+        "  {name:<9} delivery {:>7.3}%  RMR {:>6.3}  LDH mean {:>5.2} max {:>2}  payload msgs {:>8}  control msgs {:>8}  KiB/member {:>9.1}  moved nearer {:>5}  ({:.1} s)",
         r.delivery * 100.0,
         r.rmr,
         r.ldh_mean,
@@ -32,6 +33,7 @@ fn row(name: &str, r: &Report, secs: f64) {
         r.payload_messages,
         r.control_messages,
         r.bytes_per_member / 1024.0,
+        r.moved_nearer,
         secs
     );
 }
@@ -44,6 +46,9 @@ fn main() {
         .map(|s| s.split(',').filter_map(|n| n.parse().ok()).collect())
         .unwrap_or_else(|| vec![1000, 5000]);
     let posts: usize = args.next().and_then(|p| p.parse().ok()).unwrap_or(60);
+    // `churn` (the conditions), `stable` (no loss, nobody offline: the tree's shape
+    // alone) or `both`.
+    let conditions = args.next().unwrap_or_else(|| "churn".to_string());
 
     let cfg = SimConfig {
         members: 50,
@@ -66,16 +71,32 @@ fn main() {
         tree.blob_holders,
         flood.blob_holders
     );
-    for members in sizes {
-        let cfg = SimConfig {
+    let runs: Vec<(usize, bool)> = sizes
+        .iter()
+        .flat_map(|&n| match conditions.as_str() {
+            "stable" => vec![(n, true)],
+            "both" => vec![(n, false), (n, true)],
+            _ => vec![(n, false)],
+        })
+        .collect();
+    for (members, stable) in runs {
+        let mut cfg = SimConfig {
             members,
             posts,
             ..SimConfig::default()
         };
+        if stable {
+            (cfg.loss, cfg.offline, cfg.churn) = (0.0, 0.0, 0.0);
+        }
         println!(
-            "\n{members} members, {posts} posts ({} steady-state), seed {}",
+            "\n{members} members, {posts} posts ({} steady-state), seed {}, {}",
             posts - cfg.warmup,
-            cfg.seed
+            cfg.seed,
+            if stable {
+                "no loss, nobody offline"
+            } else {
+                "1% loss, 20% offline with churn"
+            }
         );
         let (tree, flood, ta, tb) = both(&cfg);
         println!("  trust graph: {} links (degree 3-8)", tree.edges);

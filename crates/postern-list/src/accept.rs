@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use crate::node::{DropReason, Event, Held, ListNode, Mode, Parked, Standing};
 use crate::post::{Body, Envelope, MemberId, Post, PostId};
-use crate::wire::{Announce, Route, Wire};
+use crate::wire::{Announce, Route, Wire, NO_DEPTH};
 
 /// Refused posts remembered by id before the memory starts over.
 const MAX_REJECTED: usize = 65_536;
@@ -34,10 +34,27 @@ impl ListNode {
             self.counters.duplicates += 1;
             self.counters.duplicate_routes[route as usize] += 1;
             if route == Route::Push && self.config.mode == Mode::Plumtree {
+                // A child that had the post from elsewhere first prunes that other link
+                // itself; a copy from this member's way to the creator prunes the link the
+                // first copy came over if that one is off the tree; otherwise the link the
+                // duplicate came over leaves the tree.
+                let first = self.held.get(&id).map(|h| h.from);
+                let leaves = match first {
+                    _ if self.is_child(&from) => return,
+                    Some(f)
+                        if f != self.me
+                            && f != from
+                            && self.is_parent(&from)
+                            && !self.is_child(&f) =>
+                    {
+                        f
+                    }
+                    _ => from,
+                };
                 // Pruned again even if this side had pruned already: the first prune was lost.
-                if let Some(link) = self.links.get_mut(&from) {
+                if let Some(link) = self.links.get_mut(&leaves) {
                     link.eager = false;
-                    self.send(from, Wire::Prune);
+                    self.send(leaves, Wire::Prune);
                 }
             }
             return;
@@ -310,6 +327,7 @@ impl ListNode {
                         Wire::IHave {
                             announces: vec![a],
                             sync: true,
+                            depth: NO_DEPTH,
                         },
                     );
                 }

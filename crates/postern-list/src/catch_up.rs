@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::node::{ListNode, Standing};
 use crate::post::{MemberId, PostId};
-use crate::wire::{Announce, Head, Wire, MAX_HEADS};
+use crate::wire::{Announce, Head, Wire, MAX_HEADS, NO_DEPTH};
 
 const DIGEST_TAG: &[u8] = b"postern-list heads digest v1\0";
 
@@ -85,6 +85,7 @@ impl ListNode {
                 Wire::IHave {
                     announces,
                     sync: true,
+                    depth: NO_DEPTH,
                 },
             );
         }
@@ -115,6 +116,7 @@ impl ListNode {
                 Wire::IHave {
                     announces,
                     sync: true,
+                    depth: NO_DEPTH,
                 },
             );
         }

@@ -63,6 +63,8 @@ pub struct Counters {
     /// Duplicates by how they were sent: pushed, answering a graft, answering a fetch or want.
     pub duplicate_routes: [u64; 3],
     pub dropped: BTreeMap<DropReason, u64>,
+    /// Times this member moved to a neighbour nearer the list's creator.
+    pub moved_nearer: u64,
 }
 
 impl Counters {

@@ -14,7 +14,10 @@ use crate::post::{
     self, BlobHash, BlobRef, Body, Envelope, ListId, MemberId, Post, PostId, MAX_BLOB, MAX_BLOBS,
     MAX_CONTENT,
 };
-use crate::wire::{Announce, Route, Wire};
+use crate::wire::{Announce, Route, Wire, NO_DEPTH, THROUGH_YOU};
+
+/// The deepest a member counts itself from the creator (see `ListNode::depth`).
+const MAX_DEPTH: u32 = 64;
 
 pub use crate::config::{Config, Mode};
 pub use crate::events::{Counters, DropReason, Event, ListError};
@@ -52,6 +55,8 @@ pub(crate) enum Standing {
 #[derive(Debug)]
 pub(crate) struct Link {
     pub(crate) eager: bool,
+    /// The neighbour's depth as it last said (`NO_DEPTH` until it has).
+    pub(crate) depth: u32,
     window_start: u64,
     window_count: u32,
 }
@@ -135,6 +140,8 @@ pub struct ListNode {
     /// The latest time this member handled anything (0: not since it was built or restored):
     /// where a member coming back asks its neighbours to start (`resume`).
     pub(crate) last_active: u64,
+    /// Grafts in a row since this member's way to the creator last pushed a post.
+    pub(crate) parent_misses: u32,
     pub(crate) sync_cursor: usize,
     pub(crate) verified: Arc<VerifiedPosts>,
     /// Jitter for timers, so that the members below a lost post do not all graft at once.
@@ -272,6 +279,7 @@ impl ListNode {
                     *member,
                     Link {
                         eager: true,
+                        depth: NO_DEPTH,
                         window_start: now,
                         window_count: 0,
                     },
@@ -303,6 +311,7 @@ impl ListNode {
         ListNode {
             next_sync: now + config.sync_interval,
             last_active: 0,
+            parent_misses: 0,
             config,
             key,
             me,
@@ -480,6 +489,7 @@ impl ListNode {
             member,
             Link {
                 eager: true,
+                depth: NO_DEPTH,
                 window_start: now,
                 window_count: 0,
             },
@@ -675,9 +685,31 @@ impl ListNode {
         if link.window_count > budget {
             return self.drop_from(from, DropReason::NeighbourRateLimited);
         }
+        if let (Wire::Gossip { depth, .. } | Wire::IHave { depth, .. }, Some(link)) =
+            (&wire, self.links.get_mut(&from))
+        {
+            link.depth = *depth;
+        }
         match wire {
-            Wire::Gossip { envelope, route } => self.on_gossip(now, from, envelope, route),
-            Wire::IHave { announces, sync } => self.on_ihave(now, from, announces, sync),
+            Wire::Gossip {
+                envelope,
+                route,
+                depth,
+            } => {
+                if route == Route::Push && self.is_parent(&from) {
+                    self.parent_misses = 0;
+                }
+                self.on_gossip(now, from, envelope, route);
+                self.draw_nearer(from, depth);
+            }
+            Wire::IHave {
+                announces,
+                sync,
+                depth,
+            } => {
+                self.on_ihave(now, from, announces, sync);
+                self.draw_nearer(from, depth);
+            }
             Wire::Graft(ids) => self.on_graft(from, ids),
             Wire::Fetch(ids) => self.on_fetch(from, ids),
             Wire::Prune => {
@@ -713,8 +745,83 @@ impl ListNode {
         self.events.push_back(Event::Dropped { from, reason });
     }
 
-    pub(crate) fn send(&mut self, to: MemberId, wire: Wire) {
+    pub(crate) fn send(&mut self, to: MemberId, mut wire: Wire) {
+        if let Wire::Gossip { depth, .. } | Wire::IHave { depth, .. } = &mut wire {
+            // Not to the neighbour this member's depth comes from (poisoned reverse): it must
+            // not count its way to the creator through this member.
+            *depth = match self.parent() {
+                Some(p) if p == to => THROUGH_YOU,
+                _ => self.depth(),
+            };
+        }
         self.transmit.push_back((to, wire));
+    }
+
+    /// This member's distance to the list's creator along the tree: one more than the
+    /// shallowest neighbour it takes pushes from, as they last said (`NO_DEPTH` beyond
+    /// `MAX_DEPTH`, so that a tree cut off from the creator does not count up for ever).
+    pub(crate) fn depth(&self) -> u32 {
+        if self.me == self.creator {
+            return 0;
+        }
+        match self.parent().and_then(|p| self.links.get(&p)) {
+            Some(l) if l.depth < MAX_DEPTH => l.depth + 1,
+            _ => NO_DEPTH,
+        }
+    }
+
+    /// Whether `member` is this member's way to the creator.
+    pub(crate) fn is_parent(&self, member: &MemberId) -> bool {
+        self.parent() == Some(*member)
+    }
+
+    /// Whether `member` takes pushes from this member on its way to the creator.
+    pub(crate) fn is_child(&self, member: &MemberId) -> bool {
+        self.links
+            .get(member)
+            .is_some_and(|l| l.eager && l.depth == THROUGH_YOU)
+    }
+
+    /// The neighbour this member's depth comes from: the shallowest it takes pushes from.
+    pub(crate) fn parent(&self) -> Option<MemberId> {
+        if self.me == self.creator {
+            return None;
+        }
+        self.links
+            .iter()
+            .filter(|(_, l)| l.eager && l.depth < MAX_DEPTH)
+            .min_by_key(|(_, l)| l.depth)
+            .map(|(m, _)| *m)
+    }
+
+    /// A neighbour off the tree that is nearer the creator by more than one hop than this
+    /// member's way there: this member takes pushes from it instead (a graft with no posts)
+    /// and prunes the link it took them from. Every member doing so draws the tree towards the
+    /// shortest paths from one fixed member, whoever posts; the tree's depth is then about the
+    /// graph's radius, where first arrivals alone (the fastest links) make it about twice that.
+    fn draw_nearer(&mut self, from: MemberId, depth: u32) {
+        if self.config.mode != Mode::Plumtree || depth >= MAX_DEPTH {
+            return;
+        }
+        if self.links.get(&from).is_none_or(|l| l.eager) {
+            return;
+        }
+        let mine = self.depth();
+        if depth.saturating_add(1) >= mine || self.me == self.creator {
+            return;
+        }
+        let parent = self.parent();
+        self.counters.moved_nearer += 1;
+        if let Some(link) = self.links.get_mut(&from) {
+            link.eager = true;
+        }
+        self.send(from, Wire::Graft(Vec::new()));
+        if let Some(parent) = parent {
+            if let Some(link) = self.links.get_mut(&parent) {
+                link.eager = false;
+            }
+            self.send(parent, Wire::Prune);
+        }
     }
 
     pub(crate) fn gossip(
@@ -726,7 +833,14 @@ impl ListNode {
         route: Route,
     ) {
         let envelope = Envelope::countersign(&self.key, post.clone(), id, hops, to);
-        self.send(to, Wire::Gossip { envelope, route });
+        self.send(
+            to,
+            Wire::Gossip {
+                envelope,
+                route,
+                depth: NO_DEPTH,
+            },
+        );
     }
 
     pub(crate) fn flush_lazy(&mut self) {
@@ -737,6 +851,7 @@ impl ListNode {
                     Wire::IHave {
                         announces,
                         sync: false,
+                        depth: NO_DEPTH,
                     },
                 );
             }

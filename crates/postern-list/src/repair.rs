@@ -8,6 +8,10 @@ use crate::node::{BlobWanted, DropReason, Event, ListNode, Missing, Mode, Standi
 use crate::post::{BlobHash, Body, MemberId, Post, PostId};
 use crate::wire::{Announce, Route, Wire, MAX_ITEMS};
 
+/// Grafts in a row for posts this member's way to the creator did not bring before it stops
+/// counting on that way.
+const PARENT_MISSES: u32 = 2;
+
 impl ListNode {
     pub(crate) fn on_ihave(
         &mut self,
@@ -81,6 +85,9 @@ impl ListNode {
     pub(crate) fn on_graft(&mut self, from: MemberId, ids: Vec<PostId>) {
         if let Some(link) = self.links.get_mut(&from) {
             link.eager = true;
+            // It takes pushes from this member now: its way to the creator is through this one
+            // (it says so with its next message), not what it said before.
+            link.depth = crate::wire::THROUGH_YOU;
         }
         self.send_held(from, ids, Route::Graft);
     }
@@ -251,6 +258,19 @@ impl ListNode {
                 fetches.entry(next).or_default().push(id);
             } else {
                 grafts.entry(next).or_default().push(id);
+            }
+        }
+        if !grafts.is_empty() {
+            // This member's way to the creator did not bring what the grafts ask for; twice
+            // running, it is not counted on until it says its depth again (it may be offline).
+            self.parent_misses += 1;
+            if self.parent_misses >= PARENT_MISSES {
+                self.parent_misses = 0;
+                if let Some(parent) = self.parent() {
+                    if let Some(link) = self.links.get_mut(&parent) {
+                        link.depth = crate::wire::NO_DEPTH;
+                    }
+                }
             }
         }
         for (to, ids) in grafts {

@@ -97,6 +97,8 @@ pub struct Report {
     pub duplicates: u64,
     pub duplicate_routes: [u64; 3],
     pub edges: usize,
+    /// Times members moved to a neighbour nearer the creator.
+    pub moved_nearer: u64,
     /// Bytes received, by kind of message (`Wire::kind`).
     pub bytes_by_kind: BTreeMap<&'static str, u64>,
 }
@@ -493,6 +495,7 @@ impl Sim {
             .iter()
             .map(|node| node.counters().dropped_total())
             .sum();
+        self.report.moved_nearer = self.nodes.iter().map(|n| n.counters().moved_nearer).sum();
         self.report.duplicates = self
             .nodes
             .iter()

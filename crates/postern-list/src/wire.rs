@@ -9,6 +9,12 @@ use crate::post::{BlobHash, Envelope, MemberId, Post, PostId, MAX_BLOB};
 
 /// Most announcements, grafts or heads in one message.
 pub const MAX_ITEMS: usize = 4096;
+/// The depth of a member that does not know its way to the creator.
+pub const NO_DEPTH: u32 = u32::MAX;
+/// The depth a member says to the neighbour it counts its own from: "my way to the creator is
+/// through you" (so that the neighbour never counts its way through this member).
+pub const THROUGH_YOU: u32 = u32::MAX - 1;
+
 /// Most heads in one message: one per author, so a list's size is bounded by it (2.6 MB).
 pub const MAX_HEADS: usize = 65_536;
 
@@ -44,13 +50,21 @@ pub struct Head {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wire {
-    /// A post with its payload, and why it was sent.
-    Gossip { envelope: Envelope, route: Route },
+    /// A post with its payload, and why it was sent; `depth` is the sender's (see `IHave`).
+    Gossip {
+        envelope: Envelope,
+        route: Route,
+        depth: u32,
+    },
     /// Posts the sender holds: the lazy push on links off the tree, or (`sync`) the answer to
     /// `Heads`, which the receiver fetches at once instead of waiting for an eager copy.
+    /// `depth` is the sender's distance to the list's creator along the tree (`NO_DEPTH`:
+    /// unknown; `THROUGH_YOU`), which draws the tree towards the shortest paths to one fixed
+    /// member.
     IHave {
         announces: Vec<Announce>,
         sync: bool,
+        depth: u32,
     },
     /// "Send me these, and push to me from now on": the link joins the tree.
     Graft(Vec<PostId>),
@@ -82,16 +96,28 @@ impl Wire {
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
         match self {
-            Wire::Gossip { envelope, route } => {
+            Wire::Gossip {
+                envelope,
+                route,
+                depth,
+            } => {
                 w.u8(1)
                     .u8(*route as u8)
+                    .u32(*depth)
                     .u32(envelope.hops)
                     .fixed(&envelope.forwarder.0);
                 w.fixed(&envelope.to.0).fixed(&envelope.countersignature);
                 envelope.post.encode_into(&mut w);
             }
-            Wire::IHave { announces, sync } => {
-                w.u8(2).u8(u8::from(*sync)).u32(announces.len() as u32);
+            Wire::IHave {
+                announces,
+                sync,
+                depth,
+            } => {
+                w.u8(2)
+                    .u8(u8::from(*sync))
+                    .u32(*depth)
+                    .u32(announces.len() as u32);
                 for a in announces {
                     w.fixed(&a.id.0).fixed(&a.author.0).u64(a.seq).u32(a.hops);
                 }
@@ -179,6 +205,7 @@ impl Wire {
                     2 => Route::Repair,
                     tag => return Err(DecodeError::UnknownTag { what: "route", tag }),
                 };
+                let depth = r.u32("depth")?;
                 let hops = r.u32("hops")?;
                 let forwarder = MemberId(r.array("forwarder")?);
                 let to = MemberId(r.array("to")?);
@@ -193,10 +220,12 @@ impl Wire {
                         countersignature,
                     },
                     route,
+                    depth,
                 }
             }
             2 => {
                 let sync = flag(&mut r, "sync")?;
+                let depth = r.u32("depth")?;
                 let n = r.count(MAX_ITEMS, 76, "announces")?;
                 let mut announces = Vec::with_capacity(n);
                 for _ in 0..n {
@@ -207,7 +236,11 @@ impl Wire {
                         hops: r.u32("hops")?,
                     });
                 }
-                Wire::IHave { announces, sync }
+                Wire::IHave {
+                    announces,
+                    sync,
+                    depth,
+                }
             }
             tag @ (3 | 4) => {
                 let n = r.count(MAX_ITEMS, 32, "ids")?;

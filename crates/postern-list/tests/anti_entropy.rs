@@ -133,6 +133,7 @@ fn a_member_back_from_an_absence_asks_since_it_left_and_gets_what_it_missed() {
             Wire::IHave {
                 announces,
                 sync: true,
+                ..
             } => announces.len(),
             _ => 0,
         })
@@ -182,6 +183,7 @@ fn more_than_one_batch_since_is_answered_with_heads() {
             Wire::IHave {
                 announces,
                 sync: true,
+                ..
             },
         )) => {
             assert_eq!(announces.len(), 2);

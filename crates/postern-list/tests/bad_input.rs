@@ -77,6 +77,7 @@ fn forged_countersignature_and_an_envelope_meant_for_someone_else() {
         Wire::Gossip {
             envelope,
             route: Route::Push,
+            depth: postern_list::wire::NO_DEPTH,
         },
     );
     // Honestly countersigned by 1, but for 0: replayed to 2.
@@ -87,6 +88,7 @@ fn forged_countersignature_and_an_envelope_meant_for_someone_else() {
         Wire::Gossip {
             envelope,
             route: Route::Push,
+            depth: postern_list::wire::NO_DEPTH,
         },
     );
     // A right envelope with a broken countersignature.
@@ -98,6 +100,7 @@ fn forged_countersignature_and_an_envelope_meant_for_someone_else() {
         Wire::Gossip {
             envelope,
             route: Route::Push,
+            depth: postern_list::wire::NO_DEPTH,
         },
     );
     assert_eq!(dropped(&net, 2, DropReason::BadCountersignature), 3);

@@ -330,6 +330,16 @@ fn wire_messages_round_trip_and_bad_bytes_are_refused() {
             digest: [4; 32],
         },
         Wire::Since { after: 12 },
+        Wire::IHave {
+            announces: vec![postern_list::Announce {
+                id: post,
+                author: id(0),
+                seq: 1,
+                hops: 2,
+            }],
+            sync: false,
+            depth: 3,
+        },
     ]);
     for wire in &wires {
         let bytes = wire.encode();

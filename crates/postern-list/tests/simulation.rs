@@ -68,6 +68,32 @@ fn plumtree_delivers_everything_with_little_redundancy() {
     );
 }
 
+/// Nothing lost, nobody offline: the tree's shape alone. Drawn towards shortest paths from the
+/// creator, its last delivery is within two hops of flooding's (first arrivals alone made it
+/// half again as deep at 1,000 members).
+#[test]
+fn the_tree_is_nearly_as_shallow_as_flooding_when_nothing_fails() {
+    let stable = |mode| SimConfig {
+        loss: 0.0,
+        offline: 0.0,
+        churn: 0.0,
+        ..config(mode)
+    };
+    let tree = run(stable(Mode::Plumtree));
+    let flood = run(stable(Mode::Flood));
+    show("plumtree", &tree);
+    show("flood", &flood);
+    assert_eq!(tree.delivery, 1.0);
+    assert!(tree.rmr <= 0.01, "RMR {}", tree.rmr);
+    assert!(
+        tree.ldh_mean <= flood.ldh_mean + 2.0,
+        "LDH {} vs flooding {}",
+        tree.ldh_mean,
+        flood.ldh_mean
+    );
+    assert!(tree.moved_nearer > 0, "members moved nearer the creator");
+}
+
 #[test]
 fn same_seed_same_run() {
     let a = run(SimConfig {

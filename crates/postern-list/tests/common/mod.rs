@@ -116,6 +116,7 @@ impl Net {
         Wire::Gossip {
             envelope: Envelope::countersign(&key(from), post, &id, 1, id_of(&self.nodes[to])),
             route: Route::Push,
+            depth: postern_list::wire::NO_DEPTH,
         }
     }
 
