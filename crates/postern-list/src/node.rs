@@ -286,6 +286,10 @@ impl ListNode {
                 );
             }
         }
+        // The newest post it held bounds when it was last active from below (its author's
+        // clock may have run up to `max_skew` ahead): catching up asks from there.
+        let newest = node.held.values().map(|h| h.post.time).max().unwrap_or(0);
+        node.last_active = newest.min(now).saturating_sub(node.config.max_skew);
         node.transmit.clear();
         node.events.clear();
         node.counters = Counters::default();
@@ -514,15 +518,7 @@ impl ListNode {
         for link in self.links.values_mut() {
             link.eager = false;
         }
-        let ask = match self.last_active {
-            0 => Wire::Heads {
-                heads: self.heads(),
-                reply: true,
-            },
-            last => Wire::Since {
-                after: last.saturating_sub(self.config.settle),
-            },
-        };
+        let ask = self.catch_up_ask();
         let neighbours: Vec<_> = self.links.keys().copied().collect();
         for n in neighbours {
             if self.config.mode == Mode::Plumtree {
@@ -534,21 +530,29 @@ impl ListNode {
         self.next_sync = now + self.config.sync_interval;
     }
 
-    /// Sends this member's heads to every neighbour, so that each answers with what this
-    /// member lacks (after being offline; the links keep their state).
+    /// Asks every neighbour for what this member lacks, the links keeping their state (a node
+    /// that starts again: its neighbours may still push to it). `Since` from a little before
+    /// it was last active (after a restore, the newest post it held), heads if it never was.
     pub fn sync_all(&mut self, now: u64) {
-        let heads = self.heads();
+        let ask = self.catch_up_ask();
         let neighbours: Vec<_> = self.links.keys().copied().collect();
         for n in neighbours {
-            self.send(
-                n,
-                Wire::Heads {
-                    heads: heads.clone(),
-                    reply: true,
-                },
-            );
+            self.send(n, ask.clone());
         }
+        self.last_active = self.last_active.max(now);
         self.next_sync = now + self.config.sync_interval;
+    }
+
+    fn catch_up_ask(&self) -> Wire {
+        match self.last_active {
+            0 => Wire::Heads {
+                heads: self.heads(),
+                reply: true,
+            },
+            last => Wire::Since {
+                after: last.saturating_sub(self.config.settle),
+            },
+        }
     }
 
     /// Posts to the list.

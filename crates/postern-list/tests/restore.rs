@@ -66,6 +66,61 @@ fn a_restored_member_holds_what_it_held_and_goes_on_posting() {
     assert!(ListNode::restore(Config::default(), key(1), bad, vec![], &[], 0).is_err());
 }
 
+/// A node that starts again asks its neighbours for the posts since a little before the newest
+/// it held (a few bytes each), not with its heads (one entry per author), and gets what came
+/// while it was down.
+#[test]
+fn a_restored_member_asks_since_the_newest_post_it_held() {
+    let config = Config::default();
+    let mut net = Net::new(3, &[(0, 1), (1, 2)], config.clone());
+    net.now = 10_000_000;
+    for i in 0..3 {
+        let now = net.now;
+        net.nodes[i]
+            .post(now, format!("post {i}").into_bytes(), vec![])
+            .expect("post");
+        net.pump();
+    }
+    let charter = net.nodes[1].charter().expect("charter");
+    let snapshot = kept(&net.nodes[1]);
+    let newest = snapshot.iter().map(|p| p.time).max().expect("posts");
+    // Member 1 goes down; 0 posts meanwhile (2 takes it from 1 before it went).
+    net.now += 600_000;
+    let now = net.now;
+    let missed = net.nodes[0]
+        .post(now, b"while 1 was down".to_vec(), vec![])
+        .expect("post");
+    net.pump();
+    net.now += 600_000;
+    let mut restored = ListNode::restore(
+        config.clone(),
+        key(1),
+        charter,
+        snapshot,
+        &[id(0), id(2)],
+        net.now,
+    )
+    .expect("restored");
+    assert!(!restored.holds(&missed));
+    restored.sync_all(net.now);
+    net.nodes[1] = restored;
+    net.log.clear();
+    net.pump();
+    let after = newest - config.max_skew - config.settle;
+    let asks: Vec<(usize, &Wire)> = net
+        .log
+        .iter()
+        .filter(|(from, _, w)| *from == 1 && matches!(w, Wire::Since { .. } | Wire::Heads { .. }))
+        .map(|(_, to, w)| (*to, w))
+        .collect();
+    assert_eq!(
+        asks,
+        vec![(0, &Wire::Since { after }), (2, &Wire::Since { after })],
+        "every neighbour asked since the newest post held, less the skew and settle"
+    );
+    assert!(net.nodes[1].holds(&missed), "what came meanwhile arrived");
+}
+
 #[test]
 fn a_new_member_restored_before_it_learnt_its_sponsor_is_still_a_member() {
     // Member 3 joins through 2 and is rebuilt from its charter and its own join alone (the

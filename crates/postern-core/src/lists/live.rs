@@ -100,7 +100,8 @@ impl Live {
         Ok(())
     }
 
-    /// Every list tells every neighbour its heads (after being offline).
+    /// Every list asks every neighbour for what it missed while the node was down: the posts
+    /// since a little before the newest it holds (`ListNode::sync_all`).
     fn sync_all(&mut self, store: &mut Store, now: i64) -> Result<(), CoreError> {
         for identity in store.identities()? {
             for rec in store.lists(identity.id)? {
