@@ -165,6 +165,17 @@ impl ListNode {
             from,
             route,
         } = p;
+        if route == Route::Push
+            && from != self.me
+            && !self.is_parent(&from)
+            && !self.is_child(&from)
+        {
+            // Pushed first over a link off the tree: this member's way to the creator did not
+            // bring it (it may have gone offline, and the link that brought it is one a graft
+            // made). Counted like a graft, so that a member whose parent went away stops
+            // counting its depth through it once the posts come another way.
+            self.parent_missed();
+        }
         self.store(post.clone(), id, hops, from);
         self.counters.delivered += 1;
         self.events.push_back(Event::Delivered {

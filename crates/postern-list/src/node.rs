@@ -57,6 +57,9 @@ pub(crate) struct Link {
     pub(crate) eager: bool,
     /// The neighbour's depth as it last said (`NO_DEPTH` until it has).
     pub(crate) depth: u32,
+    /// Until when this member's own last graft or prune on the link may still be on its way
+    /// (what the neighbour says meanwhile may predate it).
+    pub(crate) settles: u64,
     window_start: u64,
     window_count: u32,
 }
@@ -280,6 +283,7 @@ impl ListNode {
                     Link {
                         eager: true,
                         depth: NO_DEPTH,
+                        settles: 0,
                         window_start: now,
                         window_count: 0,
                     },
@@ -478,6 +482,15 @@ impl ListNode {
             .collect()
     }
 
+    /// The neighbour this member counts its way to the creator through, and its depth (hops
+    /// from the creator along the tree); `None` for the creator and for a member that does
+    /// not know its way.
+    pub fn way_to_creator(&self) -> Option<(MemberId, u32)> {
+        let parent = self.parent()?;
+        let depth = self.depth();
+        (depth < MAX_DEPTH).then_some((parent, depth))
+    }
+
     /// Links a neighbour (a member this one agreed to exchange list mail with) and tells it how
     /// far this member holds each chain, so that both catch up.
     pub fn link(&mut self, member: MemberId, now: u64) {
@@ -494,6 +507,7 @@ impl ListNode {
             Link {
                 eager: true,
                 depth: NO_DEPTH,
+                settles: 0,
                 window_start: now,
                 window_count: 0,
             },
@@ -513,11 +527,9 @@ impl ListNode {
     /// A member that knows when it left asks for the posts from a little before then (`Since`:
     /// a few bytes, answered with what came meanwhile); otherwise it sends its heads (one entry
     /// per author). Every neighbour is asked: asking fewer was measured to cost more in hops
-    /// and duplicates than it saves in announcements.
+    /// and duplicates than it saves in announcements. A neighbour that pushes to it even so
+    /// (its prune crossed the push) is taken as its way back into the tree at once.
     pub fn resume(&mut self, now: u64) {
-        for link in self.links.values_mut() {
-            link.eager = false;
-        }
         let ask = self.catch_up_ask();
         let neighbours: Vec<_> = self.links.keys().copied().collect();
         for n in neighbours {
@@ -525,6 +537,10 @@ impl ListNode {
                 self.send(n, Wire::Prune);
             }
             self.send(n, ask.clone());
+        }
+        for link in self.links.values_mut() {
+            link.eager = false;
+            link.settles = 0;
         }
         self.last_active = now;
         self.next_sync = now + self.config.sync_interval;
@@ -693,6 +709,15 @@ impl ListNode {
             (&wire, self.links.get_mut(&from))
         {
             link.depth = *depth;
+            // An announcement (not an answer to a catch-up) shows the link is lazy at the
+            // neighbour's end. This end follows, once its own last graft or prune has had time
+            // to arrive: a graft lost on the way, or a prune this end never saw, otherwise
+            // leaves the link eager here only, and this member counts its depth through a
+            // neighbour that no longer pushes to it. (A push over a link lazy here needs no
+            // rule: the duplicate it makes, or moving nearer the creator, mends it.)
+            if matches!(wire, Wire::IHave { sync: false, .. }) && now >= link.settles {
+                link.eager = false;
+            }
         }
         match wire {
             Wire::Gossip {
@@ -757,6 +782,9 @@ impl ListNode {
                 Some(p) if p == to => THROUGH_YOU,
                 _ => self.depth(),
             };
+        }
+        if let (Wire::Graft(_) | Wire::Prune, Some(link)) = (&wire, self.links.get_mut(&to)) {
+            link.settles = self.last_active + self.config.retry_timeout;
         }
         self.transmit.push_back((to, wire));
     }

@@ -82,6 +82,21 @@ impl ListNode {
         }
     }
 
+    /// This member's way to the creator did not bring a post (a graft asks for it, or it came
+    /// first over a link off the tree); twice running, it is not counted on until it says its
+    /// depth again (it may be offline).
+    pub(crate) fn parent_missed(&mut self) {
+        self.parent_misses += 1;
+        if self.parent_misses >= PARENT_MISSES {
+            self.parent_misses = 0;
+            if let Some(parent) = self.parent() {
+                if let Some(link) = self.links.get_mut(&parent) {
+                    link.depth = crate::wire::NO_DEPTH;
+                }
+            }
+        }
+    }
+
     pub(crate) fn on_graft(&mut self, from: MemberId, ids: Vec<PostId>) {
         if let Some(link) = self.links.get_mut(&from) {
             link.eager = true;
@@ -261,17 +276,7 @@ impl ListNode {
             }
         }
         if !grafts.is_empty() {
-            // This member's way to the creator did not bring what the grafts ask for; twice
-            // running, it is not counted on until it says its depth again (it may be offline).
-            self.parent_misses += 1;
-            if self.parent_misses >= PARENT_MISSES {
-                self.parent_misses = 0;
-                if let Some(parent) = self.parent() {
-                    if let Some(link) = self.links.get_mut(&parent) {
-                        link.depth = crate::wire::NO_DEPTH;
-                    }
-                }
-            }
+            self.parent_missed();
         }
         for (to, ids) in grafts {
             if let Some(link) = self.links.get_mut(&to) {

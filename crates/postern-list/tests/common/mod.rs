@@ -65,12 +65,24 @@ impl Net {
 
     /// Delivers everything queued, and what that causes, until nothing is left.
     pub fn pump(&mut self) {
+        self.pump_without(None);
+    }
+
+    /// `pump`, member `offline` (if any) neither sending nor receiving: what it would have
+    /// sent is not, and what is sent to it is lost.
+    pub fn pump_without(&mut self, offline: Option<usize>) {
         for _ in 0..10_000 {
             let mut moved = false;
             for i in 0..self.nodes.len() {
+                if Some(i) == offline {
+                    continue;
+                }
                 while let Some((to, wire)) = self.nodes[i].poll_transmit() {
                     moved = true;
                     let Some(j) = self.index(&to) else { continue };
+                    if Some(j) == offline {
+                        continue;
+                    }
                     self.now += 1;
                     self.log.push((i, j, wire.clone()));
                     let from = self.nodes[i].me();
@@ -86,13 +98,20 @@ impl Net {
 
     /// Lets `ms` pass, with every member's timers.
     pub fn wait(&mut self, ms: u64) {
+        self.wait_without(ms, None);
+    }
+
+    /// `wait`, member `offline` (if any) away: its timers do not run and `pump_without` holds.
+    pub fn wait_without(&mut self, ms: u64, offline: Option<usize>) {
         let end = self.now + ms;
         while self.now < end {
             self.now = (self.now + 500).min(end);
-            for node in &mut self.nodes {
-                node.handle_timeout(self.now);
+            for (i, node) in self.nodes.iter_mut().enumerate() {
+                if Some(i) != offline {
+                    node.handle_timeout(self.now);
+                }
             }
-            self.pump();
+            self.pump_without(offline);
         }
     }
 
