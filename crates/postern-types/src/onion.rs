@@ -18,6 +18,8 @@ const VERSION: u8 = 3;
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct OnionAddress {
     key: [u8; 32],
+    /// The address's checksum, computed once (it is written every time the address is).
+    check: [u8; 2],
 }
 
 /// Why a string is not a v3 onion address.
@@ -44,7 +46,10 @@ impl OnionAddress {
     /// Postern derives the addresses of its own identities with arti's crates
     /// (`postern-crypto`); this constructor exists for parsing and for tests that cross-check.
     pub fn from_public_key(key: [u8; 32]) -> Self {
-        OnionAddress { key }
+        OnionAddress {
+            check: checksum(&key),
+            key,
+        }
     }
 
     /// The ed25519 identity public key this address encodes.
@@ -56,7 +61,7 @@ impl OnionAddress {
     pub fn label(&self) -> String {
         let mut raw = [0u8; 35];
         raw[..32].copy_from_slice(&self.key);
-        raw[32..34].copy_from_slice(&checksum(&self.key));
+        raw[32..34].copy_from_slice(&self.check);
         raw[34] = VERSION;
         BASE32_NOPAD.encode(&raw).to_ascii_lowercase()
     }
@@ -103,10 +108,11 @@ impl FromStr for OnionAddress {
         }
         let mut key = [0u8; 32];
         key.copy_from_slice(&raw[..32]);
-        if raw[32..34] != checksum(&key) {
+        let check = checksum(&key);
+        if raw[32..34] != check {
             return Err(OnionAddressError::Checksum);
         }
-        Ok(OnionAddress { key })
+        Ok(OnionAddress { key, check })
     }
 }
 
