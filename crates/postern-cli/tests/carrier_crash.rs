@@ -118,10 +118,7 @@ fn kill_9_while_carrying_loses_nothing_acknowledged_and_shows_nothing_twice() {
                     attachments: vec![],
                     headers: vec![],
                 },
-                SenderKeys {
-                    cert: alice.openpgp_cert(),
-                    binding: alice.binding(),
-                },
+                SenderKeys::of(&alice),
                 bob_key.cert(),
                 1_800_000_000,
                 &random_message_id(&mut rng),

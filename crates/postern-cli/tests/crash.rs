@@ -78,10 +78,7 @@ fn kill_9_during_data_loses_nothing_acknowledged() {
                 }],
                 headers: Vec::new(),
             },
-            SenderKeys {
-                cert: alice.openpgp_cert(),
-                binding: alice.binding(),
-            },
+            SenderKeys::of(&alice),
             bob_key.cert(),
             1_800_000_000,
             &random_message_id(&mut rng),

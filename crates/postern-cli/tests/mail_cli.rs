@@ -261,10 +261,7 @@ fn send_inbox_read_outbox_requests() {
             attachments: vec![],
             headers: vec![],
         },
-        postern_mime::SenderKeys {
-            cert: alice_keys.openpgp_cert(),
-            binding: alice_keys.binding(),
-        },
+        postern_mime::SenderKeys::of(&alice_keys),
         bob_key.cert(),
         1_800_000_000,
         &postern_mime::random_message_id(&mut rng),

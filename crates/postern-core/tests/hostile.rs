@@ -66,10 +66,7 @@ impl<'a> Letter<'a> {
                 attachments: self.attachments.clone(),
                 headers: self.headers.clone(),
             },
-            SenderKeys {
-                cert: self.signer.openpgp_cert(),
-                binding: self.signer.binding(),
-            },
+            SenderKeys::of(self.signer),
             recipient.cert(),
             1_800_000_000,
             &random_message_id(&mut rng),

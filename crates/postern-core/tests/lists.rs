@@ -497,10 +497,7 @@ fn list_mail(from: &Device, to: &Device, attachments: Vec<postern_core::Attachme
             attachments,
             headers: vec![("Postern-Kind".into(), "list".into())],
         },
-        postern_mime::SenderKeys {
-            cert: keys.openpgp_cert(),
-            binding: keys.binding(),
-        },
+        postern_mime::SenderKeys::of(&keys),
         recipient.cert(),
         1_800_000_000,
         &id,

@@ -415,10 +415,7 @@ async fn hostile_display_names_are_refused() {
                 attachments: vec![],
                 headers: Vec::new(),
             },
-            SenderKeys {
-                cert: evil.openpgp_cert(),
-                binding: evil.binding(),
-            },
+            SenderKeys::of(&evil),
             bob_key.cert(),
             1_800_000_000,
             &random_message_id(&mut rng),

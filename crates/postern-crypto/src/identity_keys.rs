@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 
 use postern_types::{LocalPart, MailAddress, OnionAddress};
 
-use crate::{Binding, CryptoError};
+use crate::{Binding, CryptoError, MessageSigner};
 
 /// The v3 onion address arti publishes for this identity key.
 ///
@@ -32,6 +32,9 @@ pub fn onion_address_of(keypair: &HsIdKeypair) -> OnionAddress {
 pub struct IdentityKeys {
     onion_seed: Zeroizing<[u8; 32]>,
     cert: openpgp::Cert,
+    /// `cert` without secrets, serialized: sent in every message's Autocrypt header.
+    public: Vec<u8>,
+    signer: MessageSigner,
     address: MailAddress,
     binding: Binding,
 }
@@ -54,7 +57,7 @@ impl IdentityKeys {
         let onion = onion_address_of(&hsid_keypair_from_seed(&seed));
         let address = MailAddress::new(local, onion);
         let cert = new_openpgp_cert(&address)?;
-        Ok(Self::assemble(seed, cert, address, display_name))
+        Self::assemble(seed, cert, address, display_name)
     }
 
     /// A hosted account under `host`'s onion: the address `local@<host's onion>`, a fresh
@@ -67,12 +70,7 @@ impl IdentityKeys {
     ) -> Result<Self, CryptoError> {
         let address = MailAddress::new(local, *host.address.onion());
         let cert = new_openpgp_cert(&address)?;
-        Ok(Self::assemble(
-            host.onion_seed.clone(),
-            cert,
-            address,
-            display_name,
-        ))
+        Self::assemble(host.onion_seed.clone(), cert, address, display_name)
     }
 
     /// This hosted account with its holder's encryption key (`holder`: their OpenPGP public
@@ -82,19 +80,24 @@ impl IdentityKeys {
     pub fn with_holder_key(self, holder: &[u8]) -> Result<Self, CryptoError> {
         let subkey = crate::holder_key::holder_subkey(holder)?;
         let cert = crate::holder_key::bind_holder_subkey(self.cert, subkey)?;
-        Ok(IdentityKeys { cert, ..self })
+        let public = public_bytes(&cert)?;
+        Ok(IdentityKeys {
+            cert,
+            public,
+            ..self
+        })
     }
 
     /// The same identity (onion key, address, display name) with a freshly generated OpenPGP
     /// key and a new binding: what remains after the old key is revoked.
     pub fn with_new_openpgp_key(&self) -> Result<Self, CryptoError> {
         let cert = new_openpgp_cert(&self.address)?;
-        Ok(Self::assemble(
+        Self::assemble(
             self.onion_seed.clone(),
             cert,
             self.address.clone(),
             self.binding.display_name(),
-        ))
+        )
     }
 
     /// Sign `message` with the onion service's identity key. Only for statements with their own
@@ -124,7 +127,7 @@ impl IdentityKeys {
             return Err(CryptoError::MalformedSecret);
         }
         crate::PublicKeyInfo::check_userid(&cert, &address)?;
-        Ok(Self::assemble(seed, cert, address, display_name))
+        Self::assemble(seed, cert, address, display_name)
     }
 
     fn assemble(
@@ -132,7 +135,9 @@ impl IdentityKeys {
         cert: openpgp::Cert,
         address: MailAddress,
         display_name: &str,
-    ) -> Self {
+    ) -> Result<Self, CryptoError> {
+        let signer = MessageSigner::of(&cert)?;
+        let public = public_bytes(&cert)?;
         let fingerprint = cert.fingerprint().as_bytes().to_vec();
         let expanded = ExpandedKeypair::from(&Keypair::from_bytes(&seed));
         let signature = expanded
@@ -148,12 +153,14 @@ impl IdentityKeys {
             fingerprint,
             signature,
         );
-        IdentityKeys {
+        Ok(IdentityKeys {
             onion_seed: seed,
             cert,
+            public,
+            signer,
             address,
             binding,
-        }
+        })
     }
 
     /// `local@<onion>.onion`.
@@ -187,15 +194,28 @@ impl IdentityKeys {
 
     /// The OpenPGP public key (no secrets), binary.
     pub fn openpgp_public(&self) -> Result<Vec<u8>, CryptoError> {
-        self.cert
-            .to_vec()
-            .map_err(|e| CryptoError::BadOpenPgpKey(e.to_string()))
+        Ok(self.public.clone())
+    }
+
+    /// The OpenPGP public key (no secrets), binary, as kept beside the certificate.
+    pub fn openpgp_public_bytes(&self) -> &[u8] {
+        &self.public
     }
 
     /// The OpenPGP certificate, with secrets, for signing and decrypting.
     pub fn openpgp_cert(&self) -> &openpgp::Cert {
         &self.cert
     }
+
+    /// The certificate's signing key, ready to sign messages.
+    pub fn message_signer(&self) -> &MessageSigner {
+        &self.signer
+    }
+}
+
+fn public_bytes(cert: &openpgp::Cert) -> Result<Vec<u8>, CryptoError> {
+    cert.to_vec()
+        .map_err(|e| CryptoError::BadOpenPgpKey(e.to_string()))
 }
 
 fn hsid_keypair_from_seed(seed: &[u8; 32]) -> HsIdKeypair {

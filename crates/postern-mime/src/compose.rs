@@ -14,12 +14,11 @@ use mail_builder::mime::MimePart;
 use mail_builder::MessageBuilder;
 use openpgp::policy::StandardPolicy;
 use openpgp::serialize::stream::{Armorer, Encryptor, LiteralWriter, Message, Recipient, Signer};
-use openpgp::serialize::SerializeInto;
 use openpgp::types::Features;
 use rand::RngCore;
 use sequoia_openpgp as openpgp;
 
-use postern_crypto::Binding;
+use postern_crypto::{Binding, IdentityKeys, MessageSigner, MESSAGE_HASH};
 use postern_types::MailAddress;
 
 use crate::MimeError;
@@ -64,6 +63,22 @@ pub struct SenderKeys<'a> {
     pub cert: &'a openpgp::Cert,
     /// The identity's binding (address, display name, fingerprint, onion-key signature).
     pub binding: &'a Binding,
+    /// The certificate's signing key, expanded once per identity.
+    pub signer: &'a MessageSigner,
+    /// The certificate without secrets, serialized (for the Autocrypt header).
+    pub public_key: &'a [u8],
+}
+
+impl<'a> SenderKeys<'a> {
+    /// The sender keys of one of our identities.
+    pub fn of(keys: &'a IdentityKeys) -> Self {
+        SenderKeys {
+            cert: keys.openpgp_cert(),
+            binding: keys.binding(),
+            signer: keys.message_signer(),
+            public_key: keys.openpgp_public_bytes(),
+        }
+    }
 }
 
 fn random_token(rng: &mut dyn RngCore, bytes: usize) -> String {
@@ -82,25 +97,30 @@ pub fn random_message_id(rng: &mut dyn RngCore) -> String {
 /// only at whitespace, and readers drop the whitespace again (base64 and Postern's header values
 /// have none of their own).
 fn fold(prefix: &str, token: &str) -> String {
-    let mut out = String::from(prefix);
-    for (i, ch) in token.chars().enumerate() {
-        if i > 0 && i % 64 == 0 {
+    let mut out = String::with_capacity(prefix.len() + token.len() + token.len() / 64);
+    out.push_str(prefix);
+    let mut rest = token;
+    while !rest.is_empty() {
+        if out.len() > prefix.len() {
             out.push(' ');
         }
-        out.push(ch);
+        let cut = rest.char_indices().nth(64).map_or(rest.len(), |(i, _)| i);
+        out.push_str(&rest[..cut]);
+        rest = &rest[cut..];
     }
     out
 }
 
+/// One of a recipient's encryption keys, valid under the policy.
+type RecipientKey<'a> = openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation<
+    'a,
+    openpgp::packet::key::PublicParts,
+>;
+
 fn encryption_keys<'a>(
     cert: &'a openpgp::Cert,
     policy: &'a StandardPolicy<'a>,
-) -> Vec<
-    openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation<
-        'a,
-        openpgp::packet::key::PublicParts,
-    >,
-> {
+) -> Vec<RecipientKey<'a>> {
     cert.keys()
         .with_policy(policy, None)
         .supported()
@@ -114,7 +134,7 @@ fn encryption_keys<'a>(
 /// [`compose`], on its own.
 pub fn sign_and_encrypt(
     inner: &[u8],
-    sender: &openpgp::Cert,
+    sender: &MessageSigner,
     recipient: &openpgp::Cert,
 ) -> Result<Vec<u8>, MimeError> {
     let policy = StandardPolicy::new();
@@ -127,46 +147,14 @@ pub fn sign_and_encrypt(
     if recipients.is_empty() {
         return Err(MimeError::RecipientKey("no usable encryption key".into()));
     }
-    sign_and_encrypt_to(inner, sender, recipients, &policy)
-}
-
-/// The holder's encryption keys of a hosted account's certificate (see
-/// `postern_crypto::HOLDER_NOTATION`); empty for any other.
-fn holder_keys<'a>(
-    cert: &'a openpgp::Cert,
-    policy: &'a StandardPolicy<'a>,
-) -> Vec<
-    openpgp::cert::amalgamation::key::ValidErasedKeyAmalgamation<
-        'a,
-        openpgp::packet::key::PublicParts,
-    >,
-> {
-    encryption_keys(cert, policy)
-        .into_iter()
-        .filter(|k| postern_crypto::is_holder_binding(k.binding_signature()))
-        .collect()
+    sign_and_encrypt_to(inner, sender, recipients)
 }
 
 fn sign_and_encrypt_to<'a>(
     inner: &[u8],
-    sender: &openpgp::Cert,
+    sender: &MessageSigner,
     recipients: impl IntoIterator<Item = impl Into<Recipient<'a>>>,
-    policy: &StandardPolicy<'_>,
 ) -> Result<Vec<u8>, MimeError> {
-    let signer = sender
-        .keys()
-        .unencrypted_secret()
-        .with_policy(policy, None)
-        .supported()
-        .alive()
-        .revoked(false)
-        .for_signing()
-        .next()
-        .ok_or_else(|| MimeError::SenderKey("no usable signing key".into()))?
-        .key()
-        .clone()
-        .into_keypair()
-        .map_err(|e| MimeError::SenderKey(e.to_string()))?;
     let build = |e: openpgp::anyhow::Error| MimeError::Build(e.to_string());
     let mut sink = Vec::with_capacity(inner.len() * 4 / 3 + 1024);
     {
@@ -175,7 +163,9 @@ fn sign_and_encrypt_to<'a>(
         let message = Encryptor::for_recipients(message, recipients)
             .build()
             .map_err(build)?;
-        let message = Signer::new(message, signer)
+        let message = Signer::new(message, sender.clone())
+            .map_err(build)?
+            .hash_algo(MESSAGE_HASH)
             .map_err(build)?
             .build()
             .map_err(build)?;
@@ -218,7 +208,11 @@ fn inner_part<'a>(
     message_id: &'a str,
     rng: &mut dyn RngCore,
 ) -> Result<MimePart<'a>, MimeError> {
-    let mut parts = vec![MimePart::new("text/plain", u.text)];
+    let text = match crate::text_part::encode_text(u.text) {
+        Some(e) => MimePart::new("text/plain", e.body).transfer_encoding(e.encoding),
+        None => MimePart::new("text/plain", u.text),
+    };
+    let mut parts = vec![text];
     for a in u.attachments {
         parts.push(
             MimePart::new(ContentType::new(a.content_type.as_str()), a.data.as_slice())
@@ -338,13 +332,9 @@ pub fn compose(
     rng: &mut dyn RngCore,
 ) -> Result<Vec<u8>, MimeError> {
     let from = draft.from.to_string();
-    let key = sender
-        .cert
-        .to_vec()
-        .map_err(|e| MimeError::SenderKey(e.to_string()))?;
     let autocrypt = fold(
         &format!("addr={from}; prefer-encrypt=mutual; keydata="),
-        &BASE64.encode(&key),
+        &BASE64.encode(sender.public_key),
     );
     let binding = format!(
         "v=1; name={}; sig={}",
@@ -361,7 +351,13 @@ pub fn compose(
         headers: &draft.headers,
     };
     let policy = StandardPolicy::new();
-    let holder = holder_keys(recipient, &policy);
+    let keys = encryption_keys(recipient, &policy);
+    // The holder's encryption keys of a hosted account's certificate (see
+    // `postern_crypto::HOLDER_NOTATION`); none for any other.
+    let holder: Vec<_> = keys
+        .iter()
+        .filter(|k| postern_crypto::is_holder_binding(k.binding_signature()))
+        .collect();
     let is_mail = !draft.headers.iter().any(|(n, _)| n == "Postern-Kind");
     let inner = if holder.is_empty() || !is_mail {
         inner_part(&unsealed, date, message_id, rng)?
@@ -382,7 +378,7 @@ pub fn compose(
                 k.key(),
             )
         });
-        let armored = sign_and_encrypt_to(&content, sender.cert, holder, &policy)?;
+        let armored = sign_and_encrypt_to(&content, sender.signer, holder)?;
         let armored = String::from_utf8(armored).map_err(|e| MimeError::Build(e.to_string()))?;
         let envelope = Unsealed {
             subject: "...",
@@ -395,7 +391,7 @@ pub fn compose(
             .header("Postern-Binding", Raw::new(binding.clone()))
             .write_part(&mut out)
             .map_err(|e| MimeError::Build(e.to_string()))?;
-        return seal(&out, draft, sender, recipient, date, message_id, rng);
+        return seal(&out, draft, sender, keys, date, message_id, rng);
     };
     let inner = inner
         .header("Autocrypt", Raw::new(autocrypt))
@@ -404,15 +400,7 @@ pub fn compose(
     inner
         .write_part(&mut inner_bytes)
         .map_err(|e| MimeError::Build(e.to_string()))?;
-    seal(
-        &inner_bytes,
-        draft,
-        sender,
-        recipient,
-        date,
-        message_id,
-        rng,
-    )
+    seal(&inner_bytes, draft, sender, keys, date, message_id, rng)
 }
 
 /// The outer message: `inner` signed and encrypted to the recipient (and the sender), in a
@@ -421,13 +409,16 @@ fn seal(
     inner_bytes: &[u8],
     draft: &Draft,
     sender: SenderKeys<'_>,
-    recipient: &openpgp::Cert,
+    recipient: Vec<RecipientKey<'_>>,
     date: i64,
     message_id: &str,
     rng: &mut dyn RngCore,
 ) -> Result<Vec<u8>, MimeError> {
     let (from, to) = (draft.from.to_string(), draft.to.to_string());
-    let armored = sign_and_encrypt(inner_bytes, sender.cert, recipient)?;
+    if recipient.is_empty() {
+        return Err(MimeError::RecipientKey("no usable encryption key".into()));
+    }
+    let armored = sign_and_encrypt_to(inner_bytes, sender.signer, recipient)?;
     let armored = String::from_utf8(armored).map_err(|e| MimeError::Build(e.to_string()))?;
     MessageBuilder::new()
         .from(Address::new_address(None::<&str>, from.as_str()))
@@ -443,6 +434,22 @@ fn seal(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fold_puts_a_space_after_every_64_characters_of_the_token() {
+        let token: String = (0..130)
+            .map(|i| char::from(b'a' + (i % 26) as u8))
+            .collect();
+        let folded = fold("keydata=", &token);
+        let pieces: Vec<&str> = folded["keydata=".len()..].split(' ').collect();
+        assert_eq!(
+            pieces.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [64, 64, 2]
+        );
+        assert_eq!(pieces.concat(), token);
+        assert_eq!(fold("p=", ""), "p=");
+        assert_eq!(fold("", &"é".repeat(65)), format!("{} é", "é".repeat(64)));
+    }
 
     #[test]
     fn the_armored_part_is_what_encoding_detection_would_write() {

@@ -9,6 +9,7 @@ mod letter;
 mod open;
 mod outsider;
 pub mod stamp;
+mod text_part;
 
 pub use compose::{
     compose, random_message_id, sign_and_encrypt, unsealed_letter, Attachment, Draft, SenderKeys,

@@ -111,10 +111,7 @@ fn gnupg_decrypts_and_verifies_what_we_send() {
             attachments: vec![],
             headers: Vec::new(),
         },
-        SenderKeys {
-            cert: alice.openpgp_cert(),
-            binding: alice.binding(),
-        },
+        SenderKeys::of(&alice),
         dave_key.cert(),
         1_800_000_000,
         &random_message_id(&mut rng),
@@ -272,10 +269,7 @@ fn a_hosted_accounts_holder_alone_reads_what_we_send_it() {
             attachments: vec![],
             headers: vec![("In-Reply-To".into(), "<earlier@x>".into())],
         },
-        SenderKeys {
-            cert: alice.openpgp_cert(),
-            binding: alice.binding(),
-        },
+        SenderKeys::of(&alice),
         card_key.cert(),
         1_800_000_000,
         &random_message_id(&mut rng),

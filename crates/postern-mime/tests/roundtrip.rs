@@ -36,10 +36,7 @@ fn seal(from: &IdentityKeys, to: &IdentityKeys) -> (Vec<u8>, String) {
     let id = random_message_id(&mut rng);
     let msg = compose(
         &draft(from, to),
-        SenderKeys {
-            cert: from.openpgp_cert(),
-            binding: from.binding(),
-        },
+        SenderKeys::of(from),
         &public(to),
         1_800_000_000,
         &id,
@@ -206,10 +203,7 @@ fn postern_control_headers_travel_inside_the_encryption() {
     let mut rng = rand::thread_rng();
     let msg = compose(
         &d,
-        SenderKeys {
-            cert: alice.openpgp_cert(),
-            binding: alice.binding(),
-        },
+        SenderKeys::of(&alice),
         &public(&bob),
         1_800_000_000,
         "x@y",
@@ -232,10 +226,7 @@ fn postern_control_headers_travel_inside_the_encryption() {
         d.headers = vec![(name.into(), value.into())];
         let r = compose(
             &d,
-            SenderKeys {
-                cert: alice.openpgp_cert(),
-                binding: alice.binding(),
-            },
+            SenderKeys::of(&alice),
             &public(&bob),
             1,
             "x@y",
@@ -257,10 +248,7 @@ fn long_header_values_survive_folding() {
     let mut rng = rand::thread_rng();
     let msg = compose(
         &d,
-        SenderKeys {
-            cert: alice.openpgp_cert(),
-            binding: alice.binding(),
-        },
+        SenderKeys::of(&alice),
         &public(&bob),
         1,
         "x@y",

@@ -43,10 +43,7 @@ fn messages(
                     attachments: vec![],
                     headers: Vec::new(),
                 },
-                SenderKeys {
-                    cert: alice.openpgp_cert(),
-                    binding: alice.binding(),
-                },
+                SenderKeys::of(alice),
                 bob_key.cert(),
                 1_800_000_000,
                 &random_message_id(&mut rng),

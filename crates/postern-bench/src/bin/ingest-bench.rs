@@ -247,10 +247,7 @@ async fn main() -> Result<()> {
                 attachments: vec![],
                 headers: Vec::new(),
             },
-            SenderKeys {
-                cert: alice_keys.openpgp_cert(),
-                binding: alice_keys.binding(),
-            },
+            SenderKeys::of(&alice_keys),
             bob_key.cert(),
             1_800_000_000,
             &random_message_id(&mut rng),

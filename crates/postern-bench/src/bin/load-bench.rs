@@ -36,10 +36,7 @@ fn seal(from: &IdentityKeys, to: &str, key: &PublicKeyInfo, text: &str) -> Resul
             attachments: vec![],
             headers: vec![],
         },
-        SenderKeys {
-            cert: from.openpgp_cert(),
-            binding: from.binding(),
-        },
+        SenderKeys::of(from),
         key.cert(),
         1_800_000_000,
         &random_message_id(&mut rng),

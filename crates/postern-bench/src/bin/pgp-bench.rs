@@ -115,10 +115,7 @@ fn main() -> Result<()> {
         let id = random_message_id(&mut rng);
         sealed.push(compose(
             &draft,
-            SenderKeys {
-                cert: alice.openpgp_cert(),
-                binding: alice.binding(),
-            },
+            SenderKeys::of(&alice),
             bob_pub.cert(),
             1_800_000_000,
             &id,
@@ -142,7 +139,7 @@ fn main() -> Result<()> {
     for _ in 0..n {
         raw.push(sign_and_encrypt(
             body.as_bytes(),
-            alice.openpgp_cert(),
+            alice.message_signer(),
             bob_pub.cert(),
         )?);
     }

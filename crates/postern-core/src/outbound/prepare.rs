@@ -55,10 +55,7 @@ impl Prepared {
             .map_err(|e| DeliveryError::Permanent(format!("recipient key: {e}")))?;
         compose(
             &self.draft,
-            SenderKeys {
-                cert: self.me.keys.openpgp_cert(),
-                binding: self.me.keys.binding(),
-            },
+            SenderKeys::of(&self.me.keys),
             info.cert(),
             self.date,
             &self.message_id,

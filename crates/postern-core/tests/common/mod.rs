@@ -298,10 +298,7 @@ pub fn compose_with(
             attachments,
             headers,
         },
-        SenderKeys {
-            cert: keys.openpgp_cert(),
-            binding: keys.binding(),
-        },
+        SenderKeys::of(keys),
         recipient.cert(),
         1_800_000_000,
         &id,
