@@ -37,7 +37,9 @@ postfix() {
 run() {
   case "$1" in
     tor) target/release/tor-bench "${@:2}" ;;
-    pgp) target/release/pgp-bench "${@:2}" ;;
+    # Without the backtrace switch a developer's shell may carry: sequoia makes (and drops) an
+    # error value while finishing each message, and with it set each one captures a backtrace.
+    pgp) env -u RUST_BACKTRACE -u RUST_LIB_BACKTRACE target/release/pgp-bench "${@:2}" ;;
     ingest) postfix; scripts/setup.sh postfix; target/release/ingest-bench "${@:2}" ;;
     mail) target/release/mail-tor-bench "${@:2}" ;;
     device) target/release/device-bench "${@:2}" ;;
