@@ -88,6 +88,8 @@ pub(crate) struct Missing {
     pub(crate) sync: bool,
     /// Whether a fetch or graft for it is on its way.
     pub(crate) asked: bool,
+    /// Whether this member's parent was asked for it.
+    pub(crate) parent_asked: bool,
 }
 
 #[derive(Debug)]

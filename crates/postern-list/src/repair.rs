@@ -66,6 +66,7 @@ impl ListNode {
                 deadline,
                 sync,
                 asked: false,
+                parent_asked: false,
             });
             if sync && !entry.asked {
                 // Asked at once: no eager copy is on its way.
@@ -237,7 +238,7 @@ impl ListNode {
         self.events.push_back(Event::BlobReceived(hash));
     }
 
-    /// Timers: announced posts that did not come (graft the next announcer, or fetch), blobs
+    /// Timers: announced posts that did not come (ask the parent, then graft the next announcer, or fetch), blobs
     /// that did not come (ask another neighbour), and a digest to one neighbour in turn.
     pub fn handle_timeout(&mut self, now: u64) {
         self.last_active = self.last_active.max(now);
@@ -251,10 +252,24 @@ impl ListNode {
             .collect();
         let mut grafts: BTreeMap<MemberId, Vec<PostId>> = BTreeMap::new();
         let mut fetches: BTreeMap<MemberId, Vec<PostId>> = BTreeMap::new();
+        let parent = self.parent();
+        let tree = self.config.mode != Mode::Flood;
         for id in due {
             let Some(m) = self.missing.get_mut(&id) else {
                 continue;
             };
+            // First the parent: a push lost on its way from there is mended at the depth the
+            // tree gives, where an announcer elsewhere in the tree may be many hops further from
+            // the author, and everything below this member would inherit them.
+            if let Some(p) = parent.filter(|_| tree && !m.sync && !m.parent_asked) {
+                m.parent_asked = true;
+                if !m.announcers.iter().any(|(a, _)| *a == p) {
+                    m.asked = true;
+                    m.deadline = now + self.config.retry_timeout;
+                    fetches.entry(p).or_default().push(id);
+                    continue;
+                }
+            }
             // The announcer nearest the author: the tree grows shallow, not deep.
             let nearest = m
                 .announcers

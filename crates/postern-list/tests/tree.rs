@@ -106,3 +106,49 @@ fn a_member_whose_way_to_the_creator_went_silent_counts_its_depth_the_way_posts_
         .map(|(m, d)| (net.index(&m), d));
     assert_eq!(way, Some((Some(3), 3)));
 }
+
+#[test]
+fn a_member_whose_push_was_lost_asks_its_parent_before_an_announcer_elsewhere_in_the_tree() {
+    // Two ways from the creator to 3 and to 6, three hops each (0-1-2-3, 0-4-5-6), and a link
+    // 3-6 between them that the tree leaves lazy.
+    let mut net = Net::new(
+        7,
+        &[(0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (6, 3)],
+        Config::default(),
+    );
+    for k in 0..3 {
+        net.nodes[0]
+            .post(net.now, format!("form {k}").into_bytes(), vec![])
+            .expect("posted");
+        net.pump();
+        net.wait(Config::default().retry_timeout + 500);
+    }
+    let way = |net: &Net, i: usize| {
+        net.nodes[i]
+            .way_to_creator()
+            .map(|(m, d)| (net.index(&m), d))
+    };
+    assert_eq!(way(&net, 3), Some((Some(2), 3)));
+    assert_eq!(way(&net, 6), Some((Some(5), 3)));
+    assert!(!net.nodes[6].eager().contains(&id(3)));
+    // The push from 2 to 3 is lost; 6 announces the post to 3.
+    net.log.clear();
+    let post = net.nodes[0]
+        .post(net.now, b"lost on the way to 3".to_vec(), vec![])
+        .expect("posted");
+    net.pump_losing(2, 3);
+    assert!(!net.nodes[3].holds(&post));
+    let c = Config::default();
+    net.wait(2 * c.graft_timeout + c.retry_timeout + 1_000);
+    assert!(net.nodes[3].holds(&post));
+    // 3 asked its parent, not 6 (which would have brought it a hop further, over a link the
+    // tree would then take): 2 carried it, 6 did not, and 3 still counts its way through 2.
+    let carried = net.carried(&post);
+    assert!(carried.contains(&(2, 3)), "{carried:?}");
+    assert!(!carried.contains(&(6, 3)), "{carried:?}");
+    assert!(
+        !net.nodes[6].eager().contains(&id(3)),
+        "6 does not push to 3"
+    );
+    assert_eq!(way(&net, 3), Some((Some(2), 3)));
+}

@@ -68,6 +68,34 @@ impl Net {
         self.pump_without(None);
     }
 
+    /// `pump`, except that the first post pushed from member `from` to member `to` is lost on
+    /// the way.
+    pub fn pump_losing(&mut self, from: usize, to: usize) {
+        let mut lost = false;
+        for _ in 0..10_000 {
+            let mut moved = false;
+            for i in 0..self.nodes.len() {
+                while let Some((dest, wire)) = self.nodes[i].poll_transmit() {
+                    moved = true;
+                    let Some(j) = self.index(&dest) else { continue };
+                    if !lost && (i, j) == (from, to) && wire.is_payload() {
+                        lost = true;
+                        continue;
+                    }
+                    self.now += 1;
+                    self.log.push((i, j, wire.clone()));
+                    let m = self.nodes[i].me();
+                    self.nodes[j].handle(self.now, m, wire);
+                }
+            }
+            if !moved {
+                assert!(lost, "nothing was pushed from {from} to {to}");
+                return;
+            }
+        }
+        panic!("messages never stopped");
+    }
+
     /// `pump`, member `offline` (if any) neither sending nor receiving: what it would have
     /// sent is not, and what is sent to it is lost.
     pub fn pump_without(&mut self, offline: Option<usize>) {
